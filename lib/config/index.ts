@@ -1,0 +1,6 @@
+export * from './capacity';
+export * from './errors';
+export * from './instance-types';
+export * from './resolve';
+export * from './schema';
+export { STAGE_PRESETS } from './stages';

@@ -1,0 +1,74 @@
+import type { DeepPartial } from '../case-studies/types';
+import type { BlueprintConfigInput, StageName } from './schema';
+
+/**
+ * Stage presets. `sandbox` is for learning and experiments in a personal account: cheap, fast feedback,
+ * destroyed with its data. `production` keeps data, is sized from a capacity plan and gates deployments.
+ * Case studies override parts of these in `lib/case-studies/`; users override with `-c overrides=…`.
+ */
+export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConfigInput>>> = {
+  sandbox: {
+    region: 'us-east-1',
+    retainData: false,
+    terminationProtection: false,
+    ingestion: {
+      capacityMode: 'on-demand',
+      traffic: { headroom: 1.5 },
+      retentionHours: 24,
+      firehose: { bufferIntervalSeconds: 60, bufferSizeMiB: 64 },
+    },
+    lake: {
+      rawInfrequentAccessAfterDays: 30,
+      rawExpireAfterDays: 90,
+      curatedExpireAfterDays: 90,
+      captureExpireAfterDays: 30,
+      noncurrentVersionExpireAfterDays: 7,
+      accessLogsExpireAfterDays: 30,
+    },
+    training: { instanceCount: 1, maxRuntimeHours: 2, useSpot: true, maxWaitHours: 4, volumeSizeGiB: 50 },
+    serving: { dataCapturePercent: 100 },
+    drift: {
+      scheduleMinutes: 60,
+      minWindowSize: 200,
+      alpha: 0.05,
+      correction: 'bonferroni',
+      driftedShareThreshold: 0.5,
+      thresholds: { psi: 0.2, jensenShannon: 0.1, wassersteinNormalized: 0.1, cramersV: 0.1 },
+      windowsRequired: 1,
+      windowsConsidered: 1,
+      cooldownHours: 1,
+    },
+  },
+  production: {
+    region: 'us-east-1',
+    retainData: true,
+    terminationProtection: true,
+    ingestion: {
+      capacityMode: 'provisioned',
+      traffic: { headroom: 1.5 },
+      retentionHours: 168,
+      firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
+    },
+    lake: {
+      rawInfrequentAccessAfterDays: 30,
+      rawExpireAfterDays: 730,
+      curatedExpireAfterDays: 365,
+      captureExpireAfterDays: 180,
+      noncurrentVersionExpireAfterDays: 30,
+      accessLogsExpireAfterDays: 365,
+    },
+    training: { instanceCount: 1, maxRuntimeHours: 8, useSpot: false, maxWaitHours: 8, volumeSizeGiB: 200 },
+    serving: { dataCapturePercent: 20 },
+    drift: {
+      scheduleMinutes: 60,
+      minWindowSize: 5000,
+      alpha: 0.05,
+      correction: 'bonferroni',
+      driftedShareThreshold: 0.5,
+      thresholds: { psi: 0.2, jensenShannon: 0.1, wassersteinNormalized: 0.1, cramersV: 0.1 },
+      windowsRequired: 2,
+      windowsConsidered: 3,
+      cooldownHours: 24,
+    },
+  },
+};

@@ -1,0 +1,89 @@
+import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { CaseStudySpec } from '../case-studies';
+import type { BlueprintConfig } from '../config';
+import { DataLake } from '../constructs/data-lake';
+import { EventStream } from '../constructs/event-stream';
+import { EventTable } from '../constructs/event-table';
+import { LakeDelivery } from '../constructs/lake-delivery';
+
+/** Properties of a {@link DataStack}. */
+export interface DataStackProps extends StackProps {
+  /** Validated configuration of this case study and stage. */
+  readonly config: BlueprintConfig;
+  /** The case study. */
+  readonly spec: CaseStudySpec;
+}
+
+/**
+ * The stateful data plane of one case study: encrypted lake, event stream, Firehose delivery and the Glue table.
+ * Retained (and termination-protected) in production; destroyed with its objects in the sandbox.
+ */
+export class DataStack extends Stack {
+  /** Key, buckets, Glue database, Athena workgroup. */
+  public readonly lake: DataLake;
+  /** The Kinesis stream producers write to. */
+  public readonly events: EventStream;
+  /** The Glue table over the raw events. */
+  public readonly table: EventTable;
+  /** Firehose from the stream to the raw zone. */
+  public readonly delivery: LakeDelivery;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      description: `ml-blueprint ${config.stage} ${config.caseStudy}: data plane (lake, stream, delivery, catalog)`,
+      terminationProtection: config.terminationProtection,
+      ...props,
+    });
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const name = `ml_blueprint_${config.stage}_${config.caseStudy}`;
+
+    this.lake = new DataLake(this, 'DataLake', {
+      databaseName: name,
+      workGroupName: name.replace(/_/g, '-'),
+      removalPolicy,
+      lifecycle: {
+        rawInfrequentAccessAfter: Duration.days(config.lake.rawInfrequentAccessAfterDays),
+        rawExpireAfter: Duration.days(config.lake.rawExpireAfterDays),
+        curatedExpireAfter: Duration.days(config.lake.curatedExpireAfterDays),
+        captureExpireAfter: Duration.days(config.lake.captureExpireAfterDays),
+        noncurrentVersionExpireAfter: Duration.days(config.lake.noncurrentVersionExpireAfterDays),
+        accessLogsExpireAfter: Duration.days(config.lake.accessLogsExpireAfterDays),
+      },
+    });
+
+    this.events = new EventStream(this, 'Events', {
+      encryptionKey: this.lake.key,
+      capacity: config.shardPlan
+        ? { mode: 'provisioned', shardCount: config.shardPlan.shardCount }
+        : { mode: 'on-demand' },
+      retention: Duration.hours(config.ingestion.retentionHours),
+      removalPolicy,
+    });
+
+    this.table = new EventTable(this, 'EventTable', {
+      database: this.lake.database,
+      databaseName: this.lake.databaseName,
+      bucket: this.lake.raw,
+      schema: props.spec.eventSchema,
+    });
+
+    this.delivery = new LakeDelivery(this, 'Delivery', {
+      source: this.events.stream,
+      destination: this.lake.raw,
+      table: this.table,
+      encryptionKey: this.lake.key,
+      bufferingInterval: Duration.seconds(config.ingestion.firehose.bufferIntervalSeconds),
+      bufferingSize: Size.mebibytes(config.ingestion.firehose.bufferSizeMiB),
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName, description: 'Producers write here' });
+    new CfnOutput(this, 'RawBucketName', { value: this.lake.raw.bucketName });
+    new CfnOutput(this, 'CaptureBucketName', { value: this.lake.capture.bucketName });
+    new CfnOutput(this, 'GlueDatabase', { value: this.lake.databaseName });
+    new CfnOutput(this, 'GlueTable', { value: this.table.tableName });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.lake.workGroup.ref });
+  }
+}
