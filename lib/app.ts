@@ -1,7 +1,13 @@
 import { type App, Tags, Validations, type Environment, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CASE_STUDY_SPECS } from './case-studies';
-import { resolveConfig, type BlueprintConfig, type CaseStudyName, type ConfigOverrides, type StageName } from './config';
+import {
+  resolveConfig,
+  type BlueprintConfig,
+  type CaseStudyName,
+  type ConfigOverrides,
+  type StageName,
+} from './config';
 import { DataStack } from './stacks/data-stack';
 
 /** What the app is built from; `bin/app.ts` reads it from context and the environment. */

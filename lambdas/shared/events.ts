@@ -43,7 +43,12 @@ export const INTERACTION_EVENT_SCHEMA: EventSchema = {
   version: 1,
   description: 'A user interacted with (or was shown) an item on a surface of the product.',
   fields: [
-    { name: 'event_id', type: 'string', required: true, description: 'Unique id of the event (UUID), for deduplication.' },
+    {
+      name: 'event_id',
+      type: 'string',
+      required: true,
+      description: 'Unique id of the event (UUID), for deduplication.',
+    },
     {
       name: 'event_type',
       type: 'string',
@@ -110,7 +115,12 @@ export const IMAGE_EVENT_SCHEMA: EventSchema = {
       values: IMAGE_CONTENT_TYPES,
     },
     { name: 'size_bytes', type: 'bigint', required: true, description: 'Object size in bytes.' },
-    { name: 'source', type: 'string', required: true, description: 'Who or what produced the image (camera, uploader).' },
+    {
+      name: 'source',
+      type: 'string',
+      required: true,
+      description: 'Who or what produced the image (camera, uploader).',
+    },
     { name: 'event_time', type: 'timestamp', required: true, description: 'When the image was captured, UTC.' },
     { name: 'label', type: 'string', required: false, description: 'Known class label, when the source provides one.' },
     {

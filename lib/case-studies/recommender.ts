@@ -6,7 +6,11 @@ import type { CaseStudySpec } from './types';
  * Production traffic assumption: 1M daily active users, 40 interactions each per day (impressions included),
  * with a peak hour at 3× the daily average. See docs/capacity-planning.md.
  */
-export const RECOMMENDER_PRODUCTION_TRAFFIC = { dailyActiveUsers: 1_000_000, eventsPerUserPerDay: 40, peakToAverage: 3 };
+export const RECOMMENDER_PRODUCTION_TRAFFIC = {
+  dailyActiveUsers: 1_000_000,
+  eventsPerUserPerDay: 40,
+  peakToAverage: 3,
+};
 
 /** The recommender: ranks items for a user from interaction history and real-time features. */
 export const RECOMMENDER: CaseStudySpec = {
@@ -22,7 +26,10 @@ export const RECOMMENDER: CaseStudySpec = {
     },
     production: {
       ingestion: {
-        traffic: { peakEventsPerSecond: peakEventsPerSecond(RECOMMENDER_PRODUCTION_TRAFFIC), averageEventSizeBytes: 600 },
+        traffic: {
+          peakEventsPerSecond: peakEventsPerSecond(RECOMMENDER_PRODUCTION_TRAFFIC),
+          averageEventSizeBytes: 600,
+        },
       },
       training: { instanceType: 'ml.g5.4xlarge', instanceCount: 1 },
       serving: { instanceType: 'ml.c5.xlarge', initialInstanceCount: 2, minCapacity: 2, maxCapacity: 10 },

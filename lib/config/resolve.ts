@@ -33,7 +33,8 @@ export function deepMerge(...layers: unknown[]): Json {
   for (const layer of layers) {
     if (!isPlainObject(layer)) continue;
     for (const [key, value] of Object.entries(layer)) {
-      out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : structuredCloneJson(value);
+      out[key] =
+        isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : structuredCloneJson(value);
     }
   }
   return out;
@@ -102,7 +103,9 @@ export function parseOverrides(raw: unknown): ConfigOverrides {
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      throw new ConfigError('context', [`overrides must be a JSON object; could not parse it: ${(e as Error).message}`]);
+      throw new ConfigError('context', [
+        `overrides must be a JSON object; could not parse it: ${(e as Error).message}`,
+      ]);
     }
   }
   if (!isPlainObject(value)) {
@@ -123,7 +126,11 @@ export function parseOverrides(raw: unknown): ConfigOverrides {
  * stage preset ← case-study preset ← overrides["*"] ← overrides[caseStudy].
  * @throws ConfigError naming every invalid field, its value and what is allowed.
  */
-export function resolveConfig(stage: StageName, caseStudy: CaseStudyName, overrides: ConfigOverrides = {}): BlueprintConfig {
+export function resolveConfig(
+  stage: StageName,
+  caseStudy: CaseStudyName,
+  overrides: ConfigOverrides = {},
+): BlueprintConfig {
   const spec = CASE_STUDY_SPECS[caseStudy];
   const merged = deepMerge(
     STAGE_PRESETS[stage],

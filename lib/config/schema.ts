@@ -32,19 +32,16 @@ const fraction = () => between(0, 1, '(a fraction)', false);
 const bool = () => z.boolean({ error: 'must be true or false' });
 
 const knownInstanceType = (use: 'training' | 'hosting') =>
-  z.string({ error: 'must be a SageMaker instance type such as ml.g5.xlarge' }).refine(
-    (name) => instanceTypeInfo(name)?.[use] === true,
-    {
+  z
+    .string({ error: 'must be a SageMaker instance type such as ml.g5.xlarge' })
+    .refine((name) => instanceTypeInfo(name)?.[use] === true, {
       error: `must be a SageMaker ${use} instance type; known: ${Object.keys(INSTANCE_TYPES)
         .filter((t) => INSTANCE_TYPES[t][use])
         .join(', ')}`,
-    },
-  );
+    });
 
 const fieldSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]*$/, { error: 'must be snake_case (lowercase letters, digits, underscores)' }),
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'must be snake_case (lowercase letters, digits, underscores)' }),
   type: z.enum(['string', 'bigint', 'double', 'boolean', 'timestamp'], {
     error: 'must be one of: string, bigint, double, boolean, timestamp',
   }),

@@ -1,11 +1,11 @@
-import { Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag';
 import { SecureBucket } from './secure-bucket';
 
 /** How long data lives in each zone of the lake. */
@@ -108,10 +108,11 @@ export class DataLake extends Construct {
       noncurrentVersionExpiration: lifecycle.noncurrentVersionExpireAfter,
       lifecycleRules: [{ id: 'expire-logs', expiration: lifecycle.accessLogsExpireAfter }],
     });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access log destination; logging its own access would create a delivery loop.',
-    });
+    acknowledgeNag(
+      this.accessLogs,
+      'S1',
+      'This is the server access log destination; logging its own access would create a delivery loop.',
+    );
 
     const zone = (zoneId: string, rules: s3.LifecycleRule[]) =>
       new SecureBucket(this, zoneId, {
@@ -210,10 +211,11 @@ function validateLifecycle(l: LakeLifecycle): void {
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
 function allowCloudWatchLogs(key: kms.Key): void {
+  const stack = Stack.of(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'AllowCloudWatchLogsOfThisAccount',
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
       actions: [
         'kms:Encrypt',
         'kms:Decrypt',
@@ -226,7 +228,12 @@ function allowCloudWatchLogs(key: kms.Key): void {
       resources: ['*'],
       conditions: {
         ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
         },
       },
     }),

@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag';
 
 /** How the stream is billed and scaled. */
 export type StreamCapacity =
@@ -55,11 +56,11 @@ export class EventStream extends Construct {
       retentionPeriod: retention,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    Validations.of(this.stream).acknowledge({
-      id: 'AwsSolutions-KDS3',
-      reason:
-        'The stream is encrypted with the case study customer-managed key (rotation on, key policy we own), which is stricter than the aws/kinesis key this rule asks for.',
-    });
+    acknowledgeNag(
+      this.stream,
+      'KDS3',
+      'The stream is encrypted with the case study customer-managed key (rotation on, key policy we own), which is stricter than the aws/kinesis key this rule asks for.',
+    );
   }
 
   /** Lets producers put records (and encrypt them with the stream key). */

@@ -5,8 +5,8 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag';
 import type { EventTable } from './event-table';
 
 /** Properties of a {@link LakeDelivery}. */
@@ -88,11 +88,11 @@ export class LakeDelivery extends Construct {
       }),
     });
     acknowledgeDestinationGrants(this.deliveryStream, props.destination);
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'Server-side encryption of a delivery stream applies only to Direct PUT sources; this one reads from a Kinesis stream encrypted with the lake CMK, and delivered objects are SSE-KMS with the same key.',
-    });
+    acknowledgeNag(
+      this.deliveryStream,
+      'KDF1',
+      'Server-side encryption of a delivery stream applies only to Direct PUT sources; this one reads from a Kinesis stream encrypted with the lake CMK, and delivered objects are SSE-KMS with the same key.',
+    );
   }
 
   /** Records delivered to S3 per period. */
@@ -129,6 +129,6 @@ function acknowledgeDestinationGrants(deliveryStream: firehose.DeliveryStream, d
       'glue:GetSchemaVersion (read-only, Glue Schema Registry) is added by the Firehose L2 Parquet conversion; table reads are scoped to the event table.',
   };
   for (const [finding, reason] of Object.entries(reasons)) {
-    Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    acknowledgeNag(policy, `IAM5[${finding}]`, reason);
   }
 }

@@ -29,7 +29,14 @@ module.exports = {
       ('Resources' in (value as object) || 'AWSTemplateFormatVersion' in (value as object))
     );
   },
-  serialize(value: unknown, config: unknown, indentation: string, depth: number, refs: unknown, printer: Function) {
+  serialize(
+    value: unknown,
+    config: unknown,
+    indentation: string,
+    depth: number,
+    refs: unknown,
+    printer: (value: unknown, ...rest: unknown[]) => string,
+  ) {
     const normalized = normalize(value) as Record<symbol, unknown>;
     Object.defineProperty(normalized, MARK, { value: true, enumerable: false });
     return printer(normalized, config, indentation, depth, refs);

@@ -1,0 +1,108 @@
+/**
+ * Generated sections of the docs, so the docs never drift from the code. `npm run docs` rewrites them;
+ * a test regenerates them and fails when the committed docs are stale.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IMAGE_EVENT_SCHEMA, INTERACTION_EVENT_SCHEMA, type EventSchema } from '../../lambdas/shared/events';
+import {
+  peakEventsPerSecond,
+  planShards,
+  SHARD_WRITE_BYTES_PER_SECOND,
+  SHARD_WRITE_RECORDS_PER_SECOND,
+} from '../../lib/config/capacity';
+
+/** A doc file and the generated block inside it, between `<!-- generated:NAME -->` markers. */
+export interface GeneratedBlock {
+  readonly file: string;
+  readonly name: string;
+  readonly render: () => string;
+}
+
+function schemaTable(schema: EventSchema): string {
+  const rows = schema.fields.map(
+    (f) =>
+      `| \`${f.name}\` | ${f.type} | ${f.required ? 'yes' : 'no'} | ${f.description}${
+        f.values ? ` One of: ${f.values.map((v) => `\`${v}\``).join(', ')}.` : ''
+      } |`,
+  );
+  return [
+    `### \`${schema.name}\` (version ${schema.version})`,
+    '',
+    schema.description,
+    '',
+    '| field | type | required | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** The capacity-planning scenarios shown in the docs. */
+export const CAPACITY_SCENARIOS = [10_000, 1_000_000, 100_000_000].map((dailyActiveUsers) => ({
+  dailyActiveUsers,
+  eventsPerUserPerDay: 40,
+  peakToAverage: 3,
+  averageEventSizeBytes: 600,
+  headroom: 1.5,
+}));
+
+function capacityTable(): string {
+  const rows = CAPACITY_SCENARIOS.map((s) => {
+    const peak = peakEventsPerSecond(s);
+    const plan = planShards({
+      peakEventsPerSecond: peak,
+      averageEventSizeBytes: s.averageEventSizeBytes,
+      headroom: s.headroom,
+    });
+    return `| ${fmt(s.dailyActiveUsers)} | ${fmt((s.dailyActiveUsers * s.eventsPerUserPerDay) / 86_400, 1)} | ${fmt(peak, 1)} | ${fmt(
+      plan.bytesPerSecond / SHARD_WRITE_BYTES_PER_SECOND,
+      3,
+    )} | ${fmt(plan.shardsForBytes, 2)} | ${fmt(plan.shardsForRecords, 2)} | **${plan.shardCount}** (${plan.limitedBy}) |`;
+  });
+  return [
+    `Assumptions: 40 events per user per day, peak hour 3× the daily average, 600-byte events, 1.5× headroom; a shard takes ${fmt(
+      SHARD_WRITE_RECORDS_PER_SECOND,
+    )} records/s or 1 MiB/s.`,
+    '',
+    '| daily users | average events/s | peak events/s | peak MiB/s | shards for bytes (×1.5) | shards for records (×1.5) | shards |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+/** Every generated block of the docs. */
+export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
+  {
+    file: 'docs/event-schemas.md',
+    name: 'schemas',
+    render: () => [schemaTable(INTERACTION_EVENT_SCHEMA), schemaTable(IMAGE_EVENT_SCHEMA)].join('\n\n'),
+  },
+  { file: 'docs/capacity-planning.md', name: 'capacity-table', render: capacityTable },
+];
+
+const markers = (name: string) => [`<!-- generated:${name} -->`, `<!-- /generated:${name} -->`] as const;
+
+/** The file's content with the block regenerated. */
+export function regenerate(root: string, block: GeneratedBlock): { current: string; expected: string } {
+  const current = readFileSync(join(root, block.file), 'utf8');
+  const [open, close] = markers(block.name);
+  const start = current.indexOf(open);
+  const end = current.indexOf(close);
+  if (start < 0 || end < start) throw new Error(`${block.file} has no ${open} … ${close} block`);
+  const expected = `${current.slice(0, start + open.length)}\n${block.render()}\n${current.slice(end)}`;
+  return { current, expected };
+}
+
+if (require.main === module) {
+  const root = join(__dirname, '..', '..');
+  for (const block of GENERATED_BLOCKS) {
+    const { current, expected } = regenerate(root, block);
+    if (current !== expected) {
+      writeFileSync(join(root, block.file), expected);
+      console.log(`updated ${block.file} (${block.name})`);
+    }
+  }
+}
