@@ -9,6 +9,7 @@ import {
   type StageName,
 } from './config';
 import { DataStack } from './stacks/data-stack';
+import { MlStack } from './stacks/ml-stack';
 
 /** What the app is built from; `bin/app.ts` reads it from context and the environment. */
 export interface BlueprintAppOptions {
@@ -30,6 +31,7 @@ export interface BlueprintAppOptions {
 export interface CaseStudyStacks {
   readonly config: BlueprintConfig;
   readonly data: DataStack;
+  readonly ml: MlStack;
   readonly stacks: readonly Stack[];
 }
 
@@ -56,12 +58,13 @@ export function buildBlueprint(app: App, options: BlueprintAppOptions): CaseStud
     const spec = CASE_STUDY_SPECS[config.caseStudy];
     const env: Environment = { account: options.account, region: config.region };
     const data = new DataStack(app, stackName(config.stage, config.caseStudy, 'Data'), { env, config, spec });
-    const stacks: Stack[] = [data];
+    const ml = new MlStack(app, stackName(config.stage, config.caseStudy, 'ML'), { env, config, spec, data });
+    const stacks: Stack[] = [data, ml];
     for (const stack of stacks) {
       Tags.of(stack).add('ml-blueprint:stage', config.stage);
       Tags.of(stack).add('ml-blueprint:case-study', config.caseStudy);
     }
-    return { config, data, stacks };
+    return { config, data, ml, stacks };
   });
 }
 

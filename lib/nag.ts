@@ -1,4 +1,5 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -8,4 +9,69 @@ import type { IConstruct } from 'constructs';
  */
 export function acknowledgeNag(construct: IConstruct, finding: string, reason: string): void {
   Validations.of(construct).acknowledge({ id: `AwsSolutions::AwsSolutions-${finding}`, reason });
+}
+
+/**
+ * How cdk-nag names an ARN in IAM5 findings: `<LogicalId.Arn>` for a resource of the same stack, the export name
+ * for an imported value, the literal otherwise.
+ */
+export function nagArnName(scope: IConstruct, arn: string): string {
+  if (!Token.isUnresolved(arn)) return arn;
+  const resolved: unknown = Stack.of(scope).resolve(arn);
+  if (resolved && typeof resolved === 'object') {
+    const r = resolved as Record<string, unknown>;
+    const getAtt = r['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const imported = r['Fn::ImportValue'];
+    if (typeof imported === 'string') return imported;
+  }
+  throw new Error(`cannot name ARN ${JSON.stringify(resolved)} for a cdk-nag acknowledgement`);
+}
+
+/** What an S3 grant gave a principal, for {@link acknowledgeBucketGrants}. */
+export interface BucketGrantScope {
+  readonly bucket: s3.IBucket;
+  /** Key prefixes the grants were limited to (the grants end them with `*`). */
+  readonly prefixes: readonly string[];
+  /** `grantPut`/`grantWrite` or `grantReadWrite` was used too. */
+  readonly write?: 'put' | 'read-write';
+  /** The bucket is SSE-KMS: the grants include the key. */
+  readonly encrypted?: boolean;
+}
+
+/**
+ * Acknowledges, finding by finding, the wildcards that the aws-cdk-lib S3 grants put in a principal's policy:
+ * action families (`s3:GetObject*` …) and object-key patterns under the granted prefixes. Each is scoped to the one
+ * bucket (and its key) that was granted.
+ */
+export function acknowledgeBucketGrants(policy: IConstruct, grants: readonly BucketGrantScope[]): void {
+  const actions = new Map<string, string>([
+    ['s3:GetObject*', 'S3 read grant (GetObject, versions, tags) limited to the granted bucket prefixes.'],
+    ['s3:GetBucket*', 'S3 read grant: bucket location and settings of the granted bucket only.'],
+    ['s3:List*', 'S3 read grant: listing the granted bucket only (needed to find objects under a prefix).'],
+  ]);
+  for (const g of grants) {
+    if (g.write === 'put' || g.write === 'read-write') {
+      actions.set('s3:Abort*', 'S3 write grant: aborting its own multipart uploads in the granted bucket prefixes.');
+    }
+    if (g.write === 'read-write') {
+      actions.set('s3:DeleteObject*', 'S3 read/write grant limited to the granted bucket prefixes.');
+    }
+    if (g.encrypted) {
+      actions.set('kms:GenerateDataKey*', 'Writing SSE-KMS objects needs data keys; scoped to the bucket key.');
+      actions.set(
+        'kms:ReEncrypt*',
+        'Part of the KMS encrypt grant that goes with SSE-KMS writes; scoped to the bucket key.',
+      );
+    }
+    const arn = nagArnName(policy, g.bucket.bucketArn);
+    for (const prefix of g.prefixes) {
+      acknowledgeNag(
+        policy,
+        `IAM5[Resource::${arn}/${prefix}*]`,
+        `Objects under the ${prefix || 'root'} prefix of one bucket, which this principal owns the use of.`,
+      );
+    }
+  }
+  for (const [action, reason] of actions) acknowledgeNag(policy, `IAM5[Action::${action}]`, reason);
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { allowCloudWatchLogs } from './key-policies';
 import { SecureBucket } from './secure-bucket';
 
 /** How long data lives in each zone of the lake. */
@@ -203,39 +204,4 @@ function validateLifecycle(l: LakeLifecycle): void {
       `lifecycle.rawExpireAfter must be longer than rawInfrequentAccessAfter (${days(l.rawInfrequentAccessAfter)} days); received ${days(l.rawExpireAfter)} days`,
     );
   }
-}
-
-/**
- * CloudWatch Logs encrypts log groups with the key only when the key policy allows the regional Logs service,
- * scoped by encryption context to this account's log groups.
- * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
- */
-function allowCloudWatchLogs(key: kms.Key): void {
-  const stack = Stack.of(key);
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsOfThisAccount',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: [
-        'kms:Encrypt',
-        'kms:Decrypt',
-        'kms:ReEncryptFrom',
-        'kms:ReEncryptTo',
-        'kms:GenerateDataKey',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:DescribeKey',
-      ],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }),
-  );
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,7 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNag } from '../nag';
+import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
 import type { EventTable } from './event-table';
 
 /** Properties of a {@link LakeDelivery}. */
@@ -109,26 +109,15 @@ export class LakeDelivery extends Construct {
 /**
  * The Firehose L2 gives its S3 destination role `bucket.grantReadWrite` (Firehose lists, reads back and aborts
  * multipart uploads during delivery), the key grant that goes with SSE-KMS, and `glue:GetSchemaVersion` on `*`
- * for the Glue Schema Registry. Every one is scoped to the destination bucket, its key or read-only catalog
- * metadata; they are acknowledged one by one on that policy alone.
+ * for the Glue Schema Registry. They are acknowledged one by one on that policy alone.
  */
 function acknowledgeDestinationGrants(deliveryStream: firehose.DeliveryStream, destination: s3.IBucket): void {
   const policy = deliveryStream.node.tryFindChild('S3 Destination Role')?.node.tryFindChild('DefaultPolicy');
   if (!policy) return;
-  const bucketId = Stack.of(destination).getLogicalId(destination.node.defaultChild as s3.CfnBucket);
-  const reasons: Record<string, string> = {
-    'Action::s3:Abort*': 'Firehose aborts its own failed multipart uploads; scoped to the destination bucket.',
-    'Action::s3:DeleteObject*': 'Part of the L2 read/write grant on the destination bucket only.',
-    'Action::s3:GetBucket*': 'Firehose reads the destination bucket location and settings.',
-    'Action::s3:GetObject*': 'Part of the L2 read/write grant on the destination bucket only.',
-    'Action::s3:List*': 'Firehose lists multipart uploads of the destination bucket only.',
-    [`Resource::<${bucketId}.Arn>/*`]: 'Firehose writes objects anywhere under its date-partitioned prefixes.',
-    'Action::kms:GenerateDataKey*': 'Needed to write SSE-KMS objects; scoped to the lake key.',
-    'Action::kms:ReEncrypt*': 'Part of the L2 encrypt grant; scoped to the lake key.',
-    'Resource::*':
-      'glue:GetSchemaVersion (read-only, Glue Schema Registry) is added by the Firehose L2 Parquet conversion; table reads are scoped to the event table.',
-  };
-  for (const [finding, reason] of Object.entries(reasons)) {
-    acknowledgeNag(policy, `IAM5[${finding}]`, reason);
-  }
+  acknowledgeBucketGrants(policy, [{ bucket: destination, prefixes: [''], write: 'read-write', encrypted: true }]);
+  acknowledgeNag(
+    policy,
+    'IAM5[Resource::*]',
+    'glue:GetSchemaVersion (read-only, Glue Schema Registry) is added by the Firehose L2 Parquet conversion; table reads are scoped to the event table.',
+  );
 }

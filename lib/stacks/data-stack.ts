@@ -7,6 +7,16 @@ import { EventStream } from '../constructs/event-stream';
 import { EventTable } from '../constructs/event-table';
 import { LakeDelivery } from '../constructs/lake-delivery';
 
+/** Export names of the values other stacks of the case study import (see `importDataPlane`). */
+export interface DataPlaneExports {
+  readonly lakeKeyArn: string;
+  readonly rawBucketArn: string;
+  readonly curatedBucketArn: string;
+  readonly artifactsBucketArn: string;
+  readonly captureBucketArn: string;
+  readonly streamArn: string;
+}
+
 /** Properties of a {@link DataStack}. */
 export interface DataStackProps extends StackProps {
   /** Validated configuration of this case study and stage. */
@@ -28,6 +38,11 @@ export class DataStack extends Stack {
   public readonly table: EventTable;
   /** Firehose from the stream to the raw zone. */
   public readonly delivery: LakeDelivery;
+  /**
+   * Named exports of the data plane. Consumers import by these names instead of implicit cross-stack references, so
+   * export names are stable across refactors and IAM findings name them readably.
+   */
+  public readonly exportNames: DataPlaneExports;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const { config } = props;
@@ -78,6 +93,20 @@ export class DataStack extends Stack {
       bufferingSize: Size.mebibytes(config.ingestion.firehose.bufferSizeMiB),
       removalPolicy,
     });
+
+    const share = (name: string, value: string) => {
+      const exportName = `${this.stackName}-${name}`;
+      this.exportValue(value, { name: exportName });
+      return exportName;
+    };
+    this.exportNames = {
+      lakeKeyArn: share('LakeKeyArn', this.lake.key.keyArn),
+      rawBucketArn: share('RawBucketArn', this.lake.raw.bucketArn),
+      curatedBucketArn: share('CuratedBucketArn', this.lake.curated.bucketArn),
+      artifactsBucketArn: share('ArtifactsBucketArn', this.lake.artifacts.bucketArn),
+      captureBucketArn: share('CaptureBucketArn', this.lake.capture.bucketArn),
+      streamArn: share('StreamArn', this.events.stream.streamArn),
+    };
 
     new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName, description: 'Producers write here' });
     new CfnOutput(this, 'RawBucketName', { value: this.lake.raw.bucketName });

@@ -1,0 +1,94 @@
+/**
+ * Drift checker Lambda, scheduled by EventBridge. Parses the event, wires AWS clients and Powertools, and runs
+ * {@link runDriftCheck}. Everything it decides is in `run.ts` and `lambdas/shared/drift/`.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { ScheduledEvent } from 'aws-lambda';
+import type { DriftReport } from '../shared/drift/engine';
+import { S3ObjectStore } from '../shared/object-store';
+import { runDriftCheck, type DriftCheckResult, type DriftMetricsSink, type ModelDriftDetectedDetail } from './run';
+import { settingsFromEnv } from './settings';
+
+/** Source and detail type of the event the retraining loop subscribes to. */
+export const DRIFT_EVENT_SOURCE = 'ml-blueprint.drift';
+export const DRIFT_DETAIL_TYPE = 'ModelDriftDetected';
+
+const logger = new Logger();
+const metrics = new Metrics({ namespace: 'MlBlueprint/Drift' });
+const tracer = new Tracer();
+const s3 = tracer.captureAWSv3Client(new S3Client({}));
+const events = tracer.captureAWSv3Client(new EventBridgeClient({}));
+const settings = settingsFromEnv(process.env);
+
+/** Powertools EMF metrics: dataset-level with (CaseStudy, Endpoint), feature-level with Feature added. */
+export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string): DriftMetricsSink {
+  const dims = { CaseStudy: caseStudy, Endpoint: endpoint };
+  return {
+    window(report: DriftReport, retrainingRequested: boolean) {
+      m.addDimensions(dims);
+      m.addMetric('DatasetDrifted', MetricUnit.Count, report.drifted ? 1 : 0);
+      m.addMetric('DriftedShare', MetricUnit.NoUnit, report.driftedShare);
+      m.addMetric('RecordsInWindow', MetricUnit.Count, report.records.current);
+      m.addMetric('InvalidRecords', MetricUnit.Count, report.records.invalid);
+      m.addMetric('RetrainingRequested', MetricUnit.Count, retrainingRequested ? 1 : 0);
+      for (const f of report.features) {
+        if (!f.effect) continue;
+        const single = m.singleMetric();
+        single.addDimensions({ ...dims, Feature: f.name });
+        single.addMetric('FeatureDrifted', MetricUnit.Count, f.drifted ? 1 : 0);
+        single.addMetric('DriftEffect', MetricUnit.NoUnit, f.effect.value);
+        if (f.test) single.addMetric('DriftAdjustedPValue', MetricUnit.NoUnit, f.test.adjustedPValue);
+        single.publishStoredMetrics();
+      }
+    },
+    noOp(reason) {
+      m.addDimensions(dims);
+      m.addMetric(
+        reason === 'no-baseline' ? 'BaselineMissing' : reason === 'empty-window' ? 'EmptyWindow' : 'DuplicateWindow',
+        MetricUnit.Count,
+        1,
+      );
+    },
+  };
+}
+
+/** The Lambda entry point. */
+export async function handler(event: Partial<ScheduledEvent>): Promise<DriftCheckResult> {
+  const now = event.time ? new Date(event.time) : new Date();
+  if (Number.isNaN(now.getTime())) throw new Error(`event.time is not a valid time: ${String(event.time)}`);
+  logger.appendKeys({ caseStudy: settings.caseStudy, endpoint: settings.endpointName });
+  try {
+    return await runDriftCheck(
+      settings,
+      {
+        store: new S3ObjectStore(s3),
+        metrics: powertoolsSink(metrics, settings.caseStudy, settings.endpointName),
+        log: (level, message, data) => logger[level](message, data ?? {}),
+        publishDriftDetected: async (detail: ModelDriftDetectedDetail) => {
+          const out = await events.send(
+            new PutEventsCommand({
+              Entries: [
+                {
+                  Source: DRIFT_EVENT_SOURCE,
+                  DetailType: DRIFT_DETAIL_TYPE,
+                  Detail: JSON.stringify(detail),
+                  EventBusName: process.env.EVENT_BUS_NAME ?? 'default',
+                },
+              ],
+            }),
+          );
+          if ((out.FailedEntryCount ?? 0) > 0) {
+            throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries?.map((e) => e.ErrorMessage))}`);
+          }
+        },
+      },
+      now,
+    );
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,521 @@
+/**
+ * Baseline profiles and window accumulators.
+ *
+ * One streaming pass over records builds, per feature, what the drift statistics need, in memory bounded by the
+ * sample sizes (never by the number of records):
+ * - numerical: count, missing, mean/std (Welford), min/max, a seeded reservoir sample (for KS and Wasserstein),
+ *   and, once reference decile edges are known, exact bin counts (for PSI and Jensen–Shannon);
+ * - categorical: exact category counts (up to a cap of distinct categories, the rest counted as `__OTHER__`);
+ * - embedding: a seeded reservoir of vectors, projected to a lower dimension when large (for MMD).
+ *
+ * A baseline profile is the finalized reference, saved as JSON (`kind: "ml-blueprint/baseline-profile"`).
+ */
+import { z } from 'zod';
+import { conformValue, valueKind, type FeatureKind, type FeatureRecord, type FeatureSchema } from './features';
+import { NumberReservoir, SeededRandom, VectorReservoir } from './reservoir';
+import { binCounts, decileEdges, OTHER_CATEGORY } from './stats';
+
+/** The `kind` of a baseline profile document. */
+export const BASELINE_PROFILE_KIND = 'ml-blueprint/baseline-profile';
+/** Version of the profile format. */
+export const BASELINE_PROFILE_VERSION = 1;
+
+/** Sampling settings of an accumulator. */
+export interface SamplingOptions {
+  /** Numerical values kept per feature for KS and Wasserstein. @default 10000 */
+  readonly sampleSize?: number;
+  /** Vectors kept per embedding feature for MMD. @default 500 */
+  readonly embeddingSampleSize?: number;
+  /** Distinct categories counted exactly per feature; later new ones count as `__OTHER__`. @default 10000 */
+  readonly maxCategories?: number;
+  /** Embeddings longer than this are randomly projected to this many dimensions. @default 32 */
+  readonly projectionDimension?: number;
+  /** Seed of every sampler and of the projection. @default 42 */
+  readonly seed?: number;
+}
+
+/** Resolved {@link SamplingOptions}. */
+export type Sampling = Required<SamplingOptions>;
+
+/** Defaults of {@link SamplingOptions}. */
+export const DEFAULT_SAMPLING: Sampling = {
+  sampleSize: 10_000,
+  embeddingSampleSize: 500,
+  maxCategories: 10_000,
+  projectionDimension: 32,
+  seed: 42,
+};
+
+/** Profile of a numerical feature. */
+export interface NumericalProfile {
+  readonly kind: 'numerical';
+  /** Records with a usable value. */
+  readonly count: number;
+  /** Records where it was absent, null, NaN or of another kind. */
+  readonly missing: number;
+  readonly mean: number;
+  /** Population standard deviation (ddof = 0). */
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  /** Reference decile edges (deduplicated); there are `edges.length + 1` bins, outer ones open. */
+  readonly edges: number[];
+  /** Counts per bin. */
+  readonly binCounts: number[];
+  /** Seeded uniform sample of the values. */
+  readonly sample: number[];
+}
+
+/** Profile of a categorical feature. */
+export interface CategoricalProfile {
+  readonly kind: 'categorical';
+  readonly count: number;
+  readonly missing: number;
+  /** Count per category. */
+  readonly counts: Record<string, number>;
+}
+
+/** Random projection of an embedding: a seeded Gaussian matrix, regenerated from its seed. */
+export interface ProjectionSpec {
+  readonly seed: number;
+  readonly inputDimension: number;
+  readonly outputDimension: number;
+}
+
+/** Profile of an embedding feature. */
+export interface EmbeddingProfile {
+  readonly kind: 'embedding';
+  readonly count: number;
+  readonly missing: number;
+  /** Length of the vectors as they arrive. */
+  readonly dimension: number;
+  /** Projection applied to the sample, or null when vectors are kept as they are. */
+  readonly projection: ProjectionSpec | null;
+  /** Seeded sample of the (projected) vectors. */
+  readonly sample: number[][];
+}
+
+/** Profile of one feature. */
+export type FeatureProfile = NumericalProfile | CategoricalProfile | EmbeddingProfile;
+
+/** A baseline profile document. */
+export interface BaselineProfile {
+  readonly kind: typeof BASELINE_PROFILE_KIND;
+  readonly version: typeof BASELINE_PROFILE_VERSION;
+  /** When it was built (ISO-8601). */
+  readonly createdAt: string;
+  /** Free text: dataset id, model version, file name. */
+  readonly source?: string;
+  /** Records profiled. */
+  readonly records: number;
+  /** Malformed records skipped while profiling. */
+  readonly invalid: number;
+  readonly sampling: Sampling;
+  readonly features: Record<string, FeatureProfile>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+class NumericalAccumulator {
+  count = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+  private readonly reservoir: NumberReservoir;
+  private readonly edges: Float64Array | undefined;
+  private readonly bins: Float64Array | undefined;
+
+  constructor(sampleSize: number, seed: number, edges?: readonly number[]) {
+    this.reservoir = new NumberReservoir(sampleSize, seed);
+    if (edges) {
+      this.edges = Float64Array.from(edges);
+      this.bins = new Float64Array(edges.length + 1);
+    }
+  }
+
+  add(v: number): void {
+    this.count++;
+    const delta = v - this.mean;
+    this.mean += delta / this.count;
+    this.m2 += delta * (v - this.mean);
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.reservoir.add(v);
+    const edges = this.edges;
+    if (edges && this.bins) {
+      // Bin i holds edges[i-1] < v <= edges[i] (searchsorted side='left'), matching binCounts.
+      let lo = 0;
+      let hi = edges.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (edges[mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+      this.bins[lo]++;
+    }
+  }
+
+  finish(missing: number): NumericalProfile {
+    const sample = this.reservoir.values();
+    let edges: number[];
+    let counts: number[];
+    if (this.edges && this.bins) {
+      edges = Array.from(this.edges);
+      counts = Array.from(this.bins);
+    } else if (sample.length > 0) {
+      edges = Array.from(decileEdges(sample));
+      // Without known edges the bins are counted on the sample, which is the whole data up to sampleSize.
+      counts = Array.from(binCounts(sample, edges));
+      const scale = this.count / sample.length;
+      if (scale !== 1) counts = counts.map((c) => c * scale);
+    } else {
+      edges = [];
+      counts = [0];
+    }
+    return {
+      kind: 'numerical',
+      count: this.count,
+      missing,
+      mean: this.count > 0 ? this.mean : 0,
+      std: this.count > 0 ? Math.sqrt(this.m2 / this.count) : 0,
+      min: this.count > 0 ? this.min : 0,
+      max: this.count > 0 ? this.max : 0,
+      edges,
+      binCounts: counts,
+      sample: Array.from(sample),
+    };
+  }
+}
+
+class CategoricalAccumulator {
+  count = 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly maxCategories: number) {}
+
+  add(v: string): void {
+    this.count++;
+    const current = this.counts.get(v);
+    if (current !== undefined) this.counts.set(v, current + 1);
+    else if (this.counts.size < this.maxCategories) this.counts.set(v, 1);
+    else this.counts.set(OTHER_CATEGORY, (this.counts.get(OTHER_CATEGORY) ?? 0) + 1);
+  }
+
+  finish(missing: number): CategoricalProfile {
+    const counts: Record<string, number> = Object.create(null) as Record<string, number>;
+    for (const [k, v] of [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+      counts[k] = v;
+    }
+    return { kind: 'categorical', count: this.count, missing, counts: { ...counts } };
+  }
+}
+
+class EmbeddingAccumulator {
+  count = 0;
+  /** Vectors of another length than the first one seen. */
+  mismatched = 0;
+  private reservoir: VectorReservoir | undefined;
+
+  constructor(
+    private readonly sampleSize: number,
+    private readonly seed: number,
+    private readonly sampling: Sampling,
+    private readonly fixedDimension?: number,
+    private readonly projection?: ProjectionSpec | null,
+  ) {}
+
+  add(v: readonly number[]): void {
+    if (!this.reservoir) {
+      this.reservoir = new VectorReservoir(this.sampleSize, this.fixedDimension ?? v.length, this.seed);
+    }
+    if (this.reservoir.add(v)) this.count++;
+    else this.mismatched++;
+  }
+
+  finish(missing: number): EmbeddingProfile {
+    const dimension = this.reservoir?.dimension ?? this.fixedDimension ?? 0;
+    const vectors = this.reservoir?.vectors() ?? [];
+    const projection =
+      this.projection !== undefined
+        ? this.projection
+        : dimension > this.sampling.projectionDimension
+          ? { seed: this.seed, inputDimension: dimension, outputDimension: this.sampling.projectionDimension }
+          : null;
+    const sample = projection ? projectVectors(vectors, projection) : vectors.map((v) => Array.from(v));
+    return { kind: 'embedding', count: this.count, missing: missing + this.mismatched, dimension, projection, sample };
+  }
+}
+
+/** A seeded Gaussian random projection matrix (rows = output dimensions), scaled by 1/√k. */
+export function projectionMatrix(spec: ProjectionSpec): Float64Array {
+  const { inputDimension: d, outputDimension: k } = spec;
+  const rng = new SeededRandom(spec.seed ^ 0x9e3779b9);
+  const m = new Float64Array(k * d);
+  const scale = 1 / Math.sqrt(k);
+  for (let i = 0; i < m.length; i += 2) {
+    // Box–Muller: two standard normals per pair of uniforms.
+    const r = Math.sqrt(-2 * Math.log(rng.nextOpen()));
+    const t = 2 * Math.PI * rng.next();
+    m[i] = r * Math.cos(t) * scale;
+    if (i + 1 < m.length) m[i + 1] = r * Math.sin(t) * scale;
+  }
+  return m;
+}
+
+/** Projects vectors with {@link projectionMatrix}. */
+export function projectVectors(vectors: ReadonlyArray<ArrayLike<number>>, spec: ProjectionSpec): number[][] {
+  const m = projectionMatrix(spec);
+  const { inputDimension: d, outputDimension: k } = spec;
+  return vectors.map((v) => {
+    const out = new Array<number>(k);
+    for (let r = 0; r < k; r++) {
+      let s = 0;
+      const row = r * d;
+      for (let c = 0; c < d; c++) s += m[row + c] * v[c];
+      out[r] = s;
+    }
+    return out;
+  });
+}
+
+/** A stable 32-bit hash of a feature name, so each feature's sampler has its own seed. */
+function hashName(name: string, seed: number): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return h;
+}
+
+/** What an accumulator knows about a feature before seeing data (from a schema or a baseline). */
+export interface FeatureExpectation {
+  readonly kind: FeatureKind;
+  /** Reference decile edges: bins are then counted exactly while streaming. */
+  readonly edges?: readonly number[];
+  /** Embedding length. */
+  readonly dimension?: number;
+  /** Embedding projection to apply (from the baseline), or null for none. */
+  readonly projection?: ProjectionSpec | null;
+}
+
+class FeatureTracker {
+  nulls = 0;
+  private numerical: NumericalAccumulator | undefined;
+  private categorical: CategoricalAccumulator | undefined;
+  private embedding: EmbeddingAccumulator | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly sampling: Sampling,
+    private readonly expected?: FeatureExpectation,
+  ) {}
+
+  add(value: unknown): void {
+    const fixed = this.expected?.kind;
+    const kind = fixed ?? valueKind(value);
+    if (kind === null) {
+      this.nulls++;
+      return;
+    }
+    const v = fixed ? conformValue(fixed, value) : (value as number | string | number[]);
+    if (v === null) {
+      this.nulls++;
+      return;
+    }
+    const seed = hashName(this.name, this.sampling.seed);
+    switch (kind) {
+      case 'numerical':
+        (this.numerical ??= new NumericalAccumulator(this.sampling.sampleSize, seed, this.expected?.edges)).add(
+          v as number,
+        );
+        break;
+      case 'categorical':
+        (this.categorical ??= new CategoricalAccumulator(this.sampling.maxCategories)).add(v as string);
+        break;
+      case 'embedding':
+        (this.embedding ??= new EmbeddingAccumulator(
+          this.sampling.embeddingSampleSize,
+          seed,
+          this.sampling,
+          this.expected?.dimension,
+          this.expected?.projection,
+        )).add(v as number[]);
+        break;
+    }
+  }
+
+  /** The majority kind's profile; values of other kinds count as missing. */
+  finish(records: number): FeatureProfile | undefined {
+    const counts: Array<[FeatureKind, number]> = [
+      ['numerical', this.numerical?.count ?? 0],
+      ['categorical', this.categorical?.count ?? 0],
+      ['embedding', (this.embedding?.count ?? 0) + (this.embedding?.mismatched ?? 0)],
+    ];
+    const kind =
+      this.expected?.kind ??
+      counts.reduce((best, c) => (c[1] > best[1] ? c : best), counts[0] as [FeatureKind, number])[0];
+    const present = kind === 'numerical' ? this.numerical : kind === 'categorical' ? this.categorical : this.embedding;
+    const used = kind === 'embedding' ? (this.embedding?.count ?? 0) : (present?.count ?? 0);
+    const missing = records - used - (kind === 'embedding' ? (this.embedding?.mismatched ?? 0) : 0);
+    if (kind === 'numerical') {
+      return (this.numerical ?? new NumericalAccumulator(1, 0, this.expected?.edges)).finish(missing);
+    }
+    if (kind === 'categorical') return (this.categorical ?? new CategoricalAccumulator(1)).finish(missing);
+    return (
+      this.embedding ??
+      new EmbeddingAccumulator(1, 0, this.sampling, this.expected?.dimension, this.expected?.projection)
+    ).finish(missing);
+  }
+}
+
+/**
+ * Accumulates records into per-feature profiles in one pass. Without expectations, feature kinds are inferred
+ * (number → numerical, string/boolean → categorical, number array → embedding; the majority kind wins and
+ * values of other kinds count as missing). With expectations (a schema, or a baseline for the current window),
+ * kinds are fixed and numerical bins are counted exactly on the reference edges.
+ */
+export class ProfileAccumulator {
+  /** Records added. */
+  records = 0;
+  private readonly trackers = new Map<string, FeatureTracker>();
+  private readonly fixedFeatures: boolean;
+  /** Names seen in records that are not among the expected features (only with fixed features). */
+  readonly unexpected = new Set<string>();
+  readonly sampling: Sampling;
+
+  constructor(options: { sampling?: SamplingOptions; expectations?: ReadonlyMap<string, FeatureExpectation> } = {}) {
+    this.sampling = { ...DEFAULT_SAMPLING, ...options.sampling };
+    this.fixedFeatures = options.expectations !== undefined;
+    for (const [name, expectation] of options.expectations ?? []) {
+      this.trackers.set(name, new FeatureTracker(name, this.sampling, expectation));
+    }
+  }
+
+  /** Adds one record. */
+  add(record: Readonly<FeatureRecord>): void {
+    this.records++;
+    for (const name in record) {
+      let tracker = this.trackers.get(name);
+      if (!tracker) {
+        if (this.fixedFeatures) {
+          this.unexpected.add(name);
+          continue;
+        }
+        tracker = new FeatureTracker(name, this.sampling);
+        this.trackers.set(name, tracker);
+      }
+      tracker.add(record[name]);
+    }
+  }
+
+  /** Per-feature profiles, in first-seen (or expectation) order. */
+  features(): Record<string, FeatureProfile> {
+    const out: Record<string, FeatureProfile> = {};
+    for (const [name, tracker] of this.trackers) {
+      const profile = tracker.finish(this.records);
+      if (profile) out[name] = profile;
+    }
+    return out;
+  }
+}
+
+/** Expectations from a feature schema (kinds and embedding lengths fixed; no edges yet). */
+export function expectationsFromSchema(schema: FeatureSchema): Map<string, FeatureExpectation> {
+  return new Map(schema.features.map((f) => [f.name, { kind: f.kind, dimension: f.dimension }]));
+}
+
+/** Expectations for a current window compared with a baseline: same kinds, reference edges, same projection. */
+export function expectationsFromBaseline(baseline: BaselineProfile): Map<string, FeatureExpectation> {
+  const out = new Map<string, FeatureExpectation>();
+  for (const [name, f] of Object.entries(baseline.features)) {
+    if (f.kind === 'numerical') out.set(name, { kind: 'numerical', edges: f.edges });
+    else if (f.kind === 'categorical') out.set(name, { kind: 'categorical' });
+    else out.set(name, { kind: 'embedding', dimension: f.dimension, projection: f.projection });
+  }
+  return out;
+}
+
+/** Finalizes an accumulator into a baseline profile document. */
+export function toBaselineProfile(
+  acc: ProfileAccumulator,
+  meta: { invalid?: number; source?: string; createdAt?: Date } = {},
+): BaselineProfile {
+  return {
+    kind: BASELINE_PROFILE_KIND,
+    version: BASELINE_PROFILE_VERSION,
+    createdAt: (meta.createdAt ?? new Date()).toISOString(),
+    ...(meta.source ? { source: meta.source } : {}),
+    records: acc.records,
+    invalid: meta.invalid ?? 0,
+    sampling: acc.sampling,
+    features: acc.features(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation of profile documents read from files or S3.
+
+const count = z.number().finite().min(0);
+const projectionSchema = z.strictObject({
+  seed: z.number().int(),
+  inputDimension: z.number().int().positive(),
+  outputDimension: z.number().int().positive(),
+});
+const featureProfileSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('numerical'),
+    count,
+    missing: count,
+    mean: z.number(),
+    std: z.number().min(0),
+    min: z.number(),
+    max: z.number(),
+    edges: z.array(z.number().finite()),
+    binCounts: z.array(count),
+    sample: z.array(z.number().finite()),
+  }),
+  z.strictObject({ kind: z.literal('categorical'), count, missing: count, counts: z.record(z.string(), count) }),
+  z.strictObject({
+    kind: z.literal('embedding'),
+    count,
+    missing: count,
+    dimension: z.number().int().min(0),
+    projection: projectionSchema.nullable(),
+    sample: z.array(z.array(z.number().finite())),
+  }),
+]);
+const baselineProfileSchema = z.strictObject({
+  kind: z.literal(BASELINE_PROFILE_KIND),
+  version: z.literal(BASELINE_PROFILE_VERSION),
+  createdAt: z.string(),
+  source: z.string().optional(),
+  records: count,
+  invalid: count,
+  sampling: z.strictObject({
+    sampleSize: z.number().int().positive(),
+    embeddingSampleSize: z.number().int().positive(),
+    maxCategories: z.number().int().positive(),
+    projectionDimension: z.number().int().positive(),
+    seed: z.number().int(),
+  }),
+  features: z.record(z.string(), featureProfileSchema),
+});
+
+/** Validates a parsed baseline profile; throws an Error naming each invalid field. */
+export function parseBaselineProfile(input: unknown): BaselineProfile {
+  const parsed = baselineProfileSchema.safeParse(input);
+  if (parsed.success) {
+    for (const [name, f] of Object.entries(parsed.data.features)) {
+      if (f.kind === 'numerical' && f.binCounts.length !== f.edges.length + 1) {
+        throw new Error(
+          `invalid baseline profile: features.${name}.binCounts must have edges.length + 1 (${f.edges.length + 1}) entries; received ${f.binCounts.length}`,
+        );
+      }
+    }
+    return parsed.data as BaselineProfile;
+  }
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
+  throw new Error(`invalid baseline profile: ${problems.slice(0, 5).join('; ')}`);
+}

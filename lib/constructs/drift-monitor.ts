@@ -1,0 +1,205 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
+import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
+import { BlueprintFunction } from './blueprint-function';
+
+/** Source and detail type of the drift event (kept equal to the handler's constants by a test). */
+export const DRIFT_EVENT_SOURCE = 'ml-blueprint.drift';
+export const DRIFT_DETAIL_TYPE = 'ModelDriftDetected';
+
+/** Properties of a {@link DriftMonitor}. */
+export interface DriftMonitorProps {
+  /** Case study and stage, for metrics dimensions and the event detail. */
+  readonly caseStudy: string;
+  readonly stage: string;
+  /** The endpoint whose data capture is checked. */
+  readonly endpointName: string;
+  /** Bucket receiving the endpoint's data capture. */
+  readonly captureBucket: s3.IBucket;
+  /** Prefix of data capture in that bucket. @default 'datacapture/' */
+  readonly capturePrefix?: string;
+  /** Bucket holding baselines (read), reports and state (read/write), under `drift/`. */
+  readonly artifactsBucket: s3.IBucket;
+  /** How often to check; also the window length. */
+  readonly schedule: Duration;
+  /** Drift and retraining policy, written to the function's environment. */
+  readonly policy: PolicyDocument;
+  /** Key for the function's logs, environment and dead-letter queue. */
+  readonly encryptionKey: kms.IKey;
+  /** Where alarms notify. */
+  readonly alarmTopic: sns.ITopic;
+  /** Bus the `ModelDriftDetected` event goes to. @default the account's default bus */
+  readonly eventBus?: events.IEventBus;
+}
+
+/**
+ * The scheduled drift checker of one endpoint: a Lambda that compares the last window of data capture with the
+ * model's baseline profile, writes a report, publishes EMF metrics and, when the decision rule says so, puts a
+ * `ModelDriftDetected` event. Failed invocations land in a KMS-encrypted dead-letter queue; errors, dead letters
+ * and detected drift raise alarms.
+ */
+export class DriftMonitor extends Construct {
+  /** The checker function. */
+  public readonly function: BlueprintFunction;
+  /** The schedule rule. */
+  public readonly rule: events.Rule;
+  /** Failed invocations. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Alarms of the checker (errors, dead letters, drift). */
+  public readonly alarms: cloudwatch.Alarm[];
+  private readonly props: DriftMonitorProps;
+
+  constructor(scope: Construct, id: string, props: DriftMonitorProps) {
+    super(scope, id);
+    this.props = props;
+    const minutes = props.schedule.toMinutes();
+    if (minutes < 5 || minutes > 1440) {
+      throw new Error(`schedule must be between 5 and 1440 minutes; received ${minutes}`);
+    }
+    const capturePrefix = props.capturePrefix ?? 'datacapture/';
+    const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeNag(
+      this.deadLetterQueue,
+      'SQS3',
+      'This queue is itself the dead-letter queue of the drift checker; its messages are inspected by an operator (alarm on depth).',
+    );
+
+    this.function = new BlueprintFunction(this, 'Function', {
+      handlerDir: 'drift-checker',
+      description: `Drift checker for endpoint ${props.endpointName}`,
+      encryptionKey: props.encryptionKey,
+      timeout: Duration.minutes(10),
+      memorySize: 1769, // one full vCPU: the check is CPU-bound (parsing, sorting, permutation tests)
+      reservedConcurrentExecutions: 1, // one run at a time per endpoint: state updates never race
+      environment: {
+        CASE_STUDY: props.caseStudy,
+        STAGE: props.stage,
+        ENDPOINT_NAME: props.endpointName,
+        CAPTURE_BUCKET: props.captureBucket.bucketName,
+        CAPTURE_PREFIX: capturePrefix,
+        ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
+        WINDOW_MINUTES: String(minutes),
+        DRIFT_POLICY: JSON.stringify(props.policy),
+        EVENT_BUS_NAME: eventBus.eventBusName,
+        POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Drift',
+      },
+    });
+    this.function.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+
+    props.captureBucket.grantRead(this.function, `${capturePrefix}*`);
+    props.artifactsBucket.grantRead(this.function, 'drift/*');
+    props.artifactsBucket.grantPut(this.function, 'drift/reports/*');
+    props.artifactsBucket.grantPut(this.function, 'drift/state/*');
+    eventBus.grantPutEventsTo(this.function);
+    const policy = this.function.role?.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      acknowledgeBucketGrants(policy, [
+        { bucket: props.captureBucket, prefixes: [capturePrefix], encrypted: true },
+        {
+          bucket: props.artifactsBucket,
+          prefixes: ['drift/', 'drift/reports/', 'drift/state/'],
+          write: 'put',
+          encrypted: true,
+        },
+      ]);
+    }
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: `Checks ${props.endpointName} for drift every ${minutes} minutes`,
+      schedule: events.Schedule.rate(props.schedule),
+    });
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+      }),
+    );
+
+    const action = new cwActions.SnsAction(props.alarmTopic);
+    this.alarms = [
+      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+        alarmDescription: `Drift checker of ${props.endpointName} failed. Runbook: docs/runbooks/drift-checker-failed.md`,
+        metric: this.function.metricErrors({ period: props.schedule, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+        alarmDescription: `Drift checker invocations of ${props.endpointName} were dead-lettered.`,
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'DriftAlarm', {
+        alarmDescription: `Data drift detected on ${props.endpointName}. Runbook: docs/runbooks/drift-detected.md`,
+        metric: this.metricDatasetDrifted({ period: props.schedule }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of this.alarms) alarm.addAlarmAction(action);
+  }
+
+  /** 1 for each window in which the dataset drifted. */
+  public metricDatasetDrifted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DatasetDrifted', { statistic: 'Maximum', ...props });
+  }
+
+  /** Share of features that drifted in the window. */
+  public metricDriftedShare(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DriftedShare', { statistic: 'Maximum', ...props });
+  }
+
+  /** Effect size of one feature (PSI, JS distance, MMD² … as configured for it). */
+  public metricFeatureEffect(feature: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'MlBlueprint/Drift',
+      metricName: 'DriftEffect',
+      dimensionsMap: { CaseStudy: this.props.caseStudy, Endpoint: this.props.endpointName, Feature: feature },
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /** Lets a principal invoke the checker on demand (e.g. an operator role). */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
+  private metric(name: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'MlBlueprint/Drift',
+      metricName: name,
+      dimensionsMap: { CaseStudy: this.props.caseStudy, Endpoint: this.props.endpointName },
+      ...props,
+    });
+  }
+}
