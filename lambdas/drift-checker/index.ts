@@ -13,9 +13,7 @@ import { S3ObjectStore } from '../shared/object-store';
 import { runDriftCheck, type DriftCheckResult, type DriftMetricsSink, type ModelDriftDetectedDetail } from './run';
 import { settingsFromEnv } from './settings';
 
-/** Source and detail type of the event the retraining loop subscribes to. */
-export const DRIFT_EVENT_SOURCE = 'ml-blueprint.drift';
-export const DRIFT_DETAIL_TYPE = 'ModelDriftDetected';
+import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from './constants';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Drift' });

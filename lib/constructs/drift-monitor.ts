@@ -14,9 +14,7 @@ import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
 import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
 
-/** Source and detail type of the drift event (kept equal to the handler's constants by a test). */
-export const DRIFT_EVENT_SOURCE = 'ml-blueprint.drift';
-export const DRIFT_DETAIL_TYPE = 'ModelDriftDetected';
+export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../lambdas/drift-checker/constants';
 
 /** Properties of a {@link DriftMonitor}. */
 export interface DriftMonitorProps {

@@ -1,0 +1,191 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import {
+  DRIFT_DETAIL_TYPE as HANDLER_DETAIL_TYPE,
+  DRIFT_EVENT_SOURCE as HANDLER_SOURCE,
+} from '../../../lambdas/drift-checker/constants';
+import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../../lib/constructs/drift-monitor';
+import { synthesize, type SynthesizedBlueprint } from '../../support/synth';
+
+let sandbox: SynthesizedBlueprint;
+let production: SynthesizedBlueprint;
+let sbx: Template;
+let prd: Template;
+
+beforeAll(() => {
+  sandbox = synthesize('sandbox');
+  production = synthesize('production');
+  sbx = sandbox.template('Sandbox-Recommender-ML');
+  prd = production.template('Production-Vision-ML');
+});
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const statements = (t: Template): Statement[] =>
+  Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('drift monitor', () => {
+  test('the checker runs on Node.js 24, arm64, traced, one at a time, with a full vCPU', () => {
+    sbx.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 1,
+      MemorySize: 1769,
+      Timeout: 600,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+      KmsKeyArn: Match.anyValue(),
+    });
+  });
+
+  test('its environment carries the endpoint, buckets and the policy from the stage config', () => {
+    const fn = Object.values(sbx.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const env = fn.Properties.Environment.Variables;
+    expect(env.ENDPOINT_NAME).toBe('mlbp-sandbox-recommender');
+    expect(env.WINDOW_MINUTES).toBe('60');
+    expect(env.CAPTURE_BUCKET).toEqual(expect.objectContaining({ 'Fn::Select': expect.anything() }));
+    expect(JSON.parse(env.DRIFT_POLICY as string)).toEqual({
+      alpha: 0.05,
+      correction: 'bonferroni',
+      driftedShareThreshold: 0.5,
+      minWindowSize: 200,
+      thresholds: { psi: 0.2, jensenShannon: 0.1, wassersteinNormalized: 0.1, cramersV: 0.1 },
+      retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 1 },
+    });
+    const prodFn = Object.values(prd.findResources('AWS::Lambda::Function'))[0] as typeof fn;
+    expect(JSON.parse(prodFn.Properties.Environment.Variables.DRIFT_POLICY as string).retraining).toEqual({
+      windowsRequired: 2,
+      windowsConsidered: 3,
+      cooldownHours: 24,
+    });
+  });
+
+  test('it is scheduled at the configured rate, with retries and a dead-letter queue', () => {
+    sbx.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftMonitorDeadLetters'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
+    });
+    sbx.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftMonitorDeadLetters'), 'Arn'] } },
+      },
+    });
+    sbx.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 });
+  });
+
+  test('alarms on errors, dead letters and detected drift notify the encrypted topic', () => {
+    sbx.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    sbx.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'MlBlueprint/Drift',
+      MetricName: 'DatasetDrifted',
+      Dimensions: Match.arrayWith([{ Name: 'Endpoint', Value: 'mlbp-sandbox-recommender' }]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+    sbx.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    sbx.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  test('least privilege: reads capture, writes only reports and state, puts events on the default bus', () => {
+    const all = statements(sbx);
+    const puts = all.filter((s) => actions(s).includes('s3:PutObject'));
+    expect(JSON.stringify(puts.map((s) => s.Resource))).toMatch(
+      /drift\/reports\/\*.*drift\/state\/\*|drift\/state\/\*.*drift\/reports\/\*/,
+    );
+    expect(JSON.stringify(puts.map((s) => s.Resource))).not.toMatch(/baselines/);
+    const reads = all.filter((s) => actions(s).includes('s3:GetObject*'));
+    expect(JSON.stringify(reads.map((s) => s.Resource))).toContain('/datacapture/*');
+    expect(all.some((s) => actions(s).includes('s3:DeleteObject*'))).toBe(false);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'events:PutEvents',
+          Resource: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+        }),
+      ]),
+    );
+  });
+
+  test('the ML stack imports the data plane by export name and depends on the data stack', () => {
+    const ml = sandbox.caseStudies[0].ml;
+    expect(ml.dependencies.map((d) => d.stackName)).toContain('Sandbox-Recommender-Data');
+    expect(JSON.stringify(sbx.toJSON())).toContain('"Fn::ImportValue":"Sandbox-Recommender-Data-CaptureBucketArn"');
+  });
+
+  test('the event the checker emits is the one the construct documents', () => {
+    expect(HANDLER_SOURCE).toBe(DRIFT_EVENT_SOURCE);
+    expect(HANDLER_DETAIL_TYPE).toBe(DRIFT_DETAIL_TYPE);
+  });
+});
+
+describe('security baseline across every stack', () => {
+  const everyTemplate = () =>
+    [sandbox, production].flatMap((b) =>
+      b.caseStudies.flatMap((c) => c.stacks.map((s) => [s.stackName, b.template(s.stackName)] as const)),
+    );
+
+  test('no IAM statement allows a bare * action or a whole service', () => {
+    for (const [, t] of everyTemplate()) {
+      for (const s of statements(t)) {
+        for (const a of actions(s)) {
+          expect(a).not.toBe('*');
+          expect(a).not.toMatch(/^[a-z0-9-]+:\*$/);
+        }
+      }
+    }
+  });
+
+  test('no role uses an AWS managed policy', () => {
+    for (const [, t] of everyTemplate()) {
+      for (const role of Object.values(t.findResources('AWS::IAM::Role'))) {
+        const arns = JSON.stringify(
+          (role as { Properties?: { ManagedPolicyArns?: unknown } }).Properties?.ManagedPolicyArns ?? [],
+        );
+        expect(arns).not.toMatch(/FullAccess/);
+      }
+    }
+  });
+
+  test('every log group has a retention and a customer-managed key', () => {
+    for (const [, t] of everyTemplate()) {
+      for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup'))) {
+        const p = (lg as { Properties: Record<string, unknown> }).Properties;
+        expect(p.RetentionInDays).toBeGreaterThan(0);
+        expect(p.KmsKeyId).toBeDefined();
+      }
+    }
+  });
+
+  test('every queue and topic is KMS-encrypted and TLS-only', () => {
+    for (const [, t] of everyTemplate()) {
+      for (const q of Object.values(t.findResources('AWS::SQS::Queue'))) {
+        expect((q as { Properties: Record<string, unknown> }).Properties.KmsMasterKeyId).toBeDefined();
+      }
+      for (const p of Object.values(t.findResources('AWS::SQS::QueuePolicy'))) {
+        expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
+      }
+      for (const topic of Object.values(t.findResources('AWS::SNS::Topic'))) {
+        expect((topic as { Properties: Record<string, unknown> }).Properties.KmsMasterKeyId).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('snapshots (normalized)', () => {
+  test.each([
+    ['sandbox', 'Sandbox-Recommender-ML'],
+    ['sandbox', 'Sandbox-Vision-ML'],
+    ['production', 'Production-Recommender-ML'],
+    ['production', 'Production-Vision-ML'],
+  ])('%s %s', (stage, name) => {
+    expect((stage === 'sandbox' ? sandbox : production).template(name).toJSON()).toMatchSnapshot();
+  });
+});
