@@ -313,6 +313,11 @@ class FeatureTracker {
   ) {}
 
   add(value: unknown): void {
+    // Hot path: a finite number for a numerical feature.
+    if (typeof value === 'number' && value - value === 0 && this.numerical !== undefined) {
+      this.numerical.add(value);
+      return;
+    }
     const fixed = this.expected?.kind;
     const kind = fixed ?? valueKind(value);
     if (kind === null) {
@@ -324,10 +329,9 @@ class FeatureTracker {
       this.nulls++;
       return;
     }
-    const seed = hashName(this.name, this.sampling.seed);
     switch (kind) {
       case 'numerical':
-        (this.numerical ??= new NumericalAccumulator(this.sampling.sampleSize, seed, this.expected?.edges)).add(
+        (this.numerical ??= new NumericalAccumulator(this.sampling.sampleSize, this.seed(), this.expected?.edges)).add(
           v as number,
         );
         break;
@@ -337,13 +341,17 @@ class FeatureTracker {
       case 'embedding':
         (this.embedding ??= new EmbeddingAccumulator(
           this.sampling.embeddingSampleSize,
-          seed,
+          this.seed(),
           this.sampling,
           this.expected?.dimension,
           this.expected?.projection,
         )).add(v as number[]);
         break;
     }
+  }
+
+  private seed(): number {
+    return hashName(this.name, this.sampling.seed);
   }
 
   /** The majority kind's profile; values of other kinds count as missing. */
@@ -393,20 +401,45 @@ export class ProfileAccumulator {
     }
   }
 
+  /** Key order of the previous record and its trackers: records of one source share their shape. */
+  private shapeKeys: string[] = [];
+  private shapeTrackers: Array<FeatureTracker | undefined> = [];
+
   /** Adds one record. */
   add(record: Readonly<FeatureRecord>): void {
     this.records++;
+    const keys = this.shapeKeys;
+    const trackers = this.shapeTrackers;
+    let i = 0;
     for (const name in record) {
+      if (i < keys.length && keys[i] === name) {
+        const known = trackers[i++];
+        if (known !== undefined) known.add(record[name]);
+        continue;
+      }
+      // A new shape: rebuild the cache from here on.
+      keys.length = i;
+      trackers.length = i;
+      const tracker = this.trackerFor(name);
+      keys.push(name);
+      trackers.push(tracker);
+      i++;
+      if (tracker !== undefined) tracker.add(record[name]);
+    }
+  }
+
+  private trackerFor(name: string): FeatureTracker | undefined {
+    {
       let tracker = this.trackers.get(name);
       if (!tracker) {
         if (this.fixedFeatures) {
           this.unexpected.add(name);
-          continue;
+          return undefined;
         }
         tracker = new FeatureTracker(name, this.sampling);
         this.trackers.set(name, tracker);
       }
-      tracker.add(record[name]);
+      return tracker;
     }
   }
 

@@ -1,12 +1,16 @@
 /**
  * Parsing of SageMaker endpoint data-capture records into flat feature records.
  *
- * A capture line looks like:
+ * A capture line looks like (on one line):
  * ```json
- * {"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1.0,2.0,abc","encoding":"CSV"},
- *  "endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT","data":"eyJzY29yZSI6IDAuOX0=","encoding":"BASE64"}},
- *  "eventMetadata":{"eventId":"…","inferenceTime":"2026-11-23T10:00:00Z","inferenceId":"optional"},"eventVersion":"0"}
+ * {"captureData": {
+ *    "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "1.0,2.0,abc", "encoding": "CSV"},
+ *    "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+ *                       "data": "eyJzY29yZSI6IDAuOX0=", "encoding": "BASE64"}},
+ *  "eventMetadata": {"eventId": "…", "inferenceTime": "2026-11-23T10:00:00Z", "inferenceId": "optional"},
+ *  "eventVersion": "0"}
  * ```
+ * → `{ f0: 1, f1: 2, f2: "abc", "output.score": 0.9 }`.
  * Input features keep their names (CSV columns are named from the schema or `f0, f1, …`); output features are
  * prefixed with `output.`. Nothing here throws on bad data: problems are reported as `{ ok: false, reason }`.
  */
@@ -175,6 +179,7 @@ export class CaptureParser {
     if (status !== 'ok') return status;
     const kind = decodedKind;
     const text = decodedText;
+    decodedText = ''; // do not keep a (possibly large) payload alive after this record
     const records: FeatureRecord[] = [];
     if (kind === 'csv') {
       if (text.indexOf('"') < 0) return this.csvRowsFast(text, records) ?? records;
@@ -329,6 +334,7 @@ export class CaptureParser {
     if (status !== 'ok') return status;
     const kind = decodedKind;
     const text = decodedText;
+    decodedText = ''; // do not keep a (possibly large) payload alive after this record
     if (kind === 'csv') {
       const rows = parseCsvRows(text);
       if (rows === null) return 'invalid-csv';
@@ -439,19 +445,25 @@ function normalizeEncoding(encoding: unknown): 'CSV' | 'JSON' | 'BASE64' | undef
  * `image/*`, `application/x-image` → image; anything else → unknown.
  */
 export function classifyContentType(contentType: string): PayloadKind {
-  if (contentType === lastContentType) return lastContentKind;
-  let cached = contentTypeCache.get(contentType);
-  if (cached === undefined) {
-    cached = classifyUncached(contentType);
-    if (contentTypeCache.size < CONTENT_TYPE_CACHE_LIMIT) contentTypeCache.set(contentType, cached);
+  // Two most recent types first (input and output types alternate), then the bounded cache.
+  if (contentType === recentType0) return recentKind0;
+  if (contentType === recentType1) return recentKind1;
+  let kind = contentTypeCache.get(contentType);
+  if (kind === undefined) {
+    kind = classifyUncached(contentType);
+    if (contentTypeCache.size < CONTENT_TYPE_CACHE_LIMIT) contentTypeCache.set(contentType, kind);
   }
-  lastContentType = contentType;
-  lastContentKind = cached;
-  return cached;
+  recentType1 = recentType0;
+  recentKind1 = recentKind0;
+  recentType0 = contentType;
+  recentKind0 = kind;
+  return kind;
 }
 
-let lastContentType = '';
-let lastContentKind: PayloadKind = 'unknown';
+let recentType0 = '';
+let recentKind0: PayloadKind = 'unknown';
+let recentType1 = '';
+let recentKind1: PayloadKind = 'unknown';
 
 function classifyUncached(contentType: string): PayloadKind {
   const semi = contentType.indexOf(';');
