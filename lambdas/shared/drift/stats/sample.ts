@@ -43,7 +43,9 @@ export function countFinite(values: ArrayLike<number>): number {
 export function sortedFinite(values: ArrayLike<number>, fn: string, arg: string, minCount = 1): Float64Array {
   const finite = finiteValues(values);
   requireCount(finite.length, values.length, fn, arg, minCount);
-  return finite.sort();
+  // Samples stored by the profiles are already sorted: an O(n) check saves the O(n log n) sort.
+  for (let i = 1; i < finite.length; i++) if (finite[i] < finite[i - 1]) return finite.sort();
+  return finite;
 }
 
 /** Throws the standard "too few finite values" `RangeError` when `finiteCount < minCount`. */

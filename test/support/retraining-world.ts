@@ -1,0 +1,266 @@
+/**
+ * A local stand-in for the AWS services the retraining loop calls, for running the synthesized state machine with
+ * aws-local-stepfunctions: every Task is overridden by a handler that acts on this in-memory world (lock table,
+ * model registry, endpoint, notifications). The plan and evaluation Lambdas run their real logic.
+ */
+import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { handler as evaluateHandler } from '../../lambdas/retraining-evaluate/index';
+import { handler as planHandler } from '../../lambdas/retraining-plan/index';
+
+type Json = Record<string, unknown>;
+
+/** An error whose `name` is what a Retry/Catch matches. */
+export class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** A model package in the local registry. */
+export interface LocalPackage {
+  arn: string;
+  status: 'Approved' | 'Rejected' | 'PendingManualApproval';
+  metadata: Record<string, string>;
+  createdAt: number;
+}
+
+/** What one execution sees of the world and how it behaves. */
+export interface Scenario {
+  /** Records counted since the champion's dataset. @default 50000 */
+  newRecords?: number;
+  /** Candidate's validation metric, or a training failure. @default 0.8 */
+  candidateMetric?: number | 'fail';
+  /** Statuses DescribeEndpoint returns, in order (the last repeats). @default Creating/Updating, then InService */
+  endpointStatuses?: string[];
+  /** The update rolls back: the endpoint returns to its previous config. @default false */
+  rollback?: boolean;
+  /** Manual approval answer. @default approve */
+  approval?: { approve: true; approver: string } | { approve: false; comment: string };
+  /** Called when training starts; resolve to let it finish (for concurrency tests). */
+  trainingGate?: () => Promise<void>;
+}
+
+/** One execution's record. */
+export interface RunRecord {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: { name: string; message: string };
+  visited: string[];
+  calls: Array<{ state: string; input: Json }>;
+}
+
+/** The shared local world. */
+export class LocalWorld {
+  readonly locks = new Map<string, Json>();
+  readonly packages: LocalPackage[] = [];
+  endpoint?: { name: string; configName: string };
+  readonly notifications: Json[] = [];
+  readonly trainingJobs: string[] = [];
+  readonly queries: string[] = [];
+  private seq = 0;
+
+  /** Adds an approved champion to the registry (and an endpoint serving it). */
+  addChampion(metricValue: number, opts: { endpointName: string; configName: string; datasetEnd?: string }): void {
+    this.packages.push({
+      arn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${opts.endpointName}/${++this.seq}`,
+      status: 'Approved',
+      metadata: {
+        datasetId: 'previous-run',
+        datasetEnd: opts.datasetEnd ?? '2026-11-01T00:00:00.000Z',
+        metricName: 'validation:auc',
+        metricValue: String(metricValue),
+      },
+      createdAt: this.seq,
+    });
+    this.endpoint = { name: opts.endpointName, configName: opts.configName };
+  }
+
+  /** Runs one execution of the definition against this world. */
+  async run(definition: Json, scenario: Scenario = {}, execution = 'run-1', input: Json = {}): Promise<RunRecord> {
+    const calls: RunRecord['calls'] = [];
+    const statuses = [...(scenario.endpointStatuses ?? [this.endpoint ? 'Updating' : 'Creating', 'InService'])];
+    const executionId = `arn:aws:states:us-east-1:123456789012:execution:loop:${execution}`;
+    let pendingConfig: string | undefined;
+    let previousConfig: string | undefined;
+    const h =
+      (state: string, fn: (input: Json) => unknown | Promise<unknown>) =>
+      async (input: unknown): Promise<never> => {
+        calls.push({ state, input: input as Json });
+        return (await fn(input as Json)) as never;
+      };
+    const athena = (state: string) =>
+      h(state, (i) => {
+        this.queries.push(String(i.QueryString));
+        return {
+          QueryExecution: {
+            QueryExecutionId: `${execution}-${state}`,
+            ResultConfiguration: { OutputLocation: `s3://curated/athena-results/${execution}-${state}.csv` },
+          },
+        };
+      });
+    const handlers: Record<string, (input: unknown) => Promise<never>> = {
+      PlanRun: h('PlanRun', (i) => planHandler(i.Payload)),
+      AcquireLock: h('AcquireLock', (i) => {
+        const item = i.Item as Record<string, { S?: string; N?: string }>;
+        const key = item.lockId.S!;
+        const held = this.locks.get(key) as Record<string, { S?: string; N?: string }> | undefined;
+        const values = i.ExpressionAttributeValues as Record<string, { S?: string; N?: string }>;
+        if (held && Number(held.expiresAt.N) >= Number(values[':now'].N) && held.executionId.S !== values[':me'].S) {
+          throw new TaskError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+        }
+        this.locks.set(key, item);
+        return {};
+      }),
+      ReleaseLock: h('ReleaseLock', (i) => {
+        const key = (i.Key as Record<string, { S: string }>).lockId.S;
+        const held = this.locks.get(key) as Record<string, { S?: string }> | undefined;
+        const me = (i.ExpressionAttributeValues as Record<string, { S: string }>)[':me'].S;
+        if (!held || held.executionId.S !== me) {
+          throw new TaskError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+        }
+        this.locks.delete(key);
+        return {};
+      }),
+      FindChampion: h('FindChampion', () => ({
+        ModelPackageSummaryList: this.packages
+          .filter((p) => p.status === 'Approved')
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .slice(0, 1)
+          .map((p) => ({ ModelPackageArn: p.arn, ModelApprovalStatus: p.status })),
+      })),
+      DescribeChampion: h('DescribeChampion', (i) => {
+        const p = this.packages.find((x) => x.arn === i.ModelPackageName)!;
+        return { ModelPackageArn: p.arn, ModelApprovalStatus: p.status, CustomerMetadataProperties: p.metadata };
+      }),
+      CountNewRecords: athena('CountNewRecords'),
+      ReadNewRecordCount: h('ReadNewRecordCount', () => ({
+        ResultSet: {
+          Rows: [{ Data: [{ VarCharValue: 'n' }] }, { Data: [{ VarCharValue: String(scenario.newRecords ?? 50_000) }] }],
+        },
+      })),
+      ExportTrainingSet: athena('ExportTrainingSet'),
+      ExportValidationSet: athena('ExportValidationSet'),
+      ExportBaselineSample: athena('ExportBaselineSample'),
+      SelectLabelledImages: athena('SelectLabelledImages'),
+      BuildManifests: h('BuildManifests', (i) => {
+        const p = i.Payload as Json;
+        return {
+          trainUri: `${String(p.outputUri)}train.manifest`,
+          validationUri: `${String(p.outputUri)}validation.manifest`,
+          classesUri: `${String(p.outputUri)}classes.json`,
+          records: 5000,
+          train: 4500,
+          validation: 500,
+          classes: ['cat', 'dog'],
+          hyperparameters: { ...(p.hyperparameters as Json), num_classes: '2', num_training_samples: '4500' },
+        };
+      }),
+      TrainCandidate: h('TrainCandidate', async (i) => {
+        this.trainingJobs.push(String(i.TrainingJobName));
+        if (scenario.trainingGate) await scenario.trainingGate();
+        if (scenario.candidateMetric === 'fail') {
+          throw new TaskError('States.TaskFailed', `Training job ${String(i.TrainingJobName)} failed: AlgorithmError: out of memory`);
+        }
+        const name = (i.AlgorithmSpecification as Json).MetricDefinitions as Array<{ Name: string }>;
+        return {
+          TrainingJobName: i.TrainingJobName,
+          TrainingJobStatus: 'Completed',
+          ModelArtifacts: { S3ModelArtifacts: `s3://artifacts/models/${String(i.TrainingJobName)}/output/model.tar.gz` },
+          FinalMetricDataList: [{ MetricName: name[0].Name, Value: scenario.candidateMetric ?? 0.8, Timestamp: 0 }],
+        };
+      }),
+      EvaluateCandidate: h('EvaluateCandidate', (i) => evaluateHandler(i.Payload as never)),
+      RegisterCandidate: h('RegisterCandidate', (i) => this.register(i)),
+      RegisterRejectedCandidate: h('RegisterRejectedCandidate', (i) => this.register(i)),
+      RequestApproval: h('RequestApproval', () => {
+        const a = scenario.approval ?? { approve: true, approver: 'alice' };
+        if (!a.approve) throw new TaskError('ModelRejected', a.comment);
+        return { approved: true, approver: a.approver };
+      }),
+      MarkApproved: h('MarkApproved', (i) => this.setStatus(i)),
+      MarkRejectedByApprover: h('MarkRejectedByApprover', (i) => this.setStatus(i)),
+      MarkRolledBack: h('MarkRolledBack', (i) => this.setStatus(i)),
+      CreateModel: h('CreateModel', (i) => ({ ModelArn: `arn:model/${String(i.ModelName)}` })),
+      CreateEndpointConfig: h('CreateEndpointConfig', (i) => ({ EndpointConfigArn: `arn:ec/${String(i.EndpointConfigName)}` })),
+      FindEndpoint: h('FindEndpoint', () => ({ Endpoints: this.endpoint ? [{ EndpointName: this.endpoint.name }] : [] })),
+      CreateEndpoint: h('CreateEndpoint', (i) => {
+        pendingConfig = String(i.EndpointConfigName);
+        this.endpoint = { name: String(i.EndpointName), configName: pendingConfig };
+        return { EndpointArn: 'arn:endpoint' };
+      }),
+      UpdateEndpoint: h('UpdateEndpoint', (i) => {
+        previousConfig = this.endpoint!.configName;
+        pendingConfig = String(i.EndpointConfigName);
+        return { EndpointArn: 'arn:endpoint' };
+      }),
+      DescribeEndpoint: h('DescribeEndpoint', () => {
+        const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
+        if (status === 'InService' && pendingConfig) {
+          this.endpoint!.configName = scenario.rollback ? previousConfig! : pendingConfig;
+        }
+        return {
+          EndpointName: this.endpoint!.name,
+          EndpointStatus: status,
+          EndpointConfigName: status === 'InService' ? this.endpoint!.configName : pendingConfig,
+        };
+      }),
+      RegisterScalableTarget: h('RegisterScalableTarget', () => ({})),
+      PutScalingPolicy: h('PutScalingPolicy', () => ({ PolicyARN: 'arn:policy' })),
+      RefreshBaseline: h('RefreshBaseline', (i) => ({
+        profileUri: `s3://artifacts/drift/baselines/${String((i.Payload as Json).endpointName)}/profile.json`,
+        records: 1000,
+        features: ['f0'],
+      })),
+      NotifyOutcome: h('NotifyOutcome', (i) => {
+        this.notifications.push(i.Message as Json);
+        return { MessageId: 'm' };
+      }),
+    };
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    const options: RunOptions = {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: { WaitForEndpoint: 0 },
+        retryIntervalOverrides: { TrainCandidate: 0 },
+      },
+      context: {
+        Execution: { Id: executionId, Name: execution, StartTime: '2026-11-23T10:00:00.000Z', Input: input },
+        State: { RetryCount: 0 },
+        Task: { Token: `token-${execution}` },
+      } as never,
+    };
+    const exec = machine.run(input as never, options);
+    const visited: string[] = [];
+    const logs = (async () => {
+      for await (const e of exec.eventLogs) if (e.type === 'StateEntered') visited.push(e.state.name);
+    })();
+    let record: RunRecord;
+    try {
+      const output = await exec.result;
+      record = { status: 'SUCCEEDED', output, visited, calls };
+    } catch (e) {
+      const err = e as Error & { cause?: unknown };
+      record = { status: 'FAILED', error: { name: err.name, message: err.message }, visited, calls };
+    }
+    await logs;
+    return record;
+  }
+
+  private register(i: Json): Json {
+    const p: LocalPackage = {
+      arn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${String(i.ModelPackageGroupName)}/${++this.seq}`,
+      status: i.ModelApprovalStatus as LocalPackage['status'],
+      metadata: i.CustomerMetadataProperties as Record<string, string>,
+      createdAt: this.seq,
+    };
+    this.packages.push(p);
+    return { ModelPackageArn: p.arn };
+  }
+
+  private setStatus(i: Json): Json {
+    const p = this.packages.find((x) => x.arn === i.ModelPackageArn)!;
+    p.status = i.ModelApprovalStatus as LocalPackage['status'];
+    return { ModelPackageArn: p.arn };
+  }
+}
