@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { accumulateWindow, loadBaseline, reportWindow, windowAccumulator } from '../lambdas/shared/drift/check';
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   const figures = {
     date: new Date().toISOString().slice(0, 10),
     node: process.version,
-    cpu: require('node:os').cpus()[0]?.model ?? 'unknown',
+    cpu: cpus()[0]?.model ?? 'unknown',
     records: { current: records, baseline: baselineRecords, features: NUMERICAL + CATEGORICAL + 1 },
     inputMiB: Number((bytes / 1048576).toFixed(1)),
     parse: {
