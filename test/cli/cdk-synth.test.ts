@@ -31,9 +31,14 @@ test('cdk synth -c stage=production succeeds and writes both case studies', () =
   expect(result.stderr).not.toMatch(/ERROR/);
   expect(result.status).toBe(0);
   const stacks = summarizeAssembly(outdir);
-  expect(stacks.map((s) => s.stackName)).toEqual(['Production-Recommender-Data', 'Production-Vision-Data']);
+  expect(stacks.map((s) => s.stackName)).toEqual([
+    'Production-Recommender-Data',
+    'Production-Recommender-ML',
+    'Production-Vision-Data',
+    'Production-Vision-ML',
+  ]);
   const text = renderSummary(stacks);
-  expect(text).toMatch(/^2 stacks, \d+ resources/);
+  expect(text).toMatch(/^4 stacks, \d+ resources/);
   expect(text).toMatch(/Production-Recommender-Data {2}\(\d+ resources/);
   expect(text).toMatch(/ {3}1 {2}AWS::Kinesis::Stream/);
 });
