@@ -202,34 +202,24 @@ export function adjustPValues(pValues: readonly number[], method: DriftPolicy['c
   return adjusted;
 }
 
+/** Where each effect metric's value and threshold live. */
+const EFFECT_FIELDS: Readonly<
+  Record<EffectMetric, { readonly stat: keyof FeatureStats; readonly threshold: keyof EffectThresholds }>
+> = {
+  psi: { stat: 'psi', threshold: 'psi' },
+  wasserstein: { stat: 'wassersteinNormalized', threshold: 'wassersteinNormalized' },
+  'jensen-shannon': { stat: 'jensenShannon', threshold: 'jensenShannon' },
+  'cramers-v': { stat: 'cramersV', threshold: 'cramersV' },
+  mmd2: { stat: 'mmd2', threshold: 'mmd2' },
+};
+
 function effectOf(metric: EffectMetric, stats: FeatureStats): number | undefined {
-  switch (metric) {
-    case 'psi':
-      return stats.psi;
-    case 'wasserstein':
-      return stats.wassersteinNormalized;
-    case 'jensen-shannon':
-      return stats.jensenShannon;
-    case 'cramers-v':
-      return stats.cramersV;
-    case 'mmd2':
-      return stats.mmd2;
-  }
+  const value = stats[EFFECT_FIELDS[metric].stat];
+  return typeof value === 'number' ? value : undefined;
 }
 
 function thresholdOf(metric: EffectMetric, t: EffectThresholds): number {
-  switch (metric) {
-    case 'psi':
-      return t.psi;
-    case 'wasserstein':
-      return t.wassersteinNormalized;
-    case 'jensen-shannon':
-      return t.jensenShannon;
-    case 'cramers-v':
-      return t.cramersV;
-    case 'mmd2':
-      return t.mmd2;
-  }
+  return t[EFFECT_FIELDS[metric].threshold];
 }
 
 function numericalStats(ref: NumericalProfile, cur: NumericalProfile): { stats: FeatureStats; pValue: number } {

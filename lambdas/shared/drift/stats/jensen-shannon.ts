@@ -8,9 +8,8 @@ import {
   type CategoryCounts,
   type NumericHistograms,
   numericHistograms,
-  sumOf,
 } from './histogram';
-import { checkCount, countFinite, requireCount } from './sample';
+import { countFinite, histogramTotals, requireCount } from './sample';
 
 /** scipy's `rel_entr(x, y)` for x >= 0, y >= 0: x·ln(x/y), 0 when x = 0, +∞ when x > 0 = y. */
 function relEntr(x: number, y: number): number {
@@ -40,14 +39,7 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
       `jensenShannonDistance: argument \`base\` must be a finite number > 0 and != 1; received ${base}`,
     );
   }
-  for (let i = 0; i < p.length; i++) {
-    checkCount(p[i], 'jensenShannonDistance', `p[${i}]`);
-    checkCount(q[i], 'jensenShannonDistance', `q[${i}]`);
-  }
-  const pTotal = sumOf(p);
-  const qTotal = sumOf(q);
-  if (!(pTotal > 0)) throw new RangeError('jensenShannonDistance: `p` must have a positive total; received 0');
-  if (!(qTotal > 0)) throw new RangeError('jensenShannonDistance: `q` must have a positive total; received 0');
+  const [pTotal, qTotal] = histogramTotals('jensenShannonDistance', 'p', p, 'q', q);
   let left = 0;
   let right = 0;
   for (let i = 0; i < p.length; i++) {

@@ -9,9 +9,8 @@ import {
   type CategoryCounts,
   type NumericHistograms,
   numericHistograms,
-  sumOf,
 } from './histogram';
-import { checkCount, countFinite, requireCount } from './sample';
+import { countFinite, histogramTotals, requireCount } from './sample';
 
 /** Lower clip applied to every bin share before the logarithm. */
 export const PSI_MIN_SHARE = 1e-4;
@@ -47,14 +46,13 @@ export function psiFromCounts(
       `psiFromCounts: \`referenceCounts\` and \`currentCounts\` must be non-empty and of equal length; received ${referenceCounts.length} and ${currentCounts.length}`,
     );
   }
-  for (let i = 0; i < referenceCounts.length; i++) {
-    checkCount(referenceCounts[i], 'psiFromCounts', `referenceCounts[${i}]`);
-    checkCount(currentCounts[i], 'psiFromCounts', `currentCounts[${i}]`);
-  }
-  const refTotal = sumOf(referenceCounts);
-  const curTotal = sumOf(currentCounts);
-  if (!(refTotal > 0)) throw new RangeError('psiFromCounts: `referenceCounts` must have a positive total; received 0');
-  if (!(curTotal > 0)) throw new RangeError('psiFromCounts: `currentCounts` must have a positive total; received 0');
+  const [refTotal, curTotal] = histogramTotals(
+    'psiFromCounts',
+    'referenceCounts',
+    referenceCounts,
+    'currentCounts',
+    currentCounts,
+  );
   let psi = 0;
   for (let i = 0; i < referenceCounts.length; i++) {
     const r = Math.max(referenceCounts[i] / refTotal, minShare);

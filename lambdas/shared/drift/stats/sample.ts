@@ -74,3 +74,25 @@ export function checkCount(value: number, fn: string, what: string): number {
   }
   return value;
 }
+
+/**
+ * Validates two aligned histograms (every count finite and >= 0, each total positive) and returns their totals.
+ * Errors name the function and the argument, e.g. ``psiFromCounts: `currentCounts` must have a positive total``.
+ */
+export function histogramTotals(
+  fn: string,
+  nameA: string,
+  a: ArrayLike<number>,
+  nameB: string,
+  b: ArrayLike<number>,
+): [totalA: number, totalB: number] {
+  let totalA = 0;
+  let totalB = 0;
+  for (let i = 0; i < a.length; i++) {
+    totalA += checkCount(a[i], fn, `${nameA}[${i}]`);
+    totalB += checkCount(b[i], fn, `${nameB}[${i}]`);
+  }
+  if (!(totalA > 0)) throw new RangeError(`${fn}: \`${nameA}\` must have a positive total; received 0`);
+  if (!(totalB > 0)) throw new RangeError(`${fn}: \`${nameB}\` must have a positive total; received 0`);
+  return [totalA, totalB];
+}
