@@ -3,41 +3,31 @@
  *
  * Each reservoir keeps a uniform random sample of `capacity` items of everything offered to it, in O(capacity)
  * memory and O(capacity · (1 + log(n / capacity))) random draws. The sample is fully deterministic for a given
- * seed and input sequence (own PRNG, no `Math.random`).
+ * seed and input sequence (seeded xoshiro128**, no `Math.random`).
  */
+
+import { createRng, type Rng } from './stats/random';
 
 /**
- * mulberry32: a small, fast 32-bit seeded PRNG (period 2^32), good enough for sampling (not for cryptography).
- * Returns a function yielding uint32 values.
+ * Seeded random numbers for sampling, on top of the project's one PRNG (xoshiro128**, `stats/random.ts`), so every
+ * sample in the project is reproducible from a seed with the same generator.
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-/** Seeded random numbers on top of {@link mulberry32}. */
 export class SeededRandom {
-  private readonly nextUint32: () => number;
+  private readonly rng: Rng;
 
   /** @param seed Any number; only its low 32 bits (as an unsigned integer) matter. */
   constructor(seed: number) {
-    this.nextUint32 = mulberry32(seed);
+    this.rng = createRng(seed >>> 0);
   }
 
-  /** Uniform in [0, 1). */
+  /** Uniform in [0, 1) (32 bits of resolution). */
   next(): number {
-    return this.nextUint32() / 4294967296;
+    return this.rng.nextUint32() / 4294967296;
   }
 
   /** Uniform in the open interval (0, 1) — safe to take the logarithm of. */
   nextOpen(): number {
-    return (this.nextUint32() + 0.5) / 4294967296;
+    return (this.rng.nextUint32() + 0.5) / 4294967296;
   }
 
   /** Uniform integer in [0, n) for 1 ≤ n ≤ 2^32. */

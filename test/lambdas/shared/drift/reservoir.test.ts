@@ -1,16 +1,17 @@
-import { mulberry32, NumberReservoir, SeededRandom, VectorReservoir } from '../../../../lambdas/shared/drift/reservoir';
+import { NumberReservoir, SeededRandom, VectorReservoir } from '../../../../lambdas/shared/drift/reservoir';
+import { createRng } from '../../../../lambdas/shared/drift/stats';
 
-describe('mulberry32 / SeededRandom', () => {
-  it('is deterministic per seed and differs between seeds', () => {
-    const a = mulberry32(1);
-    const b = mulberry32(1);
-    const c = mulberry32(2);
-    const xs = Array.from({ length: 5 }, () => a());
-    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
-    expect(Array.from({ length: 5 }, () => c())).not.toEqual(xs);
-    // pinned values guard against accidental changes of the generator (samples would silently change)
-    // (reference mulberry32: seed 1 → 0.6270739405881613 as a fraction of 2^32)
-    expect(xs).toEqual([2693262067, 11749833, 2265367787, 4213581821, 4159151403]);
+describe('SeededRandom', () => {
+  it('is deterministic per seed, differs between seeds, and draws from the project PRNG', () => {
+    const draw = (seed: number) => {
+      const r = new SeededRandom(seed);
+      return Array.from({ length: 5 }, () => r.next());
+    };
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(2)).not.toEqual(draw(1));
+    // Same stream as stats/random's xoshiro128** (one generator for every sample in the project).
+    const rng = createRng(1);
+    expect(draw(1)).toEqual(Array.from({ length: 5 }, () => rng.nextUint32() / 4294967296));
   });
 
   it('produces uniform values in the documented ranges', () => {
