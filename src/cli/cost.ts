@@ -1,0 +1,176 @@
+/**
+ * `npm run --silent cost -- --stage <sandbox|production> [--case <case study>] [--usage <name|file>]
+ *   [--region <region>] [--format table|json|markdown] [--compare <stage>] [--cdk-out <dir>]`
+ *
+ * Monthly cost estimate from the synthesized templates and a usage profile. Synthesizes the stage in-process
+ * (or reads `--cdk-out`), prices every billable resource, and fails naming any resource type it cannot price.
+ * Exit 0 with the estimate; 2 with one message for unusable input (unknown stage, region, instance type,
+ * resource type, bad usage profile).
+ */
+import { parseArgs } from 'node:util';
+import { CASE_STUDIES, ConfigError, STAGES, type CaseStudyName, type StageName } from '../../lib/config';
+import { readAssembly, synthesizeStacks } from '../cost/assembly';
+import { estimate } from '../cost/estimate';
+import { loadLatestPriceTable, priceBook } from '../cost/prices';
+import { renderCompare, renderMarkdown, renderTable, usd } from '../cost/render';
+import { CostError, type Estimate } from '../cost/types';
+import { loadUsageProfile, type UsageProfile } from '../cost/usage';
+
+const USAGE = `usage: npm run --silent cost -- --stage <${STAGES.join('|')}> [--case <${CASE_STUDIES.join('|')}>] [--usage <name|file>]
+  [--region <region>] [--format table|json|markdown] [--compare <stage>] [--cdk-out <dir>]`;
+
+/** A usage or input problem: printed as one line, exit code 2. */
+export class CliError extends Error {}
+
+/** Parsed options. */
+export interface CostCliOptions {
+  readonly stage: StageName;
+  readonly caseStudy?: CaseStudyName;
+  /** Committed profile name or file. @default the stage's committed profile */
+  readonly usage: string;
+  readonly region?: string;
+  readonly format: 'table' | 'json' | 'markdown';
+  readonly compare?: StageName;
+  readonly cdkOut?: string;
+}
+
+const oneOf = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new CliError(`--${flag} must be one of: ${allowed.join(', ')}; received "${value}"`);
+  }
+  return value as T;
+};
+
+/** Parses the command line. */
+export function parseCostCli(argv: readonly string[]): CostCliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        stage: { type: 'string' },
+        case: { type: 'string' },
+        usage: { type: 'string' },
+        region: { type: 'string' },
+        format: { type: 'string', default: 'table' },
+        compare: { type: 'string' },
+        'cdk-out': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.help) throw new CliError(USAGE);
+  if (!v.stage) throw new CliError(`--stage is required\n${USAGE}`);
+  const stage = oneOf('stage', v.stage, STAGES);
+  const compare = v.compare === undefined ? undefined : oneOf('compare', v.compare, STAGES);
+  if (compare && v['cdk-out'])
+    throw new CliError('--compare synthesizes both stages; it cannot be used with --cdk-out');
+  return {
+    stage,
+    caseStudy: v.case === undefined ? undefined : oneOf('case', v.case, CASE_STUDIES),
+    usage: v.usage ?? stage,
+    region: v.region,
+    format: oneOf('format', v.format ?? 'table', ['table', 'json', 'markdown'] as const),
+    compare,
+    cdkOut: v['cdk-out'],
+  };
+}
+
+/** Synthesizes (or reads) the stage and prices it. */
+export function estimateStage(options: {
+  stage: StageName;
+  usage: UsageProfile;
+  caseStudy?: CaseStudyName;
+  region?: string;
+  cdkOut?: string;
+}): Estimate {
+  const prices = loadLatestPriceTable();
+  if (options.region) priceBook(prices, options.region); // fail fast on an unknown region, before synthesizing
+  if (options.usage.stage !== options.stage) {
+    throw new CostError(`the usage profile describes the ${options.usage.stage} stage, not ${options.stage}`);
+  }
+  const all = options.cdkOut
+    ? readAssembly(options.cdkOut)
+    : synthesizeStacks(options.stage, {
+        region: options.region,
+        caseStudies: options.caseStudy ? [options.caseStudy] : undefined,
+        overrides: options.usage.synthOverrides,
+      });
+  const stacks = all.filter((s) => s.stage === options.stage);
+  if (stacks.length === 0)
+    throw new CostError(`no ${options.stage} stacks in ${options.cdkOut ?? 'the synthesized assembly'}`);
+  return estimate({
+    stacks,
+    usage: options.usage,
+    prices,
+    region: options.region,
+    caseStudy: options.caseStudy,
+    overrides: options.usage.synthOverrides,
+  });
+}
+
+/** Runs the CLI; returns what to print on stdout. */
+export function runCostCli(argv: readonly string[]): string {
+  const o = parseCostCli(argv);
+  try {
+    const usage = loadUsageProfile(o.usage);
+    const base = estimateStage({ stage: o.stage, usage, caseStudy: o.caseStudy, region: o.region, cdkOut: o.cdkOut });
+    if (o.compare) {
+      const other = estimateStage({
+        stage: o.compare,
+        usage: loadUsageProfile(o.compare),
+        caseStudy: o.caseStudy,
+        region: o.region,
+      });
+      if (o.format === 'json') {
+        return JSON.stringify({
+          currency: 'USD',
+          base,
+          other,
+          difference: Math.round((other.totalMonthly - base.totalMonthly) * 1e6) / 1e6,
+        });
+      }
+      return renderCompare(base, other, o.format);
+    }
+    if (o.format === 'json') return JSON.stringify(base);
+    return o.format === 'markdown' ? renderMarkdown(base, o.usage) : renderTable(base, o.usage);
+  } catch (e) {
+    if (e instanceof CostError || e instanceof ConfigError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The end of the main job: prices the cloud assembly just written with the committed profile of its stage and
+ * returns a short summary (total and the largest lines).
+ */
+export function summarizeAssemblyCost(cdkOut: string, top = 5): string {
+  const stacks = readAssembly(cdkOut);
+  const stage = stacks[0].stage ?? 'sandbox';
+  const usage = loadUsageProfile(stage);
+  const e = estimate({ stacks: stacks.filter((s) => s.stage === stage), usage, prices: loadLatestPriceTable() });
+  const largest = [...e.lines].sort((a, b) => b.monthly - a.monthly).slice(0, top);
+  return [
+    `Estimated monthly cost (${stage} stage, usage profile "${stage}", ${e.region}, prices of ${e.priceTableDate}, no free tiers): ${usd(e.totalMonthly)}`,
+    ...largest.map((l) => `  ${usd(l.monthly).padStart(10)}  ${l.stack} ${l.resource}: ${l.component}`),
+    `Details: npm run --silent cost -- --stage ${stage}   (walkthroughs: docs/cost/)`,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  try {
+    process.stdout.write(`${runCostCli(process.argv.slice(2))}\n`);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`cost: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`cost: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+}
