@@ -16,6 +16,9 @@ import { BlueprintFunction } from './blueprint-function';
 
 export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../lambdas/drift-checker/constants';
 
+/** POWERTOOLS_SERVICE_NAME of the checker (BlueprintFunction uses the handler folder name). */
+const DRIFT_CHECKER_SERVICE = 'drift-checker';
+
 /** Properties of a {@link DriftMonitor}. */
 export interface DriftMonitorProps {
   /** Case study and stage, for metrics dimensions and the event detail. */
@@ -181,7 +184,7 @@ export class DriftMonitor extends Construct {
     return new cloudwatch.Metric({
       namespace: 'MlBlueprint/Drift',
       metricName: 'DriftEffect',
-      dimensionsMap: { CaseStudy: this.props.caseStudy, Endpoint: this.props.endpointName, Feature: feature },
+      dimensionsMap: { ...this.dimensions(), Feature: feature },
       statistic: 'Maximum',
       ...props,
     });
@@ -192,11 +195,19 @@ export class DriftMonitor extends Construct {
     return this.function.grantInvoke(grantee);
   }
 
+  /**
+   * Dimensions of the checker's EMF metrics: Powertools adds `service` (the function's POWERTOOLS_SERVICE_NAME) to
+   * every metric, so alarms must include it to see any data.
+   */
+  private dimensions(): Record<string, string> {
+    return { service: DRIFT_CHECKER_SERVICE, CaseStudy: this.props.caseStudy, Endpoint: this.props.endpointName };
+  }
+
   private metric(name: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'MlBlueprint/Drift',
       metricName: name,
-      dimensionsMap: { CaseStudy: this.props.caseStudy, Endpoint: this.props.endpointName },
+      dimensionsMap: this.dimensions(),
       ...props,
     });
   }

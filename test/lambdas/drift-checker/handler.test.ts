@@ -163,6 +163,14 @@ test('drift: report in S3, ModelDriftDetected on the bus, EMF metrics with case 
   const feature = metrics.find((m) => m.Feature === 'brightness')!;
   expect(feature).toMatchObject({ FeatureDrifted: 1, Endpoint: 'mlbp-sandbox-vision' });
   expect(JSON.stringify(feature._aws)).toContain('MlBlueprint/Drift');
+  // The alarms in DriftMonitor match on exactly these dimension sets (Powertools adds `service`).
+  const dims = (m: Record<string, unknown>) =>
+    (m._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions[0]
+      .slice()
+      .sort();
+  expect(dims(dataset)).toEqual(['CaseStudy', 'Endpoint', 'service']);
+  expect(dims(feature)).toEqual(['CaseStudy', 'Endpoint', 'Feature', 'service']);
+  expect(dataset.service).toBe('drift-checker');
 });
 
 test('no baseline: no crash, a BaselineMissing metric, nothing written', async () => {

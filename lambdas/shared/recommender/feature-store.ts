@@ -1,0 +1,319 @@
+/**
+ * The real-time feature store of the recommender: one DynamoDB table (`pk`, `sk`, TTL on `expiresAt`) holding
+ *
+ * | item                          | pk               | sk                    | attributes                                |
+ * | ----------------------------- | ---------------- | --------------------- | ----------------------------------------- |
+ * | a user's recent interaction   | `u#<user_id>`    | `r#<event_time>#<id>` | itemId, eventType                          |
+ * | an item's counters per bucket | `i#<item_id>`    | `w#<bucket start ms>` | interactions, impressions, clicks (ADD)    |
+ * | the popularity list of bucket | `popular`        | `w#<bucket start ms>` | counts (item → interactions), version      |
+ * | CTR counters per model/window | `ctr#<start ms>` | `v#<model version>`   | impressions, clicks (ADD)                  |
+ * | a served prediction           | `p#<inference>`  | `p`                   | modelVersion, userId, items, fallback      |
+ *
+ * {@link FeatureStore} is the port the consumer, the serving function and the drift checker use;
+ * {@link DynamoFeatureStore} implements it with the AWS SDK v3 document client.
+ */
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+
+/** A user's interaction as kept for serving. */
+export interface RecentInteraction {
+  readonly userId: string;
+  readonly itemId: string;
+  readonly eventType: string;
+  readonly eventTime: string;
+  readonly eventId: string;
+}
+
+/** Counters of one item in one bucket. */
+export interface ItemCounts {
+  interactions: number;
+  impressions: number;
+  clicks: number;
+}
+
+/** Impressions and clicks of one model version in one bucket. */
+export interface CtrCounts {
+  readonly bucket: number;
+  readonly modelVersion: string;
+  readonly impressions: number;
+  readonly clicks: number;
+}
+
+/** A served recommendation, kept so feedback can be joined to it by inference id. */
+export interface PredictionRecord {
+  readonly inferenceId: string;
+  readonly modelVersion: string;
+  readonly userId: string;
+  readonly items: readonly string[];
+  readonly fallback: boolean;
+  readonly createdAt: string;
+}
+
+/** The feature-store port. Every write carries an expiry (epoch seconds) for DynamoDB TTL. */
+export interface FeatureStore {
+  putRecent(interactions: readonly RecentInteraction[], expiresAt: number): Promise<void>;
+  recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]>;
+  addItemCounts(bucket: number, counts: ReadonlyMap<string, ItemCounts>, expiresAt: number): Promise<void>;
+  itemCounts(itemIds: readonly string[], buckets: readonly number[]): Promise<Map<string, ItemCounts>>;
+  /** Adds counts to a bucket's popularity list, keeping the `keep` largest (optimistic concurrency). */
+  mergePopular(bucket: number, counts: ReadonlyMap<string, number>, keep: number, expiresAt: number): Promise<void>;
+  popular(bucket: number): Promise<Map<string, number>>;
+  addCtr(bucket: number, counts: readonly CtrCounts[], expiresAt: number): Promise<void>;
+  ctrCounts(bucket: number): Promise<CtrCounts[]>;
+  putPrediction(prediction: PredictionRecord, expiresAt: number): Promise<void>;
+  predictions(inferenceIds: readonly string[]): Promise<Map<string, PredictionRecord>>;
+}
+
+const recentPk = (userId: string) => `u#${userId}`;
+const itemPk = (itemId: string) => `i#${itemId}`;
+const bucketSk = (bucket: number) => `w#${bucket}`;
+const ctrPk = (bucket: number) => `ctr#${bucket}`;
+const predictionPk = (id: string) => `p#${id}`;
+const POPULAR_PK = 'popular';
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isConditionFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** {@link FeatureStore} on DynamoDB. */
+export class DynamoFeatureStore implements FeatureStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: { concurrency?: number; maxAttempts?: number } = {},
+  ) {}
+
+  private get concurrency() {
+    return this.options.concurrency ?? 16;
+  }
+
+  async putRecent(interactions: readonly RecentInteraction[], expiresAt: number): Promise<void> {
+    const requests = interactions.map((r) => ({
+      PutRequest: {
+        Item: {
+          pk: recentPk(r.userId),
+          sk: `r#${r.eventTime}#${r.eventId}`,
+          itemId: r.itemId,
+          eventType: r.eventType,
+          expiresAt,
+        },
+      },
+    }));
+    await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= (this.options.maxAttempts ?? 6)) {
+          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        }
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    });
+  }
+
+  async recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':pk': recentPk(userId), ':r': 'r#' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => {
+      const sk = String(item.sk);
+      const [, eventTime, eventId] = /^r#(.*)#([^#]*)$/.exec(sk) ?? ['', '', ''];
+      return { userId, itemId: String(item.itemId), eventType: String(item.eventType), eventTime, eventId };
+    });
+  }
+
+  async addItemCounts(bucket: number, counts: ReadonlyMap<string, ItemCounts>, expiresAt: number): Promise<void> {
+    await mapLimit([...counts], this.concurrency, ([itemId, c]) =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: itemPk(itemId), sk: bucketSk(bucket) },
+          UpdateExpression: 'ADD interactions :n, impressions :i, clicks :c SET expiresAt = :e',
+          ExpressionAttributeValues: { ':n': c.interactions, ':i': c.impressions, ':c': c.clicks, ':e': expiresAt },
+        }),
+      ),
+    );
+  }
+
+  async itemCounts(itemIds: readonly string[], buckets: readonly number[]): Promise<Map<string, ItemCounts>> {
+    const keys = itemIds.flatMap((id) => buckets.map((b) => ({ pk: itemPk(id), sk: bucketSk(b) })));
+    const totals = new Map<string, ItemCounts>();
+    for (const id of itemIds) totals.set(id, { interactions: 0, impressions: 0, clicks: 0 });
+    await mapLimit(chunks(keys, 100), this.concurrency, async (chunk) => {
+      let pending: Record<string, unknown>[] = chunk;
+      for (let attempt = 0; pending.length > 0 && attempt < (this.options.maxAttempts ?? 6); attempt++) {
+        if (attempt > 0) await sleep(Math.min(200, 10 * 2 ** attempt));
+        const out = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const t = totals.get(String(item.pk).slice(2));
+          if (!t) continue;
+          t.interactions += Number(item.interactions ?? 0);
+          t.impressions += Number(item.impressions ?? 0);
+          t.clicks += Number(item.clicks ?? 0);
+        }
+        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
+    return totals;
+  }
+
+  async mergePopular(
+    bucket: number,
+    counts: ReadonlyMap<string, number>,
+    keep: number,
+    expiresAt: number,
+  ): Promise<void> {
+    const key = { pk: POPULAR_PK, sk: bucketSk(bucket) };
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      const merged = new Map<string, number>(Object.entries((current.Item?.counts ?? {}) as Record<string, number>));
+      for (const [item, n] of counts) merged.set(item, (merged.get(item) ?? 0) + n);
+      const top = [...merged].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, keep);
+      const version = Number(current.Item?.version ?? 0);
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key, counts: Object.fromEntries(top), version: version + 1, expiresAt },
+            ConditionExpression: current.Item ? 'version = :v' : 'attribute_not_exists(pk)',
+            ExpressionAttributeValues: current.Item ? { ':v': version } : undefined,
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailed(error) || attempt >= (this.options.maxAttempts ?? 6)) throw error;
+        await sleep(Math.random() * 20 * 2 ** attempt);
+      }
+    }
+  }
+
+  async popular(bucket: number): Promise<Map<string, number>> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: POPULAR_PK, sk: bucketSk(bucket) } }),
+    );
+    return new Map(Object.entries((out.Item?.counts ?? {}) as Record<string, number>).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async addCtr(bucket: number, counts: readonly CtrCounts[], expiresAt: number): Promise<void> {
+    await mapLimit(counts, this.concurrency, (c) =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: ctrPk(bucket), sk: `v#${c.modelVersion}` },
+          UpdateExpression: 'ADD impressions :i, clicks :c SET expiresAt = :e',
+          ExpressionAttributeValues: { ':i': c.impressions, ':c': c.clicks, ':e': expiresAt },
+        }),
+      ),
+    );
+  }
+
+  async ctrCounts(bucket: number): Promise<CtrCounts[]> {
+    const out: CtrCounts[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ctrPk(bucket) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        out.push({
+          bucket,
+          modelVersion: String(item.sk).slice(2),
+          impressions: Number(item.impressions ?? 0),
+          clicks: Number(item.clicks ?? 0),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async putPrediction(p: PredictionRecord, expiresAt: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: predictionPk(p.inferenceId),
+          sk: 'p',
+          modelVersion: p.modelVersion,
+          userId: p.userId,
+          items: [...p.items],
+          fallback: p.fallback,
+          createdAt: p.createdAt,
+          expiresAt,
+        },
+      }),
+    );
+  }
+
+  async predictions(inferenceIds: readonly string[]): Promise<Map<string, PredictionRecord>> {
+    const out = new Map<string, PredictionRecord>();
+    const keys = [...new Set(inferenceIds)].map((id) => ({ pk: predictionPk(id), sk: 'p' }));
+    await mapLimit(chunks(keys, 100), this.concurrency, async (chunk) => {
+      let pending: Record<string, unknown>[] = chunk;
+      for (let attempt = 0; pending.length > 0 && attempt < (this.options.maxAttempts ?? 6); attempt++) {
+        if (attempt > 0) await sleep(Math.min(200, 10 * 2 ** attempt));
+        const page = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of page.Responses?.[this.tableName] ?? []) {
+          const inferenceId = String(item.pk).slice(2);
+          out.set(inferenceId, {
+            inferenceId,
+            modelVersion: String(item.modelVersion),
+            userId: String(item.userId),
+            items: (item.items ?? []) as string[],
+            fallback: Boolean(item.fallback),
+            createdAt: String(item.createdAt),
+          });
+        }
+        pending = (page.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
+    return out;
+  }
+}

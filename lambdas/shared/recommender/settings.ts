@@ -1,0 +1,73 @@
+/**
+ * Settings of the recommender's Lambdas from their environment, validated (the values are written at synth time
+ * from the stage config by `lib/constructs/recommender-serving.ts`).
+ */
+import type { ConsumerSettings } from './consume';
+import type { ServingSettings } from './recommend';
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, options: { integer?: boolean; max?: number } = {}): number {
+  const raw = required(env, name);
+  const value = Number(raw);
+  const integer = options.integer ?? true;
+  if (
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value)) ||
+    value > (options.max ?? Infinity)
+  ) {
+    throw new Error(
+      `environment variable ${name} must be a positive ${integer ? 'integer' : 'number'}${options.max ? ` up to ${options.max}` : ''}; received "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/** Common settings of both functions. */
+export interface CommonSettings {
+  readonly caseStudy: string;
+  readonly stage: string;
+  readonly tableName: string;
+}
+
+function common(env: NodeJS.ProcessEnv): CommonSettings {
+  return {
+    caseStudy: required(env, 'CASE_STUDY'),
+    stage: required(env, 'STAGE'),
+    tableName: required(env, 'TABLE_NAME'),
+  };
+}
+
+/** The stream consumer's settings. */
+export function consumerSettingsFromEnv(
+  env: NodeJS.ProcessEnv,
+): ConsumerSettings & CommonSettings & { rawBucket: string } {
+  return {
+    ...common(env),
+    rawBucket: required(env, 'RAW_BUCKET'),
+    quarantinePrefix: env.QUARANTINE_PREFIX ?? 'quarantine/',
+    ttlHours: positive(env, 'FEATURE_TTL_HOURS'),
+    popularityBucketMinutes: positive(env, 'POPULARITY_BUCKET_MINUTES'),
+    popularityListSize: positive(env, 'POPULARITY_LIST_SIZE'),
+    ctrWindowMinutes: positive(env, 'CTR_WINDOW_MINUTES'),
+  };
+}
+
+/** The serving function's settings. */
+export function servingSettingsFromEnv(env: NodeJS.ProcessEnv): ServingSettings & CommonSettings {
+  return {
+    ...common(env),
+    endpointName: required(env, 'ENDPOINT_NAME'),
+    invokeTimeoutMs: positive(env, 'INVOKE_TIMEOUT_MS'),
+    candidates: positive(env, 'CANDIDATES', { max: 50 }),
+    maxK: positive(env, 'MAX_K', { max: 50 }),
+    recentItemsPerUser: positive(env, 'RECENT_ITEMS_PER_USER'),
+    popularityBucketMinutes: positive(env, 'POPULARITY_BUCKET_MINUTES'),
+    predictionTtlHours: positive(env, 'FEATURE_TTL_HOURS'),
+  };
+}
