@@ -4,6 +4,7 @@
  * (e.g. `npm run synth -- -c stage=production`).
  */
 import { spawnSync } from 'node:child_process';
+import { summarizeAssemblyCost } from '../src/cli/cost';
 import { renderSummary, summarizeAssembly } from '../src/cli/synth-summary';
 
 const outdir = 'cdk.out';
@@ -15,3 +16,10 @@ if (result.status !== 0) {
 }
 console.log(`\nSynthesized into ${outdir}/ with cdk-nag AwsSolutions checks: no unacknowledged findings.\n`);
 console.log(renderSummary(summarizeAssembly(outdir)));
+try {
+  console.log(`\n${summarizeAssemblyCost(outdir)}`);
+} catch (error) {
+  // An unpriced resource type or a missing price fails the main job: no billable resource goes unestimated.
+  console.error(`\ncost estimate failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

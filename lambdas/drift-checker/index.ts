@@ -3,13 +3,17 @@
  * {@link runDriftCheck}. Everything it decides is in `run.ts` and `lambdas/shared/drift/`.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { DriftReport } from '../shared/drift/engine';
-import { S3ObjectStore } from '../shared/object-store';
+import { readText, S3ObjectStore, type ObjectStore } from '../shared/object-store';
+import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../shared/recommender/ctr';
+import { DynamoFeatureStore } from '../shared/recommender/feature-store';
 import { runDriftCheck, type DriftCheckResult, type DriftMetricsSink, type ModelDriftDetectedDetail } from './run';
 import { settingsFromEnv } from './settings';
 
@@ -21,6 +25,25 @@ const tracer = new Tracer();
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const events = tracer.captureAWSv3Client(new EventBridgeClient({}));
 const settings = settingsFromEnv(process.env);
+
+// Recommender only: CTR per model version from the feature store, as key proportion signals (when configured).
+const ctr = ctrSettingsFromEnv(process.env);
+const ctrStore = ctr
+  ? new DynamoFeatureStore(
+      DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))),
+      ctr.tableName,
+    )
+  : undefined;
+
+/** The CTR port: baseline CTR next to the baseline profile when present, else the rolling reference. */
+export function ctrPort(store: ObjectStore) {
+  if (!ctr || !ctrStore) return undefined;
+  return async (window: { start: Date; end: Date }) => {
+    const object = await store.get(settings.artifactsBucket, ctrBaselineKey(settings.endpointName));
+    const baseline = object ? parseCtrBaseline(JSON.parse(await readText(object))) : undefined;
+    return ctrSignals(ctrStore, window, { ...ctr, baseline });
+  };
+}
 
 /** Powertools EMF metrics: dataset-level with (CaseStudy, Endpoint), feature-level with Feature added. */
 export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string): DriftMetricsSink {
@@ -60,10 +83,12 @@ export async function handler(event: Partial<ScheduledEvent>): Promise<DriftChec
   if (Number.isNaN(now.getTime())) throw new Error(`event.time is not a valid time: ${String(event.time)}`);
   logger.appendKeys({ caseStudy: settings.caseStudy, endpoint: settings.endpointName });
   try {
+    const store = new S3ObjectStore(s3);
     return await runDriftCheck(
       settings,
       {
-        store: new S3ObjectStore(s3),
+        store,
+        proportions: ctrPort(store),
         metrics: powertoolsSink(metrics, settings.caseStudy, settings.endpointName),
         log: (level, message, data) => logger[level](message, data ?? {}),
         publishDriftDetected: async (detail: ModelDriftDetectedDetail) => {

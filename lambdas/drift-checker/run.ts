@@ -3,7 +3,7 @@
  * and the local simulation wire fakes. Idempotent per window: a window whose report exists is skipped.
  */
 import { accumulateWindow, windowAccumulator, reportWindow } from '../shared/drift/check';
-import type { DriftPolicy, DriftReport } from '../shared/drift/engine';
+import type { DriftPolicy, DriftReport, ProportionSignal } from '../shared/drift/engine';
 import { parseBaselineProfile, type BaselineProfile } from '../shared/drift/profile';
 import { decideRetraining, EMPTY_STATE, type RetrainingPolicy, type RetrainingState } from '../shared/drift/retraining';
 import { PreconditionFailedError, readText, type ObjectStore } from '../shared/object-store';
@@ -16,6 +16,11 @@ export interface DriftCheckerSettings {
   /** Data capture: `s3://{captureBucket}/{capturePrefix}{endpoint}/{variant}/yyyy/mm/dd/hh/*.jsonl`. */
   readonly captureBucket: string;
   readonly capturePrefix: string;
+  /**
+   * Extra capture-like records in the capture bucket, e.g. per-image statistics written by the vision image consumer:
+   * `s3://{captureBucket}/{extraPrefix}{endpoint}/yyyy/mm/dd/hh/*.jsonl`, read with the same window. @default none
+   */
+  readonly extraPrefix?: string;
   /** Baselines, reports and state live in the artifacts bucket. */
   readonly artifactsBucket: string;
   /** Key of the baseline profile of the endpoint's current model. */
@@ -57,6 +62,11 @@ export interface DriftCheckerPorts {
   readonly publishDriftDetected: (detail: ModelDriftDetectedDetail) => Promise<void>;
   readonly metrics: DriftMetricsSink;
   readonly log: (level: 'info' | 'warn', message: string, data?: Record<string, unknown>) => void;
+  /**
+   * Proportion signals of the window (e.g. CTR per model version, joined from feedback), compared with their
+   * reference by a two-proportion z-test as key signals. @default none
+   */
+  readonly proportions?: (window: { start: Date; end: Date }) => Promise<ProportionSignal[]>;
 }
 
 /** What a run did. */
@@ -133,6 +143,14 @@ export async function runDriftCheck(
         }
       }
     }
+    if (settings.extraPrefix) {
+      for (const hour of hourFolders(start, end)) {
+        for await (const key of store.list(bucket, `${settings.extraPrefix}${settings.endpointName}/${hour}`)) {
+          const object = await store.get(bucket, key);
+          if (object) yield object.body;
+        }
+      }
+    }
   }
   const counters = await accumulateWindow(acc, sources(), { window: { from: start, to: end } });
   if (acc.records === 0) {
@@ -141,7 +159,8 @@ export async function runDriftCheck(
     return { status: 'empty-window', ...base, records: 0 };
   }
 
-  const report = reportWindow(baseline, acc, counters, settings.policy);
+  const proportions = ports.proportions ? await ports.proportions({ start, end }) : [];
+  const report = reportWindow(baseline, acc, counters, settings.policy, proportions);
   const stateKey = `${settings.statePrefix}${settings.endpointName}.json`;
   const { state, etag } = await loadState(ports, settings, stateKey);
   const decision = decideRetraining(

@@ -84,6 +84,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): DriftCheckerSettings {
     endpointName,
     captureBucket: required(env, 'CAPTURE_BUCKET'),
     capturePrefix: env.CAPTURE_PREFIX ?? 'datacapture/',
+    ...(env.EXTRA_CAPTURE_PREFIX ? { extraPrefix: env.EXTRA_CAPTURE_PREFIX } : {}),
     artifactsBucket: required(env, 'ARTIFACTS_BUCKET'),
     baselineKey: env.BASELINE_KEY ?? `drift/baselines/${endpointName}/profile.json`,
     reportPrefix: env.REPORT_PREFIX ?? 'drift/reports/',

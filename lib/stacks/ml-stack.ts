@@ -1,12 +1,16 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
 import type { CaseStudySpec } from '../case-studies';
-import { endpointNameOf, type BlueprintConfig } from '../config';
+import { endpointNameOf, instanceTypeInfo, type BlueprintConfig } from '../config';
 import { DriftMonitor } from '../constructs/drift-monitor';
+import { EndpointAlarms } from '../constructs/endpoint-alarms';
+import { MlDashboard } from '../constructs/ml-dashboard';
+import { RetrainingLoop } from '../constructs/retraining-loop';
+import { resolveTrainingRecipe } from '../constructs/training-recipe';
 import { allowCloudWatchLogs, allowServicePublishers } from '../constructs/key-policies';
 import { ImportedDataPlane } from './data-plane-import';
 import type { DataStack } from './data-stack';
@@ -37,8 +41,9 @@ export function driftPolicyDocument(config: BlueprintConfig): PolicyDocument {
 }
 
 /**
- * The ML control plane of one case study: operations key, notification topic and the drift monitor (the
- * retraining loop, serving safeguards and dashboard join it as they are built).
+ * The ML control plane of one case study: operations key, notification topic, the drift monitor, the retraining
+ * loop (which owns the endpoint's lifecycle), endpoint alarms and one dashboard (serving safeguards join it as they
+ * are built).
  */
 export class MlStack extends Stack {
   /** Key of the stack's logs, queues and topic. */
@@ -51,6 +56,12 @@ export class MlStack extends Stack {
   public readonly endpointName: string;
   /** The case study's data plane, imported by export name. */
   public readonly dataPlane: ImportedDataPlane;
+  /** Endpoint alarms (the blue/green rollback alarms among them). */
+  public readonly endpointAlarms: EndpointAlarms;
+  /** The retraining workflow. */
+  public readonly retraining: RetrainingLoop;
+  /** Loop, endpoint and drift on one page. */
+  public readonly dashboard: MlDashboard;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     const { config, data } = props;
@@ -99,7 +110,83 @@ export class MlStack extends Stack {
       alarmTopic: this.topic,
     });
 
+    const servingGpu = (instanceTypeInfo(config.serving.instanceType)?.gpus ?? 0) > 0;
+    const targetInvocationsPerInstance = 100;
+    this.endpointAlarms = new EndpointAlarms(this, 'EndpointAlarms', {
+      endpointName: this.endpointName,
+      alarmTopic: this.topic,
+      invocationsCeiling: Math.ceil(config.serving.maxCapacity * targetInvocationsPerInstance * 1.5),
+      gpu: servingGpu,
+    });
+
+    const t = config.training;
+    const r = config.retraining;
+    const recipe = resolveTrainingRecipe({
+      caseStudy: config.caseStudy,
+      region: config.region,
+      instanceType: t.instanceType,
+      instanceCount: t.instanceCount,
+      image: t.image,
+      hyperparameters: t.hyperparameters,
+    });
+    const dbName = data.lake.databaseName;
+    this.retraining = new RetrainingLoop(this, 'Retraining', {
+      caseStudy: config.caseStudy,
+      stage: config.stage,
+      endpointName: this.endpointName,
+      eventSchema: props.spec.eventSchema,
+      recipe,
+      training: {
+        instanceType: t.instanceType,
+        instanceCount: t.instanceCount,
+        maxRuntime: Duration.hours(t.maxRuntimeHours),
+        useSpot: t.useSpot,
+        maxWait: Duration.hours(t.maxWaitHours),
+        volumeSize: Size.gibibytes(t.volumeSizeGiB),
+        networkIsolation: t.networkIsolation,
+      },
+      serving: { ...config.serving, targetInvocationsPerInstance },
+      policy: {
+        metricName: r.metricName,
+        metricDirection: r.metricDirection,
+        minImprovement: r.minImprovement,
+        absoluteFloor: r.absoluteFloor,
+      },
+      minNewRecords: r.minNewRecords,
+      datasetWindow: Duration.days(r.datasetDays),
+      approval: r.approval,
+      approvalTimeout: Duration.hours(r.approvalTimeoutHours),
+      canaryPercent: r.canaryPercent,
+      canaryBake: Duration.minutes(r.canaryBakeMinutes),
+      deployTimeout: Duration.minutes(r.deployTimeoutMinutes),
+      lockTtl: Duration.hours(r.lockTtlHours),
+      schedule: r.scheduleHours ? Duration.hours(r.scheduleHours) : undefined,
+      dataKey: this.dataPlane.key,
+      opsKey: this.opsKey,
+      topic: this.topic,
+      rawBucket: this.dataPlane.raw,
+      curatedBucket: this.dataPlane.curated,
+      artifactsBucket: this.dataPlane.artifacts,
+      captureBucket: this.dataPlane.capture,
+      databaseName: dbName,
+      tableName: data.table.tableName,
+      // Same derivation as DataStack (the workgroup is named after the database, with hyphens).
+      workGroupName: dbName.replace(/_/g, '-'),
+      rollbackAlarms: this.endpointAlarms.rollbackAlarms,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    this.dashboard = new MlDashboard(this, 'Dashboard', {
+      title: `ml-blueprint ${config.stage} ${config.caseStudy}`,
+      loop: this.retraining,
+      endpoint: this.endpointAlarms,
+      drift: this.driftMonitor,
+      gpu: servingGpu,
+    });
+
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(this, 'RetrainingStateMachineArn', { value: this.retraining.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModelPackageGroupName', { value: this.endpointName });
     new CfnOutput(this, 'EndpointName', { value: this.endpointName });
     new CfnOutput(this, 'DriftCheckerFunctionName', { value: this.driftMonitor.function.functionName });
   }

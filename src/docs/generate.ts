@@ -11,6 +11,7 @@ import {
   SHARD_WRITE_BYTES_PER_SECOND,
   SHARD_WRITE_RECORDS_PER_SECOND,
 } from '../../lib/config/capacity';
+import { COST_DOC_BLOCKS } from '../cost/walkthrough';
 
 /** A doc file and the generated block inside it, between `<!-- generated:NAME -->` markers. */
 export interface GeneratedBlock {
@@ -81,6 +82,7 @@ export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
     render: () => [schemaTable(INTERACTION_EVENT_SCHEMA), schemaTable(IMAGE_EVENT_SCHEMA)].join('\n\n'),
   },
   { file: 'docs/capacity-planning.md', name: 'capacity-table', render: capacityTable },
+  ...COST_DOC_BLOCKS,
 ];
 
 const markers = (name: string) => [`<!-- generated:${name} -->`, `<!-- /generated:${name} -->`] as const;

@@ -4,8 +4,10 @@
  * model registry, endpoint, notifications). The plan and evaluation Lambdas run their real logic.
  */
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
-import { handler as evaluateHandler } from '../../lambdas/retraining-evaluate/index';
 import { handler as planHandler } from '../../lambdas/retraining-plan/index';
+import { MemoryObjectStore } from '../../lambdas/shared/object-store';
+import { parseS3Uri } from '../../lambdas/shared/retraining/manifests';
+import { runEvaluation, type EvaluationRequest } from '../../lambdas/shared/retraining/evaluate';
 
 type Json = Record<string, unknown>;
 
@@ -29,8 +31,13 @@ export interface LocalPackage {
 export interface Scenario {
   /** Records counted since the champion's dataset. @default 50000 */
   newRecords?: number;
-  /** Candidate's validation metric, or a training failure. @default 0.8 */
+  /** Candidate's validation metric (training job), or a training failure. @default 0.8 */
   candidateMetric?: number | 'fail';
+  /**
+   * Quality of candidate and champion re-scored on the same validation data: the AUC (recommender) or accuracy
+   * (vision) the batch-transform outputs will give, in hundredths. @default candidate 0.8, champion 0.7
+   */
+  sameData?: { candidate: number; champion: number };
   /** Statuses DescribeEndpoint returns, in order (the last repeats). @default Creating/Updating, then InService */
   endpointStatuses?: string[];
   /** The update rolls back: the endpoint returns to its previous config. @default false */
@@ -58,6 +65,8 @@ export class LocalWorld {
   readonly notifications: Json[] = [];
   readonly trainingJobs: string[] = [];
   readonly queries: string[] = [];
+  /** S3 as the Lambdas and transform jobs see it. */
+  readonly s3 = new MemoryObjectStore();
   private seq = 0;
 
   /** Adds an approved champion to the registry (and an endpoint serving it). */
@@ -100,7 +109,8 @@ export class LocalWorld {
         };
       });
     const handlers: Record<string, (input: unknown) => Promise<never>> = {
-      PlanRun: h('PlanRun', (i) => planHandler(i.Payload)),
+      // payloadResponseOnly: the task input is the payload itself.
+      PlanRun: h('PlanRun', (i) => planHandler(i)),
       AcquireLock: h('AcquireLock', (i) => {
         const item = i.Item as Record<string, { S?: string; N?: string }>;
         const key = item.lockId.S!;
@@ -136,16 +146,26 @@ export class LocalWorld {
       CountNewRecords: athena('CountNewRecords'),
       ReadNewRecordCount: h('ReadNewRecordCount', () => ({
         ResultSet: {
-          Rows: [{ Data: [{ VarCharValue: 'n' }] }, { Data: [{ VarCharValue: String(scenario.newRecords ?? 50_000) }] }],
+          Rows: [
+            { Data: [{ VarCharValue: 'n' }] },
+            { Data: [{ VarCharValue: String(scenario.newRecords ?? 50_000) }] },
+          ],
         },
       })),
       ExportTrainingSet: athena('ExportTrainingSet'),
       ExportValidationSet: athena('ExportValidationSet'),
       ExportBaselineSample: athena('ExportBaselineSample'),
       SelectLabelledImages: athena('SelectLabelledImages'),
-      BuildManifests: h('BuildManifests', (i) => {
-        const p = i.Payload as Json;
+      BuildManifests: h('BuildManifests', async (i) => {
+        const p = i;
+        const out = parseS3Uri(String(p.outputUri));
+        const validation = Array.from({ length: 100 }, (_, k) =>
+          JSON.stringify({ 'source-ref': `s3://raw/images/${k}.jpg`, class: k % 2 }),
+        );
+        await this.s3.put(out.bucket, `${out.key}validation.manifest`, validation.join('\n'));
         return {
+          scoringManifestUri: `${String(p.outputUri)}validation.images.manifest`,
+          imagePrefixUri: 's3://raw/',
           trainUri: `${String(p.outputUri)}train.manifest`,
           validationUri: `${String(p.outputUri)}validation.manifest`,
           classesUri: `${String(p.outputUri)}classes.json`,
@@ -160,17 +180,27 @@ export class LocalWorld {
         this.trainingJobs.push(String(i.TrainingJobName));
         if (scenario.trainingGate) await scenario.trainingGate();
         if (scenario.candidateMetric === 'fail') {
-          throw new TaskError('States.TaskFailed', `Training job ${String(i.TrainingJobName)} failed: AlgorithmError: out of memory`);
+          throw new TaskError(
+            'States.TaskFailed',
+            `Training job ${String(i.TrainingJobName)} failed: AlgorithmError: out of memory`,
+          );
         }
         const name = (i.AlgorithmSpecification as Json).MetricDefinitions as Array<{ Name: string }>;
         return {
           TrainingJobName: i.TrainingJobName,
           TrainingJobStatus: 'Completed',
-          ModelArtifacts: { S3ModelArtifacts: `s3://artifacts/models/${String(i.TrainingJobName)}/output/model.tar.gz` },
+          ModelArtifacts: {
+            S3ModelArtifacts: `s3://artifacts/models/${String(i.TrainingJobName)}/output/model.tar.gz`,
+          },
           FinalMetricDataList: [{ MetricName: name[0].Name, Value: scenario.candidateMetric ?? 0.8, Timestamp: 0 }],
         };
       }),
-      EvaluateCandidate: h('EvaluateCandidate', (i) => evaluateHandler(i.Payload as never)),
+      ExportScoringSet: athena('ExportScoringSet'),
+      CreateChampionModel: h('CreateChampionModel', (i) => ({ ModelArn: `arn:model/${String(i.ModelName)}` })),
+      ScoreChampion: h('ScoreChampion', (i) => this.transform(i, scenario.sameData?.champion ?? 0.7)),
+      ScoreCandidate: h('ScoreCandidate', (i) => this.transform(i, scenario.sameData?.candidate ?? 0.8)),
+      // The real evaluation logic, reading the transform outputs from the in-memory S3.
+      EvaluateCandidate: h('EvaluateCandidate', (i) => runEvaluation(this.s3, i as unknown as EvaluationRequest)),
       RegisterCandidate: h('RegisterCandidate', (i) => this.register(i)),
       RegisterRejectedCandidate: h('RegisterRejectedCandidate', (i) => this.register(i)),
       RequestApproval: h('RequestApproval', () => {
@@ -182,8 +212,12 @@ export class LocalWorld {
       MarkRejectedByApprover: h('MarkRejectedByApprover', (i) => this.setStatus(i)),
       MarkRolledBack: h('MarkRolledBack', (i) => this.setStatus(i)),
       CreateModel: h('CreateModel', (i) => ({ ModelArn: `arn:model/${String(i.ModelName)}` })),
-      CreateEndpointConfig: h('CreateEndpointConfig', (i) => ({ EndpointConfigArn: `arn:ec/${String(i.EndpointConfigName)}` })),
-      FindEndpoint: h('FindEndpoint', () => ({ Endpoints: this.endpoint ? [{ EndpointName: this.endpoint.name }] : [] })),
+      CreateEndpointConfig: h('CreateEndpointConfig', (i) => ({
+        EndpointConfigArn: `arn:ec/${String(i.EndpointConfigName)}`,
+      })),
+      FindEndpoint: h('FindEndpoint', () => ({
+        Endpoints: this.endpoint ? [{ EndpointName: this.endpoint.name }] : [],
+      })),
       CreateEndpoint: h('CreateEndpoint', (i) => {
         pendingConfig = String(i.EndpointConfigName);
         this.endpoint = { name: String(i.EndpointName), configName: pendingConfig };
@@ -208,7 +242,7 @@ export class LocalWorld {
       RegisterScalableTarget: h('RegisterScalableTarget', () => ({})),
       PutScalingPolicy: h('PutScalingPolicy', () => ({ PolicyARN: 'arn:policy' })),
       RefreshBaseline: h('RefreshBaseline', (i) => ({
-        profileUri: `s3://artifacts/drift/baselines/${String((i.Payload as Json).endpointName)}/profile.json`,
+        profileUri: `s3://artifacts/drift/baselines/${String(i.endpointName)}/profile.json`,
         records: 1000,
         features: ['f0'],
       })),
@@ -217,7 +251,9 @@ export class LocalWorld {
         return { MessageId: 'm' };
       }),
     };
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    const machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: false, checkPaths: false },
+    });
     const options: RunOptions = {
       overrides: {
         taskResourceLocalHandlers: handlers,
@@ -245,6 +281,35 @@ export class LocalWorld {
     }
     await logs;
     return record;
+  }
+
+  /**
+   * A batch transform with a given quality: recommender outputs `label,prediction` lines whose AUC is `quality`
+   * (to the hundredth); vision outputs one probability vector per validation image, `quality` of them right.
+   */
+  private async transform(i: Json, quality: number): Promise<Json> {
+    const out = parseS3Uri(String((i.TransformOutput as Json).S3OutputPath));
+    const input = (i.TransformInput as { DataSource: { S3DataSource: { S3DataType: string; S3Uri: string } } })
+      .DataSource.S3DataSource;
+    const right = Math.round(quality * 100);
+    if (input.S3DataType === 'S3Prefix') {
+      // 100 positives, 100 negatives at 0.5; `right` positives above them, the rest below: AUC = right / 100.
+      const lines = Array.from({ length: 100 }, (_, k) => `1,${k < right ? 0.9 : 0.1}`).concat(
+        Array.from({ length: 100 }, () => '0,0.5'),
+      );
+      await this.s3.put(out.bucket, `${out.key}part-0.csv.out`, lines.join('\n'));
+    } else {
+      for (let k = 0; k < 100; k++) {
+        const truth = k % 2;
+        const predicted = k < right ? truth : 1 - truth;
+        await this.s3.put(
+          out.bucket,
+          `${out.key}images/${k}.jpg.out`,
+          JSON.stringify(predicted === 0 ? [0.9, 0.1] : [0.1, 0.9]),
+        );
+      }
+    }
+    return { TransformJobName: i.TransformJobName, TransformJobStatus: 'Completed' };
   }
 
   private register(i: Json): Json {

@@ -29,7 +29,9 @@ export function resolveIntrinsics(value: unknown): unknown {
   if ('Fn::ImportValue' in o) {
     const name = String(resolveIntrinsics(o['Fn::ImportValue']));
     // Bucket ARNs: arn:aws:s3:::<export-name-in-lowercase>
-    return name.endsWith('BucketArn') ? `arn:aws:s3:::${name.toLowerCase()}` : `arn:aws:kms:us-east-1:123456789012:key/${name}`;
+    return name.endsWith('BucketArn')
+      ? `arn:aws:s3:::${name.toLowerCase()}`
+      : `arn:aws:kms:us-east-1:123456789012:key/${name}`;
   }
   if ('Fn::Select' in o) {
     const [index, list] = o['Fn::Select'] as [number, unknown];

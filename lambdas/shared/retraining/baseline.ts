@@ -37,7 +37,13 @@ function toFeatureRecord(value: unknown, exclude: ReadonlySet<string>): FeatureR
   for (const [k, v] of Object.entries(value)) {
     if (exclude.has(k)) continue;
     out[k] =
-      typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'boolean' ? String(v) : Array.isArray(v) ? (v as number[]) : null;
+      typeof v === 'number' || typeof v === 'string'
+        ? v
+        : typeof v === 'boolean'
+          ? String(v)
+          : Array.isArray(v)
+            ? (v as number[])
+            : null;
   }
   return out;
 }

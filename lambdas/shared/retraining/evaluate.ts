@@ -1,9 +1,11 @@
 /**
- * Champion/challenger evaluation: the candidate's validation metric (from its training job) against the
- * champion's (recorded in the model registry when it was promoted), with a margin; the first model must pass an
- * absolute floor. Pure.
+ * Champion/challenger evaluation. With a champion, both models are re-scored on the candidate's validation data
+ * (batch transform, see `scoring.ts`) and the candidate must beat the champion there by the margin; the first model
+ * must pass an absolute floor on its training job's validation metric. Pure.
  */
 import { z } from 'zod';
+import type { ObjectStore } from '../object-store';
+import { scoreModel, type ScoringSource } from './scoring';
 
 /** The promotion policy (from the stage config). */
 export const evaluationPolicySchema = z.strictObject({
@@ -23,6 +25,13 @@ export const evaluationInputSchema = z.object({
   candidateMetrics: z.array(z.object({ MetricName: z.string(), Value: z.number() }).loose()).default([]),
   /** Stamped on the candidate's registry metadata (dataset ID, dataset end, training job, trigger). */
   stamp: z.record(z.string(), z.string()).default({}),
+  /** Both models scored on the same validation data (present when there is a champion). */
+  rescored: z
+    .object({
+      candidate: z.object({ metric: z.string(), value: z.number(), records: z.number() }),
+      champion: z.object({ metric: z.string(), value: z.number(), records: z.number() }),
+    })
+    .optional(),
   /** The champion as found in the registry. */
   champion: z
     .object({
@@ -88,16 +97,56 @@ export function evaluateCandidate(raw: EvaluationInput): Evaluation {
       metadata: metadata(promote),
     };
   }
+  if (input.rescored) {
+    // Same data for both: the comparison that decides. Re-scored metrics (AUC, accuracy) are larger-is-better.
+    const { candidate: c, champion: h } = input.rescored;
+    const gain = c.value - h.value;
+    const promote = gain >= policy.minImprovement;
+    const on = `${c.metric} on the same ${c.records} validation records`;
+    return {
+      ...base,
+      candidateValue: c.value,
+      championValue: h.value,
+      promote,
+      reason: promote
+        ? `candidate ${on} ${round(c.value)} beats the champion's ${round(h.value)} by ${round(gain)} (needed ${policy.minImprovement})`
+        : `candidate ${on} ${round(c.value)} does not beat the champion's ${round(h.value)} by ${policy.minImprovement} (difference ${round(gain)})`,
+      metadata: {
+        ...metadata(promote),
+        sameDataMetric: c.metric,
+        sameDataCandidate: String(c.value),
+        sameDataChampion: String(h.value),
+        sameDataRecords: String(c.records),
+      },
+    };
+  }
+  // No re-scoring: fall back to the champion's recorded metric (its own validation set).
   const gain = better(candidate, base.championValue);
   const promote = gain >= policy.minImprovement;
   return {
     ...base,
     promote,
     reason: promote
-      ? `candidate ${policy.metricName} ${candidate} beats the champion's ${base.championValue} by ${round(gain)} (needed ${policy.minImprovement})`
-      : `candidate ${policy.metricName} ${candidate} does not beat the champion's ${base.championValue} by ${policy.minImprovement} (difference ${round(gain)})`,
+      ? `candidate ${policy.metricName} ${candidate} beats the champion's recorded ${base.championValue} by ${round(gain)} (needed ${policy.minImprovement})`
+      : `candidate ${policy.metricName} ${candidate} does not beat the champion's recorded ${base.championValue} by ${policy.minImprovement} (difference ${round(gain)})`,
     metadata: metadata(promote),
   };
+}
+
+/** The evaluate step's input: the decision input plus where the re-scoring outputs are. */
+export type EvaluationRequest = Omit<EvaluationInput, 'rescored'> & {
+  readonly scoring?: { readonly candidate: ScoringSource; readonly champion: ScoringSource };
+};
+
+/** Re-scores both models (when there is a champion) and decides. */
+export async function runEvaluation(store: ObjectStore, request: EvaluationRequest): Promise<Evaluation> {
+  const { scoring, ...rest } = request;
+  const champion = rest.champion as { found?: boolean };
+  const rescored =
+    champion.found && scoring
+      ? { candidate: await scoreModel(store, scoring.candidate), champion: await scoreModel(store, scoring.champion) }
+      : undefined;
+  return evaluateCandidate({ ...rest, rescored });
 }
 
 function round(x: number): number {

@@ -26,6 +26,10 @@ export interface ManifestResult {
   readonly trainUri: string;
   readonly validationUri: string;
   readonly classesUri: string;
+  /** The validation images as a SageMaker ManifestFile (for batch-transform re-scoring). */
+  readonly scoringManifestUri: string;
+  /** `s3://<image bucket>/`: the prefix of the scoring manifest; transform outputs are named by the key under it. */
+  readonly imagePrefixUri: string;
   readonly records: number;
   readonly train: number;
   readonly validation: number;
@@ -122,9 +126,12 @@ export async function buildManifests(store: ObjectStore, input: ManifestInput): 
   const index = new Map(classes.map((c, i) => [c, i]));
   const train: string[] = [];
   const validation: string[] = [];
+  const validationKeys: string[] = [];
   for (const r of records) {
     const line = JSON.stringify({ 'source-ref': `s3://${input.imageBucket}/${r.key}`, class: index.get(r.label) });
-    (unitHash(r.key) < input.validationFraction ? validation : train).push(line);
+    const held = unitHash(r.key) < input.validationFraction;
+    (held ? validation : train).push(line);
+    if (held) validationKeys.push(r.key);
   }
   if (train.length === 0 || validation.length === 0) {
     throw new Error(`the split left an empty channel (train ${train.length}, validation ${validation.length})`);
@@ -134,10 +141,18 @@ export async function buildManifests(store: ObjectStore, input: ManifestInput): 
   await store.put(out.bucket, `${out.key}train.manifest`, train.join('\n') + '\n');
   await store.put(out.bucket, `${out.key}validation.manifest`, validation.join('\n') + '\n');
   await store.put(out.bucket, `${out.key}classes.json`, JSON.stringify({ classes }, null, 2));
+  const imagePrefixUri = `s3://${input.imageBucket}/`;
+  await store.put(
+    out.bucket,
+    `${out.key}validation.images.manifest`,
+    JSON.stringify([{ prefix: imagePrefixUri }, ...validationKeys]),
+  );
   return {
     trainUri: uri('train.manifest'),
     validationUri: uri('validation.manifest'),
     classesUri: uri('classes.json'),
+    scoringManifestUri: uri('validation.images.manifest'),
+    imagePrefixUri,
     records: records.length,
     train: train.length,
     validation: validation.length,

@@ -38,6 +38,9 @@ export interface RunPlan {
   readonly trainingJobName: string;
   readonly modelName: string;
   readonly endpointConfigName: string;
+  /** Batch-transform jobs that re-score the candidate and the champion on the validation data. */
+  readonly candidateScoringJobName: string;
+  readonly championScoringJobName: string;
   /** The dataset covers events in (windowStart, windowEnd]. */
   readonly windowStart: string;
   readonly windowEnd: string;
@@ -88,6 +91,8 @@ export function planRun(input: PlanInput): RunPlan {
     trainingJobName,
     modelName: sageMakerName(input.namePrefix, input.executionName),
     endpointConfigName: sageMakerName(input.namePrefix, input.executionName),
+    candidateScoringJobName: `${sageMakerName(input.namePrefix, input.executionName, 58)}-cand`,
+    championScoringJobName: `${sageMakerName(input.namePrefix, input.executionName, 58)}-chmp`,
     windowStart: windowStart.toISOString(),
     windowEnd: start.toISOString(),
     lockNow: String(now),

@@ -1,0 +1,103 @@
+/**
+ * `npm run approve -- --token <taskToken> --decision <approve|reject> [--comment <text>] [--approver <who>]
+ *  [--case <case>] [--stage <stage>] [--region <region>]`
+ *
+ * Answers a production approval request of the retraining loop (the SNS message carries the task token):
+ * approve resumes the run (the model package becomes Approved and is deployed); reject ends it (the package becomes
+ * Rejected, nothing is deployed). `--case`/`--stage` are accepted for the record and copied into the answer.
+ */
+import { parseArgs } from 'node:util';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { MODEL_REJECTED_ERROR_NAME } from '../../lambdas/shared/retraining/approval';
+import { CliError } from './retrain';
+
+/** Parsed command line of `approve`. */
+export interface ApproveOptions {
+  readonly token: string;
+  readonly decision: 'approve' | 'reject';
+  readonly comment: string;
+  readonly approver: string;
+  readonly caseStudy?: string;
+  readonly stage?: string;
+  readonly region?: string;
+}
+
+const USAGE =
+  'usage: npm run approve -- --token <taskToken> --decision <approve|reject> [--comment <text>] [--approver <who>] [--case <case>] [--stage <stage>] [--region <region>]';
+
+/** Parses the command line; a rejection needs a comment (it becomes the recorded cause). */
+export function parseApproveArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ApproveOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        token: { type: 'string' },
+        decision: { type: 'string' },
+        comment: { type: 'string' },
+        approver: { type: 'string' },
+        case: { type: 'string' },
+        stage: { type: 'string' },
+        region: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (!values.token) throw new CliError(`--token is required (the taskToken of the approval request)\n${USAGE}`);
+  if (values.decision !== 'approve' && values.decision !== 'reject') {
+    throw new CliError(`--decision must be approve or reject; received ${JSON.stringify(values.decision ?? null)}`);
+  }
+  if (values.decision === 'reject' && !values.comment) {
+    throw new CliError('--comment is required with --decision reject (it is recorded as the reason)');
+  }
+  return {
+    token: values.token,
+    decision: values.decision,
+    comment: values.comment ?? '',
+    approver: values.approver ?? env.USER ?? 'unknown',
+    caseStudy: values.case,
+    stage: values.stage,
+    region: values.region,
+  };
+}
+
+/** Sends the answer. */
+export async function answerApproval(sfn: SFNClient, options: ApproveOptions): Promise<void> {
+  if (options.decision === 'approve') {
+    await sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: options.token,
+        output: JSON.stringify({
+          approved: true,
+          approver: options.approver,
+          comment: options.comment,
+          caseStudy: options.caseStudy,
+          stage: options.stage,
+        }),
+      }),
+    );
+    return;
+  }
+  await sfn.send(
+    new SendTaskFailureCommand({
+      taskToken: options.token,
+      error: MODEL_REJECTED_ERROR_NAME,
+      cause: `${options.comment} (${options.approver})`.slice(0, 32_000),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  try {
+    const options = parseApproveArgs(process.argv.slice(2));
+    await answerApproval(new SFNClient(options.region ? { region: options.region } : {}), options);
+    process.stdout.write(`${options.decision === 'approve' ? 'approved' : 'rejected'}\n`);
+  } catch (e) {
+    process.stderr.write(`approve: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,157 @@
+/**
+ * `npm run retrain -- --case <recommender|vision> --stage <sandbox|production> [--reason <text>] [--requested-by <who>]
+ *  [--region <region>] [--state-machine-arn <arn>] [--dry-run]`
+ *
+ * Starts a run of a deployed retraining loop with the AWS SDK. The state machine is found by the stack tags
+ * (`ml-blueprint:stage`, `ml-blueprint:case-study`) unless its ARN is given. The execution input records why the run
+ * started (`trigger.kind = "manual"`). Exit 0 with the execution ARN; 2 with one message for a usage or AWS problem.
+ */
+import { parseArgs } from 'node:util';
+import {
+  ListStateMachinesCommand,
+  ListTagsForResourceCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { CASE_STUDIES, STAGES, type CaseStudyName, type StageName } from '../../lib/config/schema';
+import type { Trigger } from '../../lambdas/shared/retraining/plan';
+
+/** A usage or AWS problem: printed as one line, exit code 2. */
+export class CliError extends Error {}
+
+/** Parsed command line of `retrain`. */
+export interface RetrainOptions {
+  readonly caseStudy: CaseStudyName;
+  readonly stage: StageName;
+  readonly reason: string;
+  readonly requestedBy: string;
+  readonly region?: string;
+  readonly stateMachineArn?: string;
+  readonly dryRun: boolean;
+}
+
+const USAGE =
+  'usage: npm run retrain -- --case <recommender|vision> --stage <sandbox|production> [--reason <text>] [--requested-by <who>] [--region <region>] [--state-machine-arn <arn>] [--dry-run]';
+
+/** Parses the command line; throws {@link CliError} naming the flag, the value and what is allowed. */
+export function parseRetrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RetrainOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        case: { type: 'string' },
+        stage: { type: 'string' },
+        reason: { type: 'string' },
+        'requested-by': { type: 'string' },
+        region: { type: 'string' },
+        'state-machine-arn': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const caseStudy = values.case;
+  if (!caseStudy || !(CASE_STUDIES as readonly string[]).includes(caseStudy)) {
+    throw new CliError(
+      `--case must be one of: ${CASE_STUDIES.join(', ')}; received ${JSON.stringify(caseStudy ?? null)}\n${USAGE}`,
+    );
+  }
+  const stage = values.stage;
+  if (!stage || !(STAGES as readonly string[]).includes(stage)) {
+    throw new CliError(
+      `--stage must be one of: ${STAGES.join(', ')}; received ${JSON.stringify(stage ?? null)}\n${USAGE}`,
+    );
+  }
+  const arn = values['state-machine-arn'];
+  if (arn !== undefined && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/.test(arn)) {
+    throw new CliError(`--state-machine-arn must be a Step Functions state machine ARN; received "${arn}"`);
+  }
+  return {
+    caseStudy: caseStudy as CaseStudyName,
+    stage: stage as StageName,
+    reason: values.reason ?? 'manual retraining',
+    requestedBy: values['requested-by'] ?? env.USER ?? 'unknown',
+    region: values.region,
+    stateMachineArn: arn,
+    dryRun: values['dry-run'] ?? false,
+  };
+}
+
+/** The execution input of a manual run. */
+export function manualInput(options: RetrainOptions): { trigger: Trigger } {
+  return { trigger: { kind: 'manual', reason: options.reason, requestedBy: options.requestedBy } };
+}
+
+/** An execution name (also the dataset ID and the base of every runtime name): `manual-<UTC time>-<random>`. */
+export function executionName(now: Date, random: () => number = Math.random): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `manual-${stamp}-${Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
+}
+
+/** Finds the retraining state machine of a stage and case study by its stack tags. */
+export async function findStateMachine(sfn: SFNClient, stage: StageName, caseStudy: CaseStudyName): Promise<string> {
+  const matches: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
+    for (const m of page.stateMachines ?? []) {
+      if (!m.stateMachineArn || !m.name?.startsWith('RetrainingStateMachine')) continue;
+      const { tags } = await sfn.send(new ListTagsForResourceCommand({ resourceArn: m.stateMachineArn }));
+      const tag = (key: string) => tags?.find((t) => t.key === key)?.value;
+      if (tag('ml-blueprint:stage') === stage && tag('ml-blueprint:case-study') === caseStudy) {
+        matches.push(m.stateMachineArn);
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (matches.length !== 1) {
+    throw new CliError(
+      matches.length === 0
+        ? `no retraining state machine tagged ml-blueprint:stage=${stage}, ml-blueprint:case-study=${caseStudy} in this account and region; deploy the stage or pass --state-machine-arn`
+        : `several retraining state machines match ${stage}/${caseStudy}: ${matches.join(', ')}; pass --state-machine-arn`,
+    );
+  }
+  return matches[0];
+}
+
+/** Starts the run; returns the execution ARN. */
+export async function startRetraining(sfn: SFNClient, options: RetrainOptions, now = new Date()): Promise<string> {
+  const arn = options.stateMachineArn ?? (await findStateMachine(sfn, options.stage, options.caseStudy));
+  const out = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: arn,
+      name: executionName(now),
+      input: JSON.stringify(manualInput(options)),
+    }),
+  );
+  if (!out.executionArn) throw new CliError('StartExecution returned no execution ARN');
+  return out.executionArn;
+}
+
+async function main(): Promise<void> {
+  try {
+    const options = parseRetrainArgs(process.argv.slice(2));
+    if (options.dryRun) {
+      process.stdout.write(
+        `${JSON.stringify({ name: executionName(new Date()), input: manualInput(options) }, null, 2)}\n`,
+      );
+      return;
+    }
+    const sfn = new SFNClient(options.region ? { region: options.region } : {});
+    const executionArn = await startRetraining(sfn, options);
+    process.stdout.write(`started ${executionArn}\n`);
+  } catch (e) {
+    process.stderr.write(`retrain: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,793 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { INTERACTION_EVENT_SCHEMA } from '../../../lambdas/shared/events';
+import { EndpointAlarms } from '../../../lib/constructs/endpoint-alarms';
+import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/constructs/retraining-loop';
+import { algorithmImageUri, resolveTrainingRecipe } from '../../../lib/constructs/training-recipe';
+import { LocalWorld } from '../../support/retraining-world';
+import { stateMachineDefinition } from '../../support/state-machine';
+import { synthesize } from '../../support/synth';
+
+type Json = Record<string, unknown>;
+
+let sandboxRecommender: Json;
+let sandboxVision: Json;
+let productionRecommender: Json;
+let templates: Record<string, Template>;
+
+beforeAll(() => {
+  const sandbox = synthesize('sandbox');
+  const production = synthesize('production');
+  templates = {
+    sbxRec: sandbox.template('Sandbox-Recommender-ML'),
+    sbxVis: sandbox.template('Sandbox-Vision-ML'),
+    prdRec: production.template('Production-Recommender-ML'),
+    prdVis: production.template('Production-Vision-ML'),
+  };
+  sandboxRecommender = stateMachineDefinition(templates.sbxRec);
+  sandboxVision = stateMachineDefinition(templates.sbxVis);
+  productionRecommender = stateMachineDefinition(templates.prdRec);
+});
+
+const ENDPOINT = 'mlbp-sandbox-recommender';
+const driftInput = {
+  trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: ENDPOINT } },
+};
+const inputOf = (run: Awaited<ReturnType<LocalWorld['run']>>, state: string): Json => {
+  const call = run.calls.find((c) => c.state === state);
+  if (!call) throw new Error(`${state} was not called; visited: ${run.visited.join(' → ')}`);
+  return call.input;
+};
+
+/** Asserts the final status, showing the error and the path taken when it differs. */
+function expectEnded(run: Awaited<ReturnType<LocalWorld['run']>>, status: 'SUCCEEDED' | 'FAILED'): void {
+  if (run.status !== status) {
+    throw new Error(
+      `expected ${status}, got ${run.status}: ${run.error?.message ?? ''}\npath: ${run.visited.join(' → ')}`,
+    );
+  }
+}
+
+describe('retraining loop, executed locally from the synthesized definition', () => {
+  test('first model: trains, passes the floor, is registered approved, creates the endpoint, scales, refreshes the baseline', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(sandboxRecommender, { candidateMetric: 0.71 }, 'first-run', driftInput);
+
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).toEqual([
+      'PlanRun',
+      'AcquireLock',
+      'FindChampion',
+      'ChampionFound?',
+      'NoChampion',
+      'CountNewRecords',
+      'ReadNewRecordCount',
+      'EnoughNewData?',
+      'ExportTrainingSet',
+      'ExportValidationSet',
+      'ExportBaselineSample',
+      'ExportScoringSet',
+      'DescribeDataset',
+      'TrainCandidate',
+      'CreateModel',
+      'ChampionToBeat?',
+      'EvaluateCandidate',
+      'CandidateBetter?',
+      'RegisterCandidate',
+      'CreateEndpointConfig',
+      'FindEndpoint',
+      'EndpointExists?',
+      'CreateEndpoint',
+      'StartPolling',
+      'WaitForEndpoint',
+      'DescribeEndpoint',
+      'CountPoll',
+      'EndpointSettled?',
+      'WaitForEndpoint',
+      'DescribeEndpoint',
+      'CountPoll',
+      'EndpointSettled?',
+      'RegisterScalableTarget',
+      'PutScalingPolicy',
+      'RefreshBaseline',
+      'RecordDeployed',
+      'NotifyOutcome',
+      'ReleaseLock',
+      'Finished?',
+      'RunSucceeded',
+    ]);
+    // Names come from the execution name; the dataset ID is stamped on job, package and dataset paths.
+    expect(world.trainingJobs).toEqual(['mlbp-sandbox-recommender-first-run-0']);
+    const training = inputOf(run, 'TrainCandidate');
+    expect(training).toMatchObject({
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: { S3Uri: expect.stringMatching(/\/checkpoints\/first-run\/$/) },
+      StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
+      ResourceConfig: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1 },
+      HyperParameters: expect.objectContaining({ tree_method: 'gpu_hist', eval_metric: 'auc' }),
+      Tags: expect.arrayContaining([{ Key: 'ml-blueprint:dataset-id', Value: 'first-run' }]),
+    });
+    // The dataset covers the configured 30 days up to the execution start, pruned by partition.
+    const unload = world.queries.find((q) => q.startsWith('UNLOAD') && q.includes('/datasets/first-run/train/')) ?? '';
+    const m =
+      /dt >= substr\('([^']+)', 1, 10\) AND event_time > from_iso8601_timestamp\('\1'\) AND event_time <= from_iso8601_timestamp\('([^']+)'\)/.exec(
+        unload,
+      );
+    expect(m).not.toBeNull();
+    expect(Date.parse(m![2]) - Date.parse(m![1])).toBe(30 * 86_400_000);
+    expect(unload).toMatch(
+      /^UNLOAD \(SELECT CASE WHEN event_type IN \('click', 'watch', 'purchase'\) THEN 1 ELSE 0 END AS label, /,
+    );
+    expect(unload).toMatch(/WITH \(format = 'PARQUET'\)$/);
+    expect(world.packages).toEqual([
+      expect.objectContaining({
+        status: 'Approved',
+        metadata: expect.objectContaining({ datasetId: 'first-run', metricValue: '0.71', trigger: 'drift' }),
+      }),
+    ]);
+    expect(inputOf(run, 'CreateEndpointConfig')).toMatchObject({
+      EndpointConfigName: 'mlbp-sandbox-recommender-first-run',
+      ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/datacapture$/),
+      },
+    });
+    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({ MinCapacity: 1, MaxCapacity: 2 });
+    expect(world.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-first-run' });
+    expect(world.notifications).toEqual([
+      expect.objectContaining({ status: 'deployed', datasetId: 'first-run', executionName: 'first-run' }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('a candidate worse than the champion on the same validation data is registered as rejected and never deployed', async () => {
+    const world = new LocalWorld();
+    world.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
+    // Its training job reports more than the champion's recorded 0.8, but re-scored on the same data it loses.
+    const run = await world.run(
+      sandboxRecommender,
+      { candidateMetric: 0.85, sameData: { candidate: 0.69, champion: 0.72 } },
+      'worse-run',
+      driftInput,
+    );
+
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).toEqual(
+      expect.arrayContaining(['DescribeChampion', 'CreateChampionModel', 'ScoreChampion', 'ScoreCandidate']),
+    );
+    expect(run.visited).toContain('RegisterRejectedCandidate');
+    for (const deployState of ['RegisterCandidate', 'CreateEndpointConfig', 'UpdateEndpoint', 'CreateEndpoint']) {
+      expect(run.visited).not.toContain(deployState);
+    }
+    // Both scored on the same validation split: the champion rebuilt from its package, the label joined back.
+    expect(inputOf(run, 'CreateChampionModel')).toMatchObject({
+      PrimaryContainer: { ModelPackageName: world.packages[0].arn },
+    });
+    const champ = inputOf(run, 'ScoreChampion');
+    const cand = inputOf(run, 'ScoreCandidate');
+    expect(champ.TransformInput).toEqual(cand.TransformInput);
+    expect(champ).toMatchObject({
+      ModelName: 'mlbp-sandbox-recommender-worse-run-chmp',
+      TransformInput: {
+        DataSource: { S3DataSource: { S3Uri: expect.stringMatching(/\/datasets\/worse-run\/scoring\/$/) } },
+        ContentType: 'text/csv',
+      },
+      DataProcessing: { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' },
+    });
+    expect(cand).toMatchObject({ ModelName: 'mlbp-sandbox-recommender-worse-run' });
+    // New data is counted since the champion's dataset ended.
+    expect(world.queries[0]).toContain("from_iso8601_timestamp('2026-11-01T00:00:00.000Z')");
+    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(world.packages[1].metadata).toMatchObject({
+      sameDataCandidate: '0.69',
+      sameDataChampion: '0.72',
+      sameDataRecords: '200',
+    });
+    expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-old');
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'rejected',
+        reason: expect.stringMatching(
+          /auc on the same 200 validation records 0.69 does not beat the champion's 0.72 by 0.002/,
+        ),
+      }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('training that fails after its retry notifies with the cause, releases the lock and fails the execution', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(sandboxRecommender, { candidateMetric: 'fail' }, 'failing-run', driftInput);
+
+    expectEnded(run, 'FAILED');
+    expect(run.error?.message).toMatch(/AlgorithmError: out of memory/);
+    expect(run.calls.filter((c) => c.state === 'TrainCandidate')).toHaveLength(2); // first attempt + one retry
+    expect(run.visited.slice(-5)).toEqual(['RecordFailure', 'NotifyOutcome', 'ReleaseLock', 'Finished?', 'RunFailed']);
+    expect(run.visited).not.toContain('EvaluateCandidate');
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: 'States.TaskFailed',
+        cause: expect.stringContaining('AlgorithmError: out of memory'),
+      }),
+    ]);
+    expect(world.locks.size).toBe(0);
+    expect(world.packages).toEqual([]);
+  });
+
+  test('a second trigger while a run holds the lock ends cleanly without training', async () => {
+    const world = new LocalWorld();
+    let release!: () => void;
+    let started!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const trainingStarted = new Promise<void>((r) => (started = r));
+    const first = world.run(
+      sandboxRecommender,
+      {
+        trainingGate: () => {
+          started();
+          return gate;
+        },
+      },
+      'first',
+      driftInput,
+    );
+    await trainingStarted;
+    expect(world.locks.get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } });
+
+    const second = await world.run(sandboxRecommender, {}, 'second', {
+      trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' },
+    });
+    expectEnded(second, 'SUCCEEDED');
+    expect(second.visited).toEqual(['PlanRun', 'AcquireLock', 'AlreadyRunning']);
+    expect(world.locks.get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } }); // untouched
+
+    release();
+    const done = await first;
+    expectEnded(done, 'SUCCEEDED');
+    expect(world.trainingJobs).toEqual(['mlbp-sandbox-recommender-first-0']);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('a canary that rolls back keeps the champion, rejects the candidate, notifies and fails the run', async () => {
+    const world = new LocalWorld();
+    world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    const run = await world.run(
+      sandboxRecommender,
+      { candidateMetric: 0.75, endpointStatuses: ['Updating', 'Updating', 'InService'], rollback: true },
+      'canary-run',
+      driftInput,
+    );
+
+    expectEnded(run, 'FAILED');
+    expect(run.error?.message).toMatch(/rolled back/);
+    expect(inputOf(run, 'UpdateEndpoint')).toMatchObject({
+      EndpointName: ENDPOINT,
+      EndpointConfigName: 'mlbp-sandbox-recommender-canary-run',
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 } },
+        },
+        AutoRollbackConfiguration: {
+          Alarms: expect.arrayContaining([expect.objectContaining({ AlarmName: expect.any(String) })]),
+        },
+      },
+    });
+    const rollback = (
+      inputOf(run, 'UpdateEndpoint').DeploymentConfig as { AutoRollbackConfiguration: { Alarms: unknown[] } }
+    ).AutoRollbackConfiguration;
+    expect(rollback.Alarms).toHaveLength(3); // 5xx, model errors, p90 latency
+    expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(3);
+    expect(run.visited).toContain('MarkRolledBack');
+    expect(run.visited).not.toContain('RegisterScalableTarget');
+    expect(run.visited).not.toContain('RefreshBaseline');
+    expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-champion');
+    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(world.notifications).toEqual([
+      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('production: a model rejected by the approver is marked rejected, not deployed, and the run ends', async () => {
+    const world = new LocalWorld();
+    const endpoint = 'mlbp-production-recommender';
+    const run = await world.run(
+      productionRecommender,
+      {
+        newRecords: 250_000,
+        candidateMetric: 0.72,
+        approval: { approve: false, comment: 'offline review found a leakage issue' },
+      },
+      'prod-run',
+      { trigger: { kind: 'schedule', reason: 'weekly' } },
+    );
+
+    expectEnded(run, 'SUCCEEDED');
+    const request = inputOf(run, 'RequestApproval');
+    expect(request.Message).toMatchObject({
+      kind: 'approval-request',
+      taskToken: 'token-prod-run',
+      modelPackageArn: expect.stringContaining(`model-package/${endpoint}/`),
+    });
+    expect(world.packages.map((p) => p.status)).toEqual(['Rejected']);
+    expect(inputOf(run, 'RegisterCandidate')).toMatchObject({ ModelApprovalStatus: 'PendingManualApproval' });
+    expect(run.visited).toContain('MarkRejectedByApprover');
+    expect(run.visited).not.toContain('CreateEndpointConfig');
+    expect(world.endpoint).toBeUndefined();
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'rejected',
+        reason: 'rejected by the approver: offline review found a leakage issue',
+      }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('production: an approved model is marked approved, then deployed', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(productionRecommender, { newRecords: 250_000, candidateMetric: 0.72 }, 'prod-ok', {
+      trigger: { kind: 'manual', reason: 'first deploy', requestedBy: 'alice' },
+    });
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).toEqual(expect.arrayContaining(['RequestApproval', 'MarkApproved', 'CreateEndpoint']));
+    expect(world.packages.map((p) => p.status)).toEqual(['Approved']);
+    expect(inputOf(run, 'TrainCandidate')).toMatchObject({
+      EnableManagedSpotTraining: false,
+      EnableNetworkIsolation: true,
+    });
+  });
+
+  test('too little new data ends the run with a notification and no training job', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(sandboxRecommender, { newRecords: 12 }, 'quiet-run', driftInput);
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).not.toContain('TrainCandidate');
+    expect(world.notifications).toEqual([
+      expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/^only 12 new records/) }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('vision: with a champion, both are scored on the validation images and the better candidate is deployed', async () => {
+    const world = new LocalWorld();
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
+    const run = await world.run(sandboxVision, { sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
+      trigger: { kind: 'manual', reason: 'new labels' },
+    });
+    expectEnded(run, 'SUCCEEDED');
+    expect(inputOf(run, 'ScoreChampion')).toMatchObject({
+      TransformInput: {
+        DataSource: {
+          S3DataSource: { S3DataType: 'ManifestFile', S3Uri: expect.stringMatching(/validation\.images\.manifest$/) },
+        },
+        ContentType: 'application/x-image',
+      },
+    });
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'deployed',
+        reason: expect.stringMatching(/accuracy on the same 100 validation records 0.9 beats the champion's 0.8/),
+      }),
+    ]);
+    expect(run.visited).toContain('UpdateEndpoint');
+  });
+
+  test('vision: labelled images become manifests whose class count reaches the training hyperparameters', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(sandboxVision, { candidateMetric: 0.9 }, 'vision-run', {
+      trigger: { kind: 'manual', reason: 'bootstrap' },
+    });
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).toEqual(expect.arrayContaining(['SelectLabelledImages', 'BuildManifests', 'CreateEndpoint']));
+    expect(inputOf(run, 'TrainCandidate')).toMatchObject({
+      AlgorithmSpecification: { TrainingInputMode: 'Pipe' },
+      HyperParameters: expect.objectContaining({
+        num_classes: '2',
+        num_training_samples: '4500',
+        use_pretrained_model: '1',
+      }),
+      InputDataConfig: [
+        expect.objectContaining({
+          ChannelName: 'train',
+          RecordWrapperType: 'RecordIO',
+          DataSource: {
+            S3DataSource: expect.objectContaining({
+              S3DataType: 'AugmentedManifestFile',
+              AttributeNames: ['source-ref', 'class'],
+            }),
+          },
+        }),
+        expect.objectContaining({ ChannelName: 'validation' }),
+      ],
+    });
+  });
+});
+
+type State = Json & {
+  Type: string;
+  Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string }>;
+  Catch?: unknown[];
+  Parameters: Json;
+};
+const statesOf = (definition: Json) => (definition as { States: Record<string, State> }).States;
+
+describe('retraining loop, template', () => {
+  test('Standard workflow, every event logged to a KMS-encrypted log group with retention, X-Ray on, bounded by the lock TTL', () => {
+    templates.sbxRec.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(sandboxRecommender.TimeoutSeconds).toBe(12 * 3600);
+    templates.sbxRec.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 180,
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OpsKey'), 'Arn'] },
+    });
+  });
+
+  test('every Task retries transient errors with jittered backoff and catches the rest', () => {
+    for (const definition of [sandboxRecommender, sandboxVision, productionRecommender]) {
+      for (const [name, state] of Object.entries(statesOf(definition))) {
+        if (state.Type !== 'Task') continue;
+        const jittered = (state.Retry ?? []).filter((r) => r.JitterStrategy === 'FULL');
+        expect({ name, retried: jittered.some((r) => r.ErrorEquals.includes('ThrottlingException')) }).toEqual({
+          name,
+          retried: true,
+        });
+        expect({ name, caught: (state.Catch ?? []).length > 0 }).toEqual({ name, caught: true });
+      }
+    }
+  });
+
+  test('every wait is bounded: the endpoint poll counts and gives up after the deploy timeout', () => {
+    const states = statesOf(sandboxRecommender);
+    const waits = Object.entries(states).filter(([, s]) => s.Type === 'Wait');
+    expect(waits.map(([n]) => n)).toEqual(['WaitForEndpoint']);
+    expect(JSON.stringify(states['EndpointSettled?'])).toContain(
+      '"Variable":"$.poll.count","NumericGreaterThanEquals":60',
+    );
+    expect(statesOf(productionRecommender).RequestApproval).toMatchObject({
+      Resource: 'arn:aws:states:::sns:publish.waitForTaskToken',
+      TimeoutSeconds: 72 * 3600,
+    });
+    expect(states.TrainCandidate.TimeoutSeconds).toBe(4 * 3600 + 3600);
+  });
+
+  test('the lock table is encrypted with the ops key, point-in-time recoverable, and expires locks', () => {
+    templates.sbxRec.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [
+        Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OpsKey'), 'Arn'] } },
+        }),
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  test('ModelDriftDetected of this endpoint starts the loop, recording why; production also retrains weekly', () => {
+    templates.sbxRec.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['ml-blueprint.drift'],
+        'detail-type': ['ModelDriftDetected'],
+        detail: { endpointName: ['mlbp-sandbox-recommender'] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^RetrainingStateMachine') },
+          InputTransformer: Match.objectLike({
+            InputTemplate: Match.stringLikeRegexp('"trigger":\\{"kind":"drift","reason":<detail-reason>'),
+          }),
+        }),
+      ],
+    });
+    expect(
+      Object.keys(
+        templates.sbxRec.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(7 days)' } }),
+      ),
+    ).toHaveLength(0);
+    templates.prdRec.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(7 days)',
+      Targets: [Match.objectLike({ Input: Match.stringLikeRegexp('"kind":"schedule"') })],
+    });
+  });
+
+  test('iam:PassRole only for the SageMaker execution role, only to SageMaker', () => {
+    for (const t of Object.values(templates)) {
+      const passes = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
+        (
+          p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }
+        ).Properties.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Action).includes('iam:PassRole')),
+      );
+      expect(passes).toHaveLength(1);
+      expect(passes[0]).toMatchObject({
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RetrainingSageMakerRole/), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      });
+    }
+    templates.sbxRec.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'sagemaker.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('training: spot with checkpoints in the sandbox, inter-container encryption with several instances, volume key only without instance storage', () => {
+    const sbx = statesOf(sandboxRecommender).TrainCandidate;
+    expect(sbx.Parameters).toMatchObject({
+      EnableManagedSpotTraining: true,
+      EnableInterContainerTrafficEncryption: false,
+      OutputDataConfig: { KmsKeyId: expect.stringContaining('LakeKeyArn') },
+    });
+    expect(sbx.Parameters.ResourceConfig).not.toHaveProperty('VolumeKmsKeyId'); // g4dn: NVMe instance store
+    const prd = statesOf(stateMachineDefinition(templates.prdVis)).TrainCandidate;
+    expect(prd.Parameters).toMatchObject({
+      EnableManagedSpotTraining: false,
+      EnableInterContainerTrafficEncryption: true,
+      EnableNetworkIsolation: true,
+      ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 2 },
+      AlgorithmSpecification: {
+        TrainingImage: '811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1',
+        MetricDefinitions: expect.arrayContaining([expect.objectContaining({ Name: 'validation:accuracy' })]),
+      },
+    });
+    expect(prd.Parameters).not.toHaveProperty('CheckpointConfig');
+  });
+
+  test('endpoint config: data capture to the capture bucket with the lake key; storage key only without instance storage', () => {
+    const cpu = statesOf(sandboxRecommender).CreateEndpointConfig;
+    expect(cpu.Parameters).toMatchObject({
+      DataCaptureConfig: {
+        KmsKeyId: expect.stringContaining('LakeKeyArn'),
+        DestinationS3Uri: 's3://sandbox-recommender-data-capturebucketarn/datacapture',
+      },
+      KmsKeyId: expect.stringContaining('LakeKeyArn'),
+    });
+    const gpu = statesOf(sandboxVision).CreateEndpointConfig;
+    expect(gpu.Parameters).not.toHaveProperty('KmsKeyId');
+    expect(gpu.Parameters).toMatchObject({
+      ProductionVariants: [expect.objectContaining({ InstanceType: 'ml.g4dn.xlarge' })],
+    });
+  });
+
+  test('alarms: endpoint 5xx/4xx/model errors/p90 latency/invocations (+GPU on GPU endpoints) and failed runs, all to the topic', () => {
+    for (const [metric, stat] of [
+      ['Invocation5XXErrors', 'Sum'],
+      ['Invocation4XXErrors', 'Sum'],
+      ['InvocationModelErrors', 'Sum'],
+      ['Invocations', 'Sum'],
+    ]) {
+      templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SageMaker',
+        MetricName: metric,
+        Statistic: stat,
+        Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: 'mlbp-sandbox-recommender' }]),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+      });
+    }
+    templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ModelLatency',
+      ExtendedStatistic: 'p90',
+      Threshold: 500000,
+    });
+    templates.sbxVis.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: '/aws/sagemaker/Endpoints',
+      MetricName: 'GPUUtilization',
+    });
+    expect(
+      templates.sbxRec.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'GPUUtilization' } }),
+    ).toEqual({});
+    templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+    templates.sbxRec.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    templates.sbxRec.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', {
+      ModelPackageGroupName: 'mlbp-sandbox-recommender',
+    });
+  });
+});
+
+test('docs/retraining.md walks through every state of both case studies', () => {
+  const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'retraining.md'), 'utf8');
+  const names = new Set(
+    [sandboxRecommender, sandboxVision, productionRecommender].flatMap((d) => Object.keys(statesOf(d))),
+  );
+  expect([...names].filter((n) => !doc.includes(`**${n}**`))).toEqual([]);
+});
+
+describe('training recipes', () => {
+  test('the built-in images resolve per region from committed registry data', () => {
+    expect(algorithmImageUri('xgboost', 'eu-west-1')).toBe(
+      '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+    );
+    expect(algorithmImageUri('xgboost', 'us-west-2')).toBe(
+      '246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.7-1',
+    );
+    expect(algorithmImageUri('image-classification', 'eu-central-1')).toBe(
+      '813361260812.dkr.ecr.eu-central-1.amazonaws.com/image-classification:1',
+    );
+  });
+
+  test('an unknown region fails synth naming the region and the supported ones', () => {
+    expect(() =>
+      synthesize('sandbox', { caseStudies: ['recommender'], overrides: { '*': { region: 'af-south-1' } } }),
+    ).toThrow(
+      /no xgboost training image is known for region "af-south-1"; supported regions: us-east-1, .*eu-central-1/,
+    );
+  });
+
+  test('an instance type the image cannot use fails synth with a clear message', () => {
+    expect(() =>
+      synthesize('sandbox', {
+        caseStudies: ['recommender'],
+        overrides: { recommender: { training: { instanceType: 'ml.g6.xlarge' } } },
+      }),
+    ).toThrow(
+      /training\.instanceType "ml\.g6\.xlarge" cannot train xgboost: the image supports the GPU families ml\.p2\.\*, ml\.p3\.\*, ml\.g4dn\.\*, ml\.g5\.\*; received family g6/,
+    );
+    expect(() =>
+      resolveTrainingRecipe({
+        caseStudy: 'vision',
+        region: 'us-east-1',
+        instanceType: 'ml.m5.xlarge',
+        instanceCount: 1,
+      }),
+    ).toThrow(/cannot train image-classification: it trains on GPU instances only/);
+  });
+
+  test('CPU XGBoost uses hist; overrides replace image and hyperparameters', () => {
+    const cpu = resolveTrainingRecipe({
+      caseStudy: 'recommender',
+      region: 'us-east-1',
+      instanceType: 'ml.m5.xlarge',
+      instanceCount: 1,
+    });
+    expect(cpu.hyperparameters.tree_method).toBe('hist');
+    const custom = resolveTrainingRecipe({
+      caseStudy: 'recommender',
+      region: 'us-east-1',
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 1,
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-xgb:2',
+      hyperparameters: { max_depth: '4' },
+    });
+    expect(custom).toMatchObject({
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-xgb:2',
+      imageOverridden: true,
+    });
+    expect(custom.repositoryArn).toBe('arn:aws:ecr:us-east-1:123456789012:repository/my-xgb');
+    expect(custom.hyperparameters).toMatchObject({ max_depth: '4', tree_method: 'gpu_hist' });
+  });
+});
+
+/** Valid props of a standalone loop, for construct-level tests. */
+function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> = {}): RetrainingLoopProps {
+  const key = new kms.Key(stack, 'Key');
+  const bucket = (id: string) =>
+    s3.Bucket.fromBucketAttributes(stack, id, { bucketArn: `arn:aws:s3:::${id.toLowerCase()}`, encryptionKey: key });
+  const topic = new sns.Topic(stack, 'Topic', { masterKey: key });
+  const alarms = new EndpointAlarms(stack, 'Alarms', {
+    endpointName: 'mlbp-x',
+    alarmTopic: topic,
+    invocationsCeiling: 100,
+  });
+  return {
+    caseStudy: 'recommender',
+    stage: 'production',
+    endpointName: 'mlbp-x',
+    eventSchema: INTERACTION_EVENT_SCHEMA,
+    recipe: resolveTrainingRecipe({
+      caseStudy: 'recommender',
+      region: 'eu-west-1',
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 2,
+    }),
+    training: {
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 2,
+      maxRuntime: Duration.hours(2),
+      useSpot: false,
+      maxWait: Duration.hours(2),
+      volumeSize: Size.gibibytes(50),
+      networkIsolation: true,
+    },
+    serving: {
+      instanceType: 'ml.c5.xlarge',
+      initialInstanceCount: 2,
+      minCapacity: 2,
+      maxCapacity: 4,
+      dataCapturePercent: 10,
+    },
+    policy: { metricName: 'validation:auc', metricDirection: 'maximize', minImprovement: 0.01, absoluteFloor: 0.6 },
+    minNewRecords: 10,
+    datasetWindow: Duration.days(7),
+    approval: 'manual',
+    approvalTimeout: Duration.hours(24),
+    canaryPercent: 10,
+    canaryBake: Duration.minutes(10),
+    deployTimeout: Duration.hours(1),
+    lockTtl: Duration.hours(30),
+    dataKey: key,
+    opsKey: key,
+    topic,
+    rawBucket: bucket('Raw'),
+    curatedBucket: bucket('Curated'),
+    artifactsBucket: bucket('Artifacts'),
+    captureBucket: bucket('Capture'),
+    databaseName: 'db',
+    tableName: 'interaction_events',
+    workGroupName: 'wg',
+    rollbackAlarms: alarms.rollbackAlarms,
+    ...overrides,
+  };
+}
+
+const standaloneStack = () => new Stack(new App(), 'Loop', { env: { account: '123456789012', region: 'eu-west-1' } });
+
+describe('retraining loop as a construct', () => {
+  test('in a VPC, training jobs and the model run in its private subnets with their own security group', () => {
+    const stack = standaloneStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const loop = new RetrainingLoop(stack, 'Retraining', standaloneProps(stack, { vpc }));
+    const template = Template.fromStack(stack);
+    const states = statesOf(stateMachineDefinition(template));
+    const sg = stack.resolve(loop.securityGroup!.securityGroupId) as { 'Fn::GetAtt': string[] };
+    for (const state of ['TrainCandidate', 'CreateModel']) {
+      expect(states[state].Parameters.VpcConfig).toEqual({
+        SecurityGroupIds: [expect.stringContaining(sg['Fn::GetAtt'][0])],
+        Subnets: [expect.stringContaining('VpcPrivateSubnet1'), expect.stringContaining('VpcPrivateSubnet2')],
+      });
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]),
+    });
+    expect(states.TrainCandidate.Parameters).toMatchObject({ EnableInterContainerTrafficEncryption: true });
+  });
+
+  test('without a VPC there is no VpcConfig', () => {
+    const stack = standaloneStack();
+    new RetrainingLoop(stack, 'Retraining', standaloneProps(stack));
+    const states = statesOf(stateMachineDefinition(Template.fromStack(stack)));
+    expect(states.TrainCandidate.Parameters).not.toHaveProperty('VpcConfig');
+  });
+
+  test.each([
+    [{ rollbackAlarms: [] }, /rollbackAlarms must list at least one alarm/],
+    [{ endpointName: 'bad_name' }, /endpointName must be a SageMaker name .*; received "bad_name"/],
+  ] as const)('validation: %o', (overrides, message) => {
+    const stack = standaloneStack();
+    expect(
+      () => new RetrainingLoop(stack, 'Retraining', standaloneProps(stack, overrides as Partial<RetrainingLoopProps>)),
+    ).toThrow(message);
+  });
+
+  test('validation: spot training needs maxWait ≥ maxRuntime', () => {
+    const stack = standaloneStack();
+    const props = standaloneProps(stack);
+    expect(
+      () =>
+        new RetrainingLoop(stack, 'Retraining', {
+          ...props,
+          training: { ...props.training, useSpot: true, maxWait: Duration.hours(1) },
+        }),
+    ).toThrow(/training.maxWait must be at least training.maxRuntime with spot training; received 1 hour < 2 hours/);
+  });
+});
