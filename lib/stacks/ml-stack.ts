@@ -9,6 +9,7 @@ import { endpointNameOf, instanceTypeInfo, type BlueprintConfig } from '../confi
 import { DriftMonitor } from '../constructs/drift-monitor';
 import { EndpointAlarms } from '../constructs/endpoint-alarms';
 import { MlDashboard } from '../constructs/ml-dashboard';
+import { RecommenderServing } from '../constructs/recommender-serving';
 import { RetrainingLoop } from '../constructs/retraining-loop';
 import { resolveTrainingRecipe } from '../constructs/training-recipe';
 import { allowCloudWatchLogs, allowServicePublishers } from '../constructs/key-policies';
@@ -62,6 +63,8 @@ export class MlStack extends Stack {
   public readonly retraining: RetrainingLoop;
   /** Loop, endpoint and drift on one page. */
   public readonly dashboard: MlDashboard;
+  /** Real-time features, the recommend API with its fallback, and the CTR signal (recommender only). */
+  public readonly recommenderServing?: RecommenderServing;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     const { config, data } = props;
@@ -71,7 +74,7 @@ export class MlStack extends Stack {
       ...props,
     });
     this.endpointName = endpointNameOf(config.stage, config.caseStudy);
-    this.addDependency(data);
+    this.addStackDependency(data);
     this.dataPlane = new ImportedDataPlane(this, 'DataPlane', data.exportNames);
 
     this.opsKey = new kms.Key(this, 'OpsKey', {
@@ -175,6 +178,19 @@ export class MlStack extends Stack {
       rollbackAlarms: this.endpointAlarms.rollbackAlarms,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+
+    if (config.caseStudy === 'recommender') {
+      this.recommenderServing = new RecommenderServing(this, 'RecommenderServing', {
+        config,
+        stream: this.dataPlane.stream,
+        rawBucket: this.dataPlane.raw,
+        dataKey: this.dataPlane.key,
+        opsKey: this.opsKey,
+        alarmTopic: this.topic,
+        endpointName: this.endpointName,
+        driftChecker: this.driftMonitor.function,
+      });
+    }
 
     this.dashboard = new MlDashboard(this, 'Dashboard', {
       title: `ml-blueprint ${config.stage} ${config.caseStudy}`,
