@@ -136,6 +136,22 @@ export const blueprintConfigSchema = z
         maxWaitHours: between(1, 240, 'hours'),
         /** Volume per training instance. */
         volumeSizeGiB: between(1, 16384, 'GiB'),
+        /** Training image URI; replaces the case study's AWS-published image. @default resolved per region */
+        image: z
+          .string({ error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag' })
+          .regex(
+            /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/,
+            {
+              error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag',
+            },
+          )
+          .optional(),
+        /** Hyperparameters merged over the recipe's defaults (SageMaker passes them as strings). */
+        hyperparameters: z
+          .record(z.string(), z.string({ error: 'must be a string (SageMaker hyperparameters are strings)' }))
+          .optional(),
+        /** Run training containers without network access (network isolation). @default false */
+        networkIsolation: bool().optional(),
       })
       .refine((t) => !t.useSpot || t.maxWaitHours >= t.maxRuntimeHours, {
         path: ['maxWaitHours'],
@@ -155,6 +171,146 @@ export const blueprintConfigSchema = z
         path: ['maxCapacity'],
         error: 'must be at least serving.minCapacity',
       }),
+    retraining: z.strictObject({
+      /** Validation metric the training job reports and evaluation compares (e.g. `validation:auc`). */
+      metricName: z.string().regex(/^[A-Za-z0-9_:.-]+$/, { error: 'must be a metric name such as validation:auc' }),
+      /** Whether a larger metric value is better. */
+      metricDirection: z.enum(['maximize', 'minimize'], { error: 'must be "maximize" or "minimize"' }),
+      /** The candidate must beat the champion by at least this much (in metric units). */
+      minImprovement: between(0, 1_000_000, '(metric units)', false),
+      /** The very first model must reach this value (at least, or at most when minimizing). */
+      absoluteFloor: between(-1_000_000, 1_000_000, '(metric units)', false),
+      /** Fewer new records than this since the champion's dataset ends the run without training. */
+      minNewRecords: positiveInt('records'),
+      /** The dataset covers the last this many days of events. */
+      datasetDays: between(1, 3650, 'days'),
+      /** Retrain on a schedule too (every this many hours); omit for drift and manual triggers only. */
+      scheduleHours: between(1, 8760, 'hours').optional(),
+      /** `auto` approves a better candidate at once; `manual` waits for a person (task token through SNS). */
+      approval: z.enum(['auto', 'manual'], { error: 'must be "auto" or "manual"' }),
+      /** How long a manual approval may wait before the run fails. */
+      approvalTimeoutHours: between(1, 720, 'hours'),
+      /** Canary share of capacity during a blue/green update. */
+      canaryPercent: between(1, 50, 'percent'),
+      /** How long the canary bakes (alarms watched) before the rest of the traffic shifts. */
+      canaryBakeMinutes: between(1, 60, 'minutes'),
+      /** Give up waiting for the endpoint after this long (bounded polling). */
+      deployTimeoutMinutes: between(10, 480, 'minutes'),
+      /** A lock older than this is considered abandoned (the run holding it crashed). */
+      lockTtlHours: between(1, 2160, 'hours'),
+    }),
+    /**
+     * Real-time path of the recommender (stream consumer, feature store, `recommend` API). Only the recommender
+     * sets it (in `lib/case-studies/recommender.ts`).
+     */
+    realtime: z
+      .strictObject({
+        consumer: z.strictObject({
+          /** Records per invocation (Kinesis event source mapping). */
+          batchSize: between(1, 10_000, 'records'),
+          /** Wait up to this long to fill a batch (latency vs. cost). */
+          maxBatchingWindowSeconds: between(0, 300, 'seconds'),
+          /** Retries of a failed batch before its records go to the on-failure queue. */
+          retryAttempts: between(0, 10_000, 'attempts'),
+          /** Records older than this are sent to the on-failure queue instead of being processed. */
+          maxRecordAgeHours: between(1, 168, 'hours'),
+          /** Concurrent batches per shard. */
+          parallelizationFactor: between(1, 10, 'batches per shard'),
+        }),
+        features: z.strictObject({
+          /** Feature-store items (recent interactions, counters, predictions) expire after this long (TTL). */
+          ttlHours: between(1, 8760, 'hours'),
+          /** Recent interactions read per user at serving time. */
+          recentItemsPerUser: between(1, 100, 'items'),
+          /** Tumbling bucket of the popularity counters; the sliding window spans one bucket. */
+          popularityBucketMinutes: between(1, 1440, 'minutes'),
+          /** Items kept in each bucket's popularity list (the fallback ranking and the candidates). */
+          popularityListSize: between(10, 5000, 'items'),
+        }),
+        serving: z.strictObject({
+          /** Give up on the endpoint after this long and serve the popularity fallback. */
+          invokeTimeoutMs: between(20, 10_000, 'ms'),
+          /** Candidates scored per request (rows sent to the endpoint). */
+          candidates: between(1, 50, 'items'),
+          /** Largest k a caller may ask for. */
+          maxK: between(1, 50, 'items'),
+          /** Alarm when the share of fallback responses exceeds this. */
+          fallbackRateThreshold: fraction(),
+          /** Over this many consecutive 5-minute periods. */
+          fallbackAlarmPeriods: between(1, 288, 'periods of 5 minutes'),
+          /** Concurrency reserved for the API (protects the endpoint and the account's other functions). */
+          reservedConcurrency: between(1, 1000, 'concurrent executions').optional(),
+        }),
+      })
+      .optional(),
+    /**
+     * Vision ingestion, human review and serving. Only the vision case study sets it (in
+     * `lib/case-studies/vision.ts`).
+     */
+    vision: z
+      .strictObject({
+        ingestion: z.strictObject({
+          /** Image types accepted; anything else is quarantined. */
+          contentTypes: z
+            .array(z.enum(['image/jpeg', 'image/png'], { error: 'must be "image/jpeg" or "image/png"' }))
+            .min(1, { error: 'must list at least one content type' }),
+          /** Smallest accepted image file (smaller ones are usually truncated uploads). */
+          minBytes: between(1, 1_048_576, 'bytes'),
+          /**
+           * Largest accepted image file; also what the consumer holds in memory at most. At most 6 MiB, the
+           * InvokeEndpoint payload limit. @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html
+           */
+          maxBytes: between(1024, 6_291_456, 'bytes (at most 6 MiB, the InvokeEndpoint payload limit)'),
+          /** Largest accepted image in pixels (checked from the header, before decoding). */
+          maxPixels: between(1, 100_000_000, 'pixels'),
+          /** Producers allowed to send images (the event's `source`). */
+          knownSources: z
+            .array(
+              z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' }),
+            )
+            .min(1, { error: 'must list at least one source' }),
+          /** Images live under this prefix of the images bucket. */
+          imagesPrefix: z.string().regex(/^[a-z0-9._-]+\/$/, { error: 'must be a key prefix ending with "/"' }),
+        }),
+        consumer: z.strictObject({
+          /** Events per invocation (Kinesis event source mapping); each image is decoded one at a time. */
+          batchSize: between(1, 1000, 'records'),
+          maxBatchingWindowSeconds: between(0, 300, 'seconds'),
+          retryAttempts: between(0, 10_000, 'attempts'),
+          maxRecordAgeHours: between(1, 168, 'hours'),
+        }),
+        review: z.strictObject({
+          /** Predictions with a lower confidence go to human review. */
+          confidenceThreshold: fraction(),
+          /** Review items per Ground Truth input manifest (one SQS batch). */
+          manifestBatchSize: between(1, 10_000, 'items'),
+          /** Wait up to this long to fill a manifest. */
+          manifestBatchingWindowSeconds: between(0, 300, 'seconds'),
+          /** Receives before a review message goes to the dead-letter queue. */
+          maxReceiveCount: between(1, 1000, 'receives'),
+          /** Label attribute of the Ground Truth jobs (and of their output manifests). */
+          labelAttribute: z.string().regex(/^[a-z][a-z0-9-]{0,126}[a-z0-9]$/, {
+            error: 'must be lowercase letters, digits and hyphens (a Ground Truth label attribute name)',
+          }),
+        }),
+        serving: z.strictObject({
+          /**
+           * Serve through an inference component with managed instance scaling that may scale to zero copies and
+           * zero instances when idle; requires serving.minCapacity 0.
+           */
+          scaleToZero: bool(),
+          /** Accelerators (GPUs) and memory one model copy reserves. */
+          acceleratorsPerCopy: between(0, 8, 'GPUs'),
+          memoryPerCopyMiB: between(128, 1_048_576, 'MiB'),
+          /** Target-tracking target: concurrent requests per model copy. */
+          targetConcurrentRequestsPerCopy: between(1, 1000, 'requests', false),
+          /** Scale in after this long without requests (scale-in cooldown). */
+          idleMinutesBeforeScaleIn: between(5, 1440, 'minutes'),
+          /** Ask the endpoint for the image embedding too (`Accept: application/json;verbose`) when the model has one. */
+          captureEmbeddings: bool(),
+        }),
+      })
+      .optional(),
     drift: z.strictObject({
       /** How often the drift checker runs. */
       scheduleMinutes: between(5, 1440, 'minutes'),
@@ -195,6 +351,73 @@ export const blueprintConfigSchema = z
         code: 'custom',
         path: ['drift', 'windowsRequired'],
         message: `must be at most drift.windowsConsidered (${c.drift.windowsConsidered})`,
+      });
+    }
+    const r = c.retraining;
+    const longestRunHours =
+      (c.training.useSpot ? c.training.maxWaitHours : c.training.maxRuntimeHours) +
+      (r.approval === 'manual' ? r.approvalTimeoutHours : 0) +
+      Math.ceil(r.deployTimeoutMinutes / 60);
+    if (r.lockTtlHours < longestRunHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retraining', 'lockTtlHours'],
+        message: `must be at least ${longestRunHours} hours (training wait + approval wait + deployment), or a second run could start while the first still holds the model`,
+      });
+    }
+    const rt = c.realtime;
+    if (rt && rt.consumer.maxRecordAgeHours > c.ingestion.retentionHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['realtime', 'consumer', 'maxRecordAgeHours'],
+        message: `must be at most ingestion.retentionHours (${c.ingestion.retentionHours}): older records are gone from the stream`,
+      });
+    }
+    if (rt && rt.serving.maxK > rt.serving.candidates) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['realtime', 'serving', 'maxK'],
+        message: `must be at most realtime.serving.candidates (${rt.serving.candidates})`,
+      });
+    }
+    if (rt && rt.features.ttlHours * 60 < 2 * c.drift.scheduleMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['realtime', 'features', 'ttlHours'],
+        message: `must cover at least two drift windows (${(2 * c.drift.scheduleMinutes) / 60} hours): CTR counters are read a window after they are written`,
+      });
+    }
+    const v = c.vision;
+    if (v && v.ingestion.minBytes >= v.ingestion.maxBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vision', 'ingestion', 'minBytes'],
+        message: `must be less than vision.ingestion.maxBytes (${v.ingestion.maxBytes})`,
+      });
+    }
+    if (v && v.consumer.maxRecordAgeHours > c.ingestion.retentionHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vision', 'consumer', 'maxRecordAgeHours'],
+        message: `must be at most ingestion.retentionHours (${c.ingestion.retentionHours}): older records are gone from the stream`,
+      });
+    }
+    if (v && v.serving.scaleToZero && c.serving.minCapacity !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vision', 'serving', 'scaleToZero'],
+        message: `requires serving.minCapacity 0 (it is ${c.serving.minCapacity}); set one or the other`,
+      });
+    }
+    if (
+      v &&
+      v.serving.scaleToZero &&
+      (instanceTypeInfo(c.serving.instanceType)?.gpus ?? 0) < v.serving.acceleratorsPerCopy
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vision', 'serving', 'acceleratorsPerCopy'],
+        message: `must be at most the GPUs of serving.instanceType ${c.serving.instanceType} (${instanceTypeInfo(c.serving.instanceType)?.gpus ?? 0})`,
       });
     }
     const gpu = instanceTypeInfo(c.training.instanceType);

@@ -10,6 +10,7 @@ import { DriftMonitor } from '../constructs/drift-monitor';
 import { EndpointAlarms } from '../constructs/endpoint-alarms';
 import { MlDashboard } from '../constructs/ml-dashboard';
 import { RecommenderServing } from '../constructs/recommender-serving';
+import { VisionSystem } from '../constructs/vision-system';
 import { RetrainingLoop } from '../constructs/retraining-loop';
 import { resolveTrainingRecipe } from '../constructs/training-recipe';
 import { allowCloudWatchLogs, allowServicePublishers } from '../constructs/key-policies';
@@ -65,6 +66,8 @@ export class MlStack extends Stack {
   public readonly dashboard: MlDashboard;
   /** Real-time features, the recommend API with its fallback, and the CTR signal (recommender only). */
   public readonly recommenderServing?: RecommenderServing;
+  /** Image ingestion and statistics, the human review queue and the serving plan (vision only). */
+  public readonly vision?: VisionSystem;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     const { config, data } = props;
@@ -122,6 +125,21 @@ export class MlStack extends Stack {
       gpu: servingGpu,
     });
 
+    if (config.vision) {
+      this.vision = new VisionSystem(this, 'Vision', {
+        config,
+        endpointName: this.endpointName,
+        stream: this.dataPlane.stream,
+        imagesBucket: this.dataPlane.raw,
+        captureBucket: this.dataPlane.capture,
+        reviewBucket: this.dataPlane.artifacts,
+        encryptionKey: this.opsKey,
+        alarmTopic: this.topic,
+        driftChecker: this.driftMonitor.function,
+        rollbackAlarms: this.endpointAlarms.rollbackAlarms,
+      });
+    }
+
     const t = config.training;
     const r = config.retraining;
     const recipe = resolveTrainingRecipe({
@@ -178,6 +196,8 @@ export class MlStack extends Stack {
       rollbackAlarms: this.endpointAlarms.rollbackAlarms,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+
+    this.vision?.serving.grantDeploy(this.retraining.stateMachine);
 
     if (config.caseStudy === 'recommender') {
       this.recommenderServing = new RecommenderServing(this, 'RecommenderServing', {

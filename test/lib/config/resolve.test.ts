@@ -260,6 +260,84 @@ describe('validation matrix', () => {
       { drift: { windowsRequired: 4 } },
       /drift\.windowsRequired must be at most drift\.windowsConsidered \(3\); received 4/,
     ],
+    [
+      'consumer batch size above the Kinesis maximum',
+      'sandbox',
+      { realtime: { consumer: { batchSize: 20_000 } } },
+      /realtime\.consumer\.batchSize must be an integer from 1 to 10000 records; received 20000/,
+    ],
+    [
+      'consumer batching window above 300 s',
+      'production',
+      { realtime: { consumer: { maxBatchingWindowSeconds: 600 } } },
+      /realtime\.consumer\.maxBatchingWindowSeconds must be an integer from 0 to 300 seconds; received 600/,
+    ],
+    [
+      'max record age beyond the stream retention',
+      'sandbox',
+      { realtime: { consumer: { maxRecordAgeHours: 48 } } },
+      /realtime\.consumer\.maxRecordAgeHours must be at most ingestion\.retentionHours \(24\).*; received 48/,
+    ],
+    [
+      'fallback-rate threshold above 1',
+      'sandbox',
+      { realtime: { serving: { fallbackRateThreshold: 1.5 } } },
+      /realtime\.serving\.fallbackRateThreshold must be a number from 0 to 1 \(a fraction\); received 1\.5/,
+    ],
+    [
+      'invoke timeout below 20 ms',
+      'production',
+      { realtime: { serving: { invokeTimeoutMs: 5 } } },
+      /realtime\.serving\.invokeTimeoutMs must be an integer from 20 to 10000 ms; received 5/,
+    ],
+    [
+      'k above the candidates scored',
+      'sandbox',
+      { realtime: { serving: { maxK: 40, candidates: 30 } } },
+      /realtime\.serving\.maxK must be at most realtime\.serving\.candidates \(30\); received 40/,
+    ],
+    [
+      'feature TTL shorter than two drift windows',
+      'sandbox',
+      { realtime: { features: { ttlHours: 1 } } },
+      /realtime\.features\.ttlHours must cover at least two drift windows \(2 hours\).*; received 1/,
+    ],
+    [
+      'retraining metric direction misspelt',
+      'sandbox',
+      { retraining: { metricDirection: 'up' } },
+      /retraining\.metricDirection must be "maximize" or "minimize"; received "up"/,
+    ],
+    [
+      'approval mode that does not exist',
+      'production',
+      { retraining: { approval: 'email' } },
+      /retraining\.approval must be "auto" or "manual"; received "email"/,
+    ],
+    [
+      'lock that expires before a run can end',
+      'production',
+      { retraining: { lockTtlHours: 24 } },
+      /retraining\.lockTtlHours must be at least 82 hours \(training wait \+ approval wait \+ deployment\).*; received 24/,
+    ],
+    [
+      'canary above half the fleet',
+      'sandbox',
+      { retraining: { canaryPercent: 80 } },
+      /retraining\.canaryPercent must be an integer from 1 to 50 percent; received 80/,
+    ],
+    [
+      'training image that is not an ECR URI',
+      'sandbox',
+      { training: { image: 'docker.io/xgboost:latest' } },
+      /training\.image must be an ECR image URI such as 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/repo:tag; received "docker\.io\/xgboost:latest"/,
+    ],
+    [
+      'numeric hyperparameter',
+      'sandbox',
+      { training: { hyperparameters: { max_depth: 6 } } },
+      /training\.hyperparameters\.max_depth must be a string \(SageMaker hyperparameters are strings\); received 6/,
+    ],
   ];
 
   test(`covers at least 15 bad configurations (${cases.length})`, () => {
@@ -284,5 +362,94 @@ describe('validation matrix', () => {
     expect(() => resolveConfig('sandbox', 'vision', { vision: { drift: { alpha: 2, minWindowSize: 0 } } })).toThrow(
       /\n {2}- drift\.minWindowSize must be a positive integer \(records\); received 0\n {2}- drift\.alpha/,
     );
+  });
+});
+
+/** The vision section (ingestion limits, review, scale to zero): each bad value fails with one message. */
+describe('vision validation matrix', () => {
+  test('presets: the sandbox scales to zero, production does not; both quarantine unknown sources', () => {
+    const sbx = resolveConfig('sandbox', 'vision');
+    const prd = resolveConfig('production', 'vision');
+    expect(sbx.vision?.serving.scaleToZero).toBe(true);
+    expect(sbx.serving.minCapacity).toBe(0);
+    expect(prd.vision?.serving.scaleToZero).toBe(false);
+    expect(prd.serving.minCapacity).toBeGreaterThanOrEqual(1);
+    expect(prd.vision?.ingestion.knownSources.length).toBeGreaterThan(0);
+    expect(resolveConfig('sandbox', 'recommender').vision).toBeUndefined();
+  });
+
+  const cases: Array<[string, 'sandbox' | 'production', Record<string, unknown>, RegExp]> = [
+    [
+      'confidence threshold above 1',
+      'sandbox',
+      { vision: { review: { confidenceThreshold: 1.5 } } },
+      /vision\.review\.confidenceThreshold must be a number from 0 to 1 \(a fraction\); received 1\.5/,
+    ],
+    [
+      'gif accepted',
+      'sandbox',
+      { vision: { ingestion: { contentTypes: ['image/gif'] } } },
+      /vision\.ingestion\.contentTypes\[0\] must be "image\/jpeg" or "image\/png"; received "image\/gif"/,
+    ],
+    [
+      'no known source',
+      'production',
+      { vision: { ingestion: { knownSources: [] } } },
+      /vision\.ingestion\.knownSources must list at least one source; received \[\]/,
+    ],
+    [
+      'images larger than an endpoint accepts',
+      'production',
+      { vision: { ingestion: { maxBytes: 10_485_760 } } },
+      /vision\.ingestion\.maxBytes must be an integer from 1024 to 6291456 bytes \(at most 6 MiB, the InvokeEndpoint payload limit\); received 10485760/,
+    ],
+    [
+      'minimum size above the maximum',
+      'sandbox',
+      { vision: { ingestion: { minBytes: 1_000_000, maxBytes: 2048 } } },
+      /vision\.ingestion\.minBytes must be less than vision\.ingestion\.maxBytes \(2048\); received 1000000/,
+    ],
+    [
+      'scale to zero with a floor of one instance',
+      'production',
+      { vision: { serving: { scaleToZero: true } } },
+      /vision\.serving\.scaleToZero requires serving\.minCapacity 0 \(it is 1\); set one or the other; received true/,
+    ],
+    [
+      'more GPUs per copy than the instance has',
+      'sandbox',
+      { vision: { serving: { acceleratorsPerCopy: 4 } } },
+      /vision\.serving\.acceleratorsPerCopy must be at most the GPUs of serving\.instanceType ml\.g4dn\.xlarge \(1\); received 4/,
+    ],
+    [
+      'consumer record age beyond stream retention',
+      'sandbox',
+      { vision: { consumer: { maxRecordAgeHours: 48 } } },
+      /vision\.consumer\.maxRecordAgeHours must be at most ingestion\.retentionHours \(24\).*; received 48/,
+    ],
+    [
+      'label attribute with uppercase letters',
+      'sandbox',
+      { vision: { review: { labelAttribute: 'Review' } } },
+      /vision\.review\.labelAttribute must be lowercase letters, digits and hyphens.*; received "Review"/,
+    ],
+    [
+      'misspelt review key',
+      'sandbox',
+      { vision: { review: { confidenceTreshold: 0.5 } } },
+      /vision\.review.*confidenceTreshold/,
+    ],
+  ];
+
+  test.each(cases)('%s', (_name, stage, override, message) => {
+    let error: unknown;
+    try {
+      resolveConfig(stage, 'vision', { vision: override });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(message);
+    expect((error as ConfigError).problems).toHaveLength(1);
   });
 });

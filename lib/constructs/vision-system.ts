@@ -1,0 +1,95 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { BlueprintConfig } from '../config';
+import { ImageIngestion } from './image-ingestion';
+import { ReviewQueue } from './review-queue';
+import { VisionServing } from './vision-serving';
+
+/** Properties of a {@link VisionSystem}. */
+export interface VisionSystemProps {
+  /** The vision configuration of the stage (`config.vision` must be set). */
+  readonly config: BlueprintConfig;
+  readonly endpointName: string;
+  /** The image-arrival stream. */
+  readonly stream: kinesis.IStream;
+  /** Bucket of the images (under `vision.ingestion.imagesPrefix`) and their quarantine: the lake's raw bucket. */
+  readonly imagesBucket: s3.IBucket;
+  /** Bucket of data capture: the image statistics go next to it. */
+  readonly captureBucket: s3.IBucket;
+  /** Bucket of the Ground Truth manifests (`review/`): the artifacts bucket. */
+  readonly reviewBucket: s3.IBucket;
+  /** Operations key: queues, logs, environments. */
+  readonly encryptionKey: kms.IKey;
+  readonly alarmTopic: sns.ITopic;
+  /** The drift checker, which then also reads the image statistics. @default not connected */
+  readonly driftChecker?: lambda.Function;
+  /** Alarms that roll back a model update. @default none */
+  readonly rollbackAlarms?: readonly cloudwatch.IAlarm[];
+}
+
+/**
+ * Everything the vision case study adds to its ML stack: the serving plan (scale to zero in the sandbox), the
+ * human-review queue with Ground Truth manifests and label merging, and the image consumer that validates,
+ * quarantines, measures and classifies arriving images. See docs/case-studies/vision.md.
+ */
+export class VisionSystem extends Construct {
+  public readonly serving: VisionServing;
+  public readonly review: ReviewQueue;
+  public readonly ingestion: ImageIngestion;
+
+  constructor(scope: Construct, id: string, props: VisionSystemProps) {
+    super(scope, id);
+    const { config } = props;
+    const v = config.vision;
+    if (!v) {
+      throw new Error(`VisionSystem needs config.vision; received none for case study "${config.caseStudy}"`);
+    }
+    this.serving = new VisionServing(this, 'Serving', {
+      endpointName: props.endpointName,
+      ...config.serving,
+      ...v.serving,
+      rollbackAlarmNames: (props.rollbackAlarms ?? []).map((a) => a.alarmName),
+    });
+    this.review = new ReviewQueue(this, 'Review', {
+      endpointName: props.endpointName,
+      imagesBucket: props.imagesBucket,
+      imagesPrefix: v.ingestion.imagesPrefix,
+      reviewBucket: props.reviewBucket,
+      stream: props.stream,
+      labelAttribute: v.review.labelAttribute,
+      manifestBatchSize: v.review.manifestBatchSize,
+      manifestBatchingWindow: Duration.seconds(v.review.manifestBatchingWindowSeconds),
+      maxReceiveCount: v.review.maxReceiveCount,
+      encryptionKey: props.encryptionKey,
+      alarmTopic: props.alarmTopic,
+    });
+    this.ingestion = new ImageIngestion(this, 'Ingestion', {
+      caseStudy: config.caseStudy,
+      stage: config.stage,
+      endpointName: props.endpointName,
+      stream: props.stream,
+      imagesBucket: props.imagesBucket,
+      statsBucket: props.captureBucket,
+      policy: v.ingestion,
+      confidenceThreshold: v.review.confidenceThreshold,
+      reviewQueue: this.review.queue,
+      inferenceComponentName: this.serving.plan.inferenceComponentName,
+      predictionAccept: v.serving.captureEmbeddings ? 'application/json;verbose' : 'application/json',
+      mapping: {
+        batchSize: v.consumer.batchSize,
+        maxBatchingWindow: Duration.seconds(v.consumer.maxBatchingWindowSeconds),
+        retryAttempts: v.consumer.retryAttempts,
+        maxRecordAge: Duration.hours(v.consumer.maxRecordAgeHours),
+      },
+      encryptionKey: props.encryptionKey,
+      alarmTopic: props.alarmTopic,
+    });
+    if (props.driftChecker) this.ingestion.connectDriftChecker(props.driftChecker);
+  }
+}
