@@ -11,8 +11,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
-import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
+import { acknowledgeBucketGrants } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
+import { FailureQueue } from './failure-queue';
 
 export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../lambdas/drift-checker/constants';
 
@@ -71,17 +72,10 @@ export class DriftMonitor extends Construct {
     const capturePrefix = props.capturePrefix ?? 'datacapture/';
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = new FailureQueue(this, 'DeadLetters', {
+      encryptionKey: props.encryptionKey,
+      purpose: 'dead-letter queue of the drift checker',
     });
-    acknowledgeNag(
-      this.deadLetterQueue,
-      'SQS3',
-      'This queue is itself the dead-letter queue of the drift checker; its messages are inspected by an operator (alarm on depth).',
-    );
 
     this.function = new BlueprintFunction(this, 'Function', {
       handlerDir: 'drift-checker',

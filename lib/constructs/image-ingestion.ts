@@ -11,8 +11,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IngestPolicy } from '../../lambdas/shared/vision/ingest';
-import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
+import { acknowledgeBucketGrants } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
+import { FailureQueue } from './failure-queue';
 
 /** Event source mapping settings of an {@link ImageIngestion}. */
 export interface ImageIngestionMapping {
@@ -96,17 +97,10 @@ export class ImageIngestion extends Construct {
     const quarantinePrefix = props.quarantinePrefix ?? 'quarantine/images/';
     this.statsPrefix = props.statsPrefix ?? 'datacapture/_image-stats/';
 
-    this.failureQueue = new sqs.Queue(this, 'FailedRecords', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.failureQueue = new FailureQueue(this, 'FailedRecords', {
+      encryptionKey: props.encryptionKey,
+      purpose: 'on-failure destination of the image consumer (records that exhausted retries)',
     });
-    acknowledgeNag(
-      this.failureQueue,
-      'SQS3',
-      'This queue is the on-failure destination of the image consumer (records that exhausted retries); an alarm on its depth notifies an operator.',
-    );
 
     this.function = new BlueprintFunction(this, 'Function', {
       handlerDir: 'image-consumer',

@@ -9,8 +9,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeBucketGrants, acknowledgeNag } from '../nag';
+import { acknowledgeBucketGrants } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
+import { FailureQueue } from './failure-queue';
 
 /** Properties of a {@link ReviewQueue}. */
 export interface ReviewQueueProps {
@@ -77,17 +78,10 @@ export class ReviewQueue extends Construct {
     this.inputPrefix = INPUT_PREFIX;
     this.outputPrefix = OUTPUT_PREFIX;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = new FailureQueue(this, 'DeadLetters', {
+      encryptionKey: props.encryptionKey,
+      purpose: 'dead-letter queue of the review queue',
     });
-    acknowledgeNag(
-      this.deadLetterQueue,
-      'SQS3',
-      'This queue is itself the dead-letter queue of the review queue; an alarm on its depth notifies an operator.',
-    );
     const routerTimeout = Duration.minutes(2);
     this.queue = new sqs.Queue(this, 'Resource', {
       encryption: sqs.QueueEncryption.KMS,

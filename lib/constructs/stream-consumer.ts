@@ -7,8 +7,8 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeNag } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
+import { FailureQueue } from './failure-queue';
 import type { FeatureStore } from './feature-store';
 
 /** Event source mapping settings of a {@link StreamConsumer}. */
@@ -84,17 +84,10 @@ export class StreamConsumer extends Construct {
     }
     const quarantinePrefix = props.quarantinePrefix ?? 'quarantine/';
 
-    this.failureQueue = new sqs.Queue(this, 'FailedRecords', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.failureQueue = new FailureQueue(this, 'FailedRecords', {
+      encryptionKey: props.encryptionKey,
+      purpose: 'on-failure destination of the stream consumer (records that exhausted retries)',
     });
-    acknowledgeNag(
-      this.failureQueue,
-      'SQS3',
-      'This queue is the on-failure destination of the stream consumer (records that exhausted retries); an alarm on its depth pages an operator.',
-    );
 
     this.function = new BlueprintFunction(this, 'Function', {
       handlerDir: 'stream-consumer',
