@@ -6,10 +6,9 @@
  * approve resumes the run (the model package becomes Approved and is deployed); reject ends it (the package becomes
  * Rejected, nothing is deployed). `--case`/`--stage` are accepted for the record and copied into the answer.
  */
-import { parseArgs } from 'node:util';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { MODEL_REJECTED_ERROR_NAME } from '../../lambdas/shared/retraining/approval';
-import { CliError } from './retrain';
+import { CliError, parseFlags, runCli } from './common';
 
 /** Parsed command line of `approve`. */
 export interface ApproveOptions {
@@ -27,24 +26,19 @@ const USAGE =
 
 /** Parses the command line; a rejection needs a comment (it becomes the recorded cause). */
 export function parseApproveArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ApproveOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        token: { type: 'string' },
-        decision: { type: 'string' },
-        comment: { type: 'string' },
-        approver: { type: 'string' },
-        case: { type: 'string' },
-        stage: { type: 'string' },
-        region: { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new CliError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      token: { type: 'string' },
+      decision: { type: 'string' },
+      comment: { type: 'string' },
+      approver: { type: 'string' },
+      case: { type: 'string' },
+      stage: { type: 'string' },
+      region: { type: 'string' },
+    },
+    USAGE,
+  );
   if (!values.token) throw new CliError(`--token is required (the taskToken of the approval request)\n${USAGE}`);
   if (values.decision !== 'approve' && values.decision !== 'reject') {
     throw new CliError(`--decision must be approve or reject; received ${JSON.stringify(values.decision ?? null)}`);
@@ -89,15 +83,14 @@ export async function answerApproval(sfn: SFNClient, options: ApproveOptions): P
   );
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
+  const options = parseApproveArgs(process.argv.slice(2));
   try {
-    const options = parseApproveArgs(process.argv.slice(2));
     await answerApproval(new SFNClient(options.region ? { region: options.region } : {}), options);
-    process.stdout.write(`${options.decision === 'approve' ? 'approved' : 'rejected'}\n`);
   } catch (e) {
-    process.stderr.write(`approve: ${(e as Error).message}\n`);
-    process.exitCode = 2;
+    throw e instanceof CliError ? e : new CliError((e as Error).message);
   }
+  return options.decision === 'approve' ? 'approved' : 'rejected';
 }
 
-if (require.main === module) void main();
+if (require.main === module) runCli('approve', main);

@@ -7,7 +7,6 @@
  * Exit 0 with the estimate; 2 with one message for unusable input (unknown stage, region, instance type,
  * resource type, bad usage profile).
  */
-import { parseArgs } from 'node:util';
 import { CASE_STUDIES, ConfigError, STAGES, type CaseStudyName, type StageName } from '../../lib/config';
 import { readAssembly, synthesizeStacks } from '../cost/assembly';
 import { estimate } from '../cost/estimate';
@@ -15,12 +14,12 @@ import { loadLatestPriceTable, priceBook } from '../cost/prices';
 import { renderCompare, renderMarkdown, renderTable, usd } from '../cost/render';
 import { CostError, type Estimate } from '../cost/types';
 import { loadUsageProfile, type UsageProfile } from '../cost/usage';
+import { CliError, parseFlags, runCli } from './common';
 
 const USAGE = `usage: npm run --silent cost -- --stage <${STAGES.join('|')}> [--case <${CASE_STUDIES.join('|')}>] [--usage <name|file>]
   [--region <region>] [--format table|json|markdown] [--compare <stage>] [--cdk-out <dir>]`;
 
-/** A usage or input problem: printed as one line, exit code 2. */
-export class CliError extends Error {}
+export { CliError };
 
 /** Parsed options. */
 export interface CostCliOptions {
@@ -43,27 +42,20 @@ const oneOf = <T extends string>(flag: string, value: string, allowed: readonly 
 
 /** Parses the command line. */
 export function parseCostCli(argv: readonly string[]): CostCliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        stage: { type: 'string' },
-        case: { type: 'string' },
-        usage: { type: 'string' },
-        region: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        compare: { type: 'string' },
-        'cdk-out': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new CliError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const v = parsed.values;
+  const v = parseFlags(
+    argv,
+    {
+      stage: { type: 'string' },
+      case: { type: 'string' },
+      usage: { type: 'string' },
+      region: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      compare: { type: 'string' },
+      'cdk-out': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (v.help) throw new CliError(USAGE);
   if (!v.stage) throw new CliError(`--stage is required\n${USAGE}`);
   const stage = oneOf('stage', v.stage, STAGES);
@@ -162,15 +154,4 @@ export function summarizeAssemblyCost(cdkOut: string, top = 5): string {
   ].join('\n');
 }
 
-if (require.main === module) {
-  try {
-    process.stdout.write(`${runCostCli(process.argv.slice(2))}\n`);
-  } catch (error) {
-    if (error instanceof CliError) {
-      process.stderr.write(`cost: ${error.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`cost: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  }
-}
+if (require.main === module) runCli('cost', () => runCostCli(process.argv.slice(2)));

@@ -6,7 +6,6 @@
  * Exit 0 whether or not drift was found; 2 with one message for unusable input.
  */
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   accumulateWindow,
   EmptyInputError,
@@ -18,13 +17,13 @@ import {
 import { DEFAULT_POLICY, type DriftPolicy } from '../../lambdas/shared/drift/engine';
 import { parseFeatureSchema, type FeatureSchema } from '../../lambdas/shared/drift/features';
 import { renderReportTable } from '../../lambdas/shared/drift/render';
+import { CliError, parseFlags, runCli } from './common';
 
 const USAGE = `usage: npm run --silent drift -- --baseline <file> --current <file> [--features <schema.json>] [--format json|table]
   [--alpha <0..1>] [--correction bonferroni|benjamini-hochberg] [--min-window-size <n>] [--drifted-share <0..1>]
   [--sample-size <n>] [--seed <n>] [--save-profile <file>]`;
 
-/** A usage or input problem: printed as one line, exit code 2. */
-export class CliError extends Error {}
+export { CliError };
 
 interface CliOptions {
   baseline: string;
@@ -56,31 +55,24 @@ function numberOption(
 
 /** Parses the command line. */
 export function parseCli(argv: readonly string[]): CliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        baseline: { type: 'string' },
-        current: { type: 'string' },
-        features: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        alpha: { type: 'string' },
-        correction: { type: 'string' },
-        'min-window-size': { type: 'string' },
-        'drifted-share': { type: 'string' },
-        'sample-size': { type: 'string' },
-        seed: { type: 'string' },
-        'save-profile': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new CliError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const v = parsed.values;
+  const v = parseFlags(
+    argv,
+    {
+      baseline: { type: 'string' },
+      current: { type: 'string' },
+      features: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      alpha: { type: 'string' },
+      correction: { type: 'string' },
+      'min-window-size': { type: 'string' },
+      'drifted-share': { type: 'string' },
+      'sample-size': { type: 'string' },
+      seed: { type: 'string' },
+      'save-profile': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (v.help) throw new CliError(USAGE);
   if (!v.baseline) throw new CliError(`--baseline <file> is required\n${USAGE}`);
   if (!v.current) throw new CliError(`--current <file> is required\n${USAGE}`);
@@ -174,18 +166,4 @@ export async function runDriftCli(argv: readonly string[]): Promise<string> {
   }
 }
 
-if (require.main === module) {
-  runDriftCli(process.argv.slice(2)).then(
-    (out) => {
-      process.stdout.write(`${out}\n`);
-    },
-    (error: unknown) => {
-      if (error instanceof CliError) {
-        process.stderr.write(`drift: ${error.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`drift: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('drift', () => runDriftCli(process.argv.slice(2)));

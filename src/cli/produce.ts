@@ -13,16 +13,19 @@
  *   --single           one PutRecord per event instead of batches (for comparison)
  *   --seed <n>         generator seed (default 42)
  */
-import { parseArgs } from 'node:util';
+import { CliError, parseFlags, runCli } from './common';
 import { KinesisSender } from '../producer/kinesis-sender';
 import { ensureStream, findStream, kinesisClient, produce } from '../producer/produce';
 import { SyntheticTraffic } from '../producer/synthetic';
 
+const USAGE =
+  'usage: npm run produce -- --case recommender --rate <events/s> --seconds <n> [--endpoint <url>] [--stream <name>] [--stage <stage>] [--region <region>] [--drift] [--single] [--seed <n>]';
+
 /** Parses and checks the arguments; throws a message naming the problem. */
-export function parseProduceArgs(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+export function parseProduceArgs(argv: readonly string[]) {
+  const values = parseFlags(
+    argv,
+    {
       case: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
@@ -34,21 +37,23 @@ export function parseProduceArgs(argv: string[]) {
       single: { type: 'boolean', default: false },
       seed: { type: 'string', default: '42' },
     },
-    strict: true,
-  });
+    USAGE,
+  );
   if (values.case !== 'recommender') {
-    throw new Error(
+    throw new CliError(
       `--case must be recommender (the vision producer is not built yet); received ${JSON.stringify(values.case)}`,
     );
   }
   const rate = Number(values.rate);
   if (!(rate > 0) || !Number.isFinite(rate))
-    throw new Error(`--rate must be a positive number of events per second; received ${JSON.stringify(values.rate)}`);
+    throw new CliError(
+      `--rate must be a positive number of events per second; received ${JSON.stringify(values.rate)}`,
+    );
   const seconds = Number(values.seconds);
   if (!(seconds > 0) || !Number.isFinite(seconds))
-    throw new Error(`--seconds must be a positive number; received ${JSON.stringify(values.seconds)}`);
+    throw new CliError(`--seconds must be a positive number; received ${JSON.stringify(values.seconds)}`);
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer; received ${JSON.stringify(values.seed)}`);
+  if (!Number.isInteger(seed)) throw new CliError(`--seed must be an integer; received ${JSON.stringify(values.seed)}`);
   return { ...values, caseStudy: values.case, rate, seconds, seed };
 }
 
@@ -62,7 +67,11 @@ async function main(): Promise<void> {
   } else if (args.endpoint && stream) {
     await ensureStream(client, stream);
   }
-  stream ??= await findStream(client, args.stage, args.caseStudy);
+  try {
+    stream ??= await findStream(client, args.stage, args.caseStudy);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   const sender = new KinesisSender(client, { stream });
   console.log(
     `producing ${args.rate} events/s for ${args.seconds} s to ${stream}${args.endpoint ? ` at ${args.endpoint}` : ''}${args.drift ? ' (drifted distribution)' : ''}`,
@@ -89,9 +98,4 @@ async function main(): Promise<void> {
   if (result.stats.failed > 0) process.exitCode = 1;
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(`produce: ${error.message}`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runCli('produce', main);

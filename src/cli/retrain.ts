@@ -6,7 +6,6 @@
  * (`ml-blueprint:stage`, `ml-blueprint:case-study`) unless its ARN is given. The execution input records why the run
  * started (`trigger.kind = "manual"`). Exit 0 with the execution ARN; 2 with one message for a usage or AWS problem.
  */
-import { parseArgs } from 'node:util';
 import {
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
@@ -15,9 +14,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CASE_STUDIES, STAGES, type CaseStudyName, type StageName } from '../../lib/config/schema';
 import type { Trigger } from '../../lambdas/shared/retraining/plan';
+import { CliError, parseFlags, runCli } from './common';
 
-/** A usage or AWS problem: printed as one line, exit code 2. */
-export class CliError extends Error {}
+export { CliError };
 
 /** Parsed command line of `retrain`. */
 export interface RetrainOptions {
@@ -35,24 +34,19 @@ const USAGE =
 
 /** Parses the command line; throws {@link CliError} naming the flag, the value and what is allowed. */
 export function parseRetrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RetrainOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        case: { type: 'string' },
-        stage: { type: 'string' },
-        reason: { type: 'string' },
-        'requested-by': { type: 'string' },
-        region: { type: 'string' },
-        'state-machine-arn': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new CliError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      case: { type: 'string' },
+      stage: { type: 'string' },
+      reason: { type: 'string' },
+      'requested-by': { type: 'string' },
+      region: { type: 'string' },
+      'state-machine-arn': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const caseStudy = values.case;
   if (!caseStudy || !(CASE_STUDIES as readonly string[]).includes(caseStudy)) {
     throw new CliError(
@@ -136,22 +130,16 @@ export async function startRetraining(sfn: SFNClient, options: RetrainOptions, n
   return out.executionArn;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
+  const options = parseRetrainArgs(process.argv.slice(2));
+  if (options.dryRun) return JSON.stringify({ name: executionName(new Date()), input: manualInput(options) }, null, 2);
+  const sfn = new SFNClient(options.region ? { region: options.region } : {});
   try {
-    const options = parseRetrainArgs(process.argv.slice(2));
-    if (options.dryRun) {
-      process.stdout.write(
-        `${JSON.stringify({ name: executionName(new Date()), input: manualInput(options) }, null, 2)}\n`,
-      );
-      return;
-    }
-    const sfn = new SFNClient(options.region ? { region: options.region } : {});
-    const executionArn = await startRetraining(sfn, options);
-    process.stdout.write(`started ${executionArn}\n`);
+    return `started ${await startRetraining(sfn, options)}`;
   } catch (e) {
-    process.stderr.write(`retrain: ${(e as Error).message}\n`);
-    process.exitCode = 2;
+    // AWS problems (no credentials, access denied, not deployed) are one-line problems too.
+    throw e instanceof CliError ? e : new CliError((e as Error).message);
   }
 }
 
-if (require.main === module) void main();
+if (require.main === module) runCli('retrain', main);
