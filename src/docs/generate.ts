@@ -12,6 +12,7 @@ import {
   SHARD_WRITE_RECORDS_PER_SECOND,
 } from '../../lib/config/capacity';
 import { COST_DOC_BLOCKS } from '../cost/walkthrough';
+import { retrainingDiagram } from './state-machine-diagram';
 
 /** A doc file and the generated block inside it, between `<!-- generated:NAME -->` markers. */
 export interface GeneratedBlock {
@@ -83,6 +84,16 @@ export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
   },
   { file: 'docs/capacity-planning.md', name: 'capacity-table', render: capacityTable },
   ...COST_DOC_BLOCKS,
+  {
+    file: 'docs/ARCHITECTURE.md',
+    name: 'retraining-diagram-production-recommender',
+    render: () => retrainingDiagram('production', 'recommender'),
+  },
+  {
+    file: 'docs/case-studies/recommender.md',
+    name: 'retraining-diagram-sandbox-recommender',
+    render: () => retrainingDiagram('sandbox', 'recommender'),
+  },
 ];
 
 const markers = (name: string) => [`<!-- generated:${name} -->`, `<!-- /generated:${name} -->`] as const;
