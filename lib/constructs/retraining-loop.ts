@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, type Size, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +20,7 @@ import { MODEL_REJECTED_ERROR_NAME } from '../../lambdas/shared/retraining/appro
 import { acknowledgeBucketGrants, acknowledgeNag, nagArnName } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
 import { hasInstanceStorage, type TrainingRecipe } from './training-recipe';
+import type { VisionServingPlan } from './vision-serving';
 
 /** Training resources of the loop. */
 export interface LoopTrainingProps {
@@ -39,7 +40,7 @@ export interface LoopTrainingProps {
 export interface LoopServingProps {
   readonly instanceType: string;
   readonly initialInstanceCount: number;
-  /** Autoscaling floor (SageMaker variants cannot scale below 1; 0 registers 1). */
+  /** Autoscaling floor (instance-based variants cannot go below 1: 0 registers 1 unless `servingPlan` scales to 0). */
   readonly minCapacity: number;
   readonly maxCapacity: number;
   /** Share of requests captured for drift monitoring. */
@@ -47,6 +48,20 @@ export interface LoopServingProps {
   /** Target-tracking target: invocations per instance per minute. @default 100 */
   readonly targetInvocationsPerInstance?: number;
 }
+
+/** Bounds of the images the vision drift baseline reads (as the image consumer's `vision.ingestion`). */
+export interface LoopImageLimits {
+  /** Larger objects are not read past this size. */
+  readonly maxImageSize: Size;
+  /** Images with more pixels are skipped before decoding. */
+  readonly maxImagePixels: number;
+}
+
+/** Image bounds of the vision baseline when none are given (the sandbox's `vision.ingestion`). */
+export const DEFAULT_IMAGE_LIMITS: LoopImageLimits = {
+  maxImageSize: Size.mebibytes(5),
+  maxImagePixels: 25_000_000,
+};
 
 /** Champion/challenger policy. */
 export interface PromotionPolicy {
@@ -125,6 +140,16 @@ export interface RetrainingLoopProps {
   readonly vpc?: ec2.IVpc;
   /** Subnets of the VPC to use. @default the VPC's private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Vision serving plan (`VisionServing.plan`). In `inference-component` mode the loop deploys the model as an
+   * inference component on an endpoint with managed instance scaling down to zero, and registers its scaling;
+   * in `instances` mode the loop's own instance-based variant path is used.
+   * @default instance-based variant
+   * @see https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html
+   */
+  readonly servingPlan?: VisionServingPlan;
+  /** Image bounds of the vision drift baseline. @default DEFAULT_IMAGE_LIMITS */
+  readonly imageLimits?: LoopImageLimits;
 }
 
 /** Errors of AWS services that a retry with backoff usually cures. */
@@ -159,6 +184,9 @@ export const TRANSIENT_ERRORS = [
 /** Error the approve CLI sends to reject a model. */
 export const MODEL_REJECTED_ERROR = MODEL_REJECTED_ERROR_NAME;
 const VARIANT = 'AllTraffic';
+/** Rank of a label's source in the vision dataset: a person beats a labels file beats a folder beats a model. */
+const LABEL_PRECEDENCE =
+  "CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 ELSE 1 END";
 const LOCK_ATTRIBUTE = 'lockId';
 const EXPIRES_ATTRIBUTE = 'expiresAt';
 
@@ -195,7 +223,8 @@ export class RetrainingLoop extends Construct {
   constructor(scope: Construct, id: string, props: RetrainingLoopProps) {
     super(scope, id);
     validate(props);
-    if (props.serving.minCapacity === 0) {
+    const componentPlan = inferenceComponentPlan(props.servingPlan);
+    if (props.serving.minCapacity === 0 && !componentPlan) {
       Annotations.of(this).addWarningV2(
         'ml-blueprint:minCapacityZero',
         'serving.minCapacity is 0, but instance-based SageMaker variants cannot scale below 1 instance: autoscaling registers a minimum of 1 (scale to zero needs inference components).',
@@ -336,8 +365,16 @@ export class RetrainingLoop extends Construct {
       description: string,
       timeout = Duration.minutes(1),
       memorySize = 512,
+      environment?: Record<string, string>,
     ) =>
-      new BlueprintFunction(this, fnId, { handlerDir, description, encryptionKey: props.opsKey, timeout, memorySize });
+      new BlueprintFunction(this, fnId, {
+        handlerDir,
+        description,
+        encryptionKey: props.opsKey,
+        timeout,
+        memorySize,
+        environment,
+      });
     const planFn = fn('PlanFunction', 'retraining-plan', `Plans a retraining run of ${props.endpointName}`);
     const evaluateFn = fn(
       'EvaluateFunction',
@@ -346,14 +383,29 @@ export class RetrainingLoop extends Construct {
       Duration.minutes(10), // reads every transform output of the validation set
       1024,
     );
-    const baselineFn = fn(
-      'BaselineFunction',
-      'retraining-baseline',
-      `Refreshes the drift baseline of ${props.endpointName}`,
-      Duration.minutes(10),
-      1769,
-    );
+    const imageLimits = { ...DEFAULT_IMAGE_LIMITS, ...props.imageLimits };
+    // Vision: image statistics of the validation images (decoded one at a time); recommender: feature profile.
+    const baselineFn = vision
+      ? fn(
+          'BaselineFunction',
+          'vision-baseline',
+          `Refreshes the image drift baseline of ${props.endpointName}`,
+          Duration.minutes(15),
+          1769,
+          {
+            MAX_IMAGE_BYTES: String(imageLimits.maxImageSize.toBytes()),
+            MAX_IMAGE_PIXELS: String(imageLimits.maxImagePixels),
+          },
+        )
+      : fn(
+          'BaselineFunction',
+          'retraining-baseline',
+          `Refreshes the drift baseline of ${props.endpointName}`,
+          Duration.minutes(10),
+          1769,
+        );
     props.curatedBucket.grantRead(baselineFn, 'datasets/*');
+    if (vision) props.rawBucket.grantRead(baselineFn, `${imagesPrefix}*`);
     props.curatedBucket.grantRead(evaluateFn, 'datasets/*');
     acknowledgeBucketGrants(evaluateFn.role!.node.findChild('DefaultPolicy'), [
       { bucket: props.curatedBucket, prefixes: ['datasets/'], encrypted: true },
@@ -361,10 +413,11 @@ export class RetrainingLoop extends Construct {
     props.artifactsBucket.grantPut(baselineFn, `drift/baselines/${props.endpointName}/*`);
     acknowledgeBucketGrants(baselineFn.role!.node.findChild('DefaultPolicy'), [
       { bucket: props.curatedBucket, prefixes: ['datasets/'], encrypted: true },
+      ...(vision ? [{ bucket: props.rawBucket, prefixes: [imagesPrefix], encrypted: true }] : []),
       {
         bucket: props.artifactsBucket,
         prefixes: [`drift/baselines/${props.endpointName}/`],
-        write: 'put',
+        write: 'put' as const,
         encrypted: true,
       },
     ]);
@@ -678,7 +731,9 @@ export class RetrainingLoop extends Construct {
       const select = athena(
         'SelectLabelledImages',
         '$.labelledQuery',
-        `SELECT image_key, arbitrary(label) AS label FROM ${table} WHERE ${inWindow} AND label IS NOT NULL GROUP BY image_key`,
+        // One label per image: human > labels file > prefix > model, the latest among equals (section 3 of
+        // docs/case-studies/vision.md). 1e13 s is far beyond any event time, so the source always decides first.
+        `SELECT image_key, max_by(label, ${LABEL_PRECEDENCE} * 1e13 + to_unixtime(event_time)) AS label FROM ${table} WHERE ${inWindow} AND label IS NOT NULL GROUP BY image_key`,
         '$.run.windowStart',
         '$.run.windowStart',
         '$.run.windowEnd',
@@ -788,7 +843,15 @@ export class RetrainingLoop extends Construct {
     registerRejected.next(candidateRejected);
 
     // 7. Deploy.
-    const deploy = this.deploymentStates(props, capturePrefix, sagemakerCall, guard, outcome, setApproval, arn);
+    const deploy = this.deploymentStates(props, capturePrefix, {
+      sagemakerCall,
+      guard,
+      retry,
+      recordFailure,
+      outcome,
+      setApproval,
+      arn,
+    });
 
     const registerCandidate = register(
       'RegisterCandidate',
@@ -1031,6 +1094,14 @@ export class RetrainingLoop extends Construct {
       `IAM5[Resource::${literal(this, arn('cloudwatch', `alarm:TargetTracking-endpoint/${props.endpointName}/*`))}]`,
       'Target-tracking scaling creates its own alarms, named by Application Auto Scaling; limited to this endpoint.',
     );
+    const component = inferenceComponentPlan(props.servingPlan);
+    if (component) {
+      acknowledgeNag(
+        policy,
+        `IAM5[Resource::${literal(this, arn('cloudwatch', `alarm:TargetTracking-inference-component/${component.name}-*`))}]`,
+        "Target tracking on the inference component creates its own alarms, named by Application Auto Scaling; limited to this endpoint's component.",
+      );
+    }
   }
 
   /** Where the evaluate Lambda finds a model's transform output (the evaluation payload). */
@@ -1175,36 +1246,30 @@ export class RetrainingLoop extends Construct {
     });
   }
 
-  private deploymentStates(
-    props: RetrainingLoopProps,
-    capturePrefix: string,
-    sagemakerCall: (
-      stateId: string,
-      action: string,
-      parameters: Record<string, unknown>,
-      resources: string[],
-      extra?: Partial<tasks.CallAwsServiceProps>,
-    ) => tasks.CallAwsService,
-    guard: <T extends sfn.TaskStateBase | sfn.CustomState>(state: T) => T,
-    outcome: (stateId: string, fields: Record<string, unknown>) => sfn.IChainable,
-    setApproval: (stateId: string, status: 'Approved' | 'Rejected', description: string) => tasks.CallAwsService,
-    arn: (service: string, resource: string) => string,
-  ): sfn.IChainable {
+  private deploymentStates(props: RetrainingLoopProps, capturePrefix: string, h: DeployHelpers): sfn.IChainable {
+    const { sagemakerCall, guard, outcome, setApproval, arn } = h;
     const s = props.serving;
+    const ic = inferenceComponentPlan(props.servingPlan);
     const tags = [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }];
+    // Scale to zero: the plan's variant (managed instance scaling, no model) with the execution role on the config.
+    const variants = ic
+      ? bindStatePaths(ic.endpointConfig, { '$.run.sageMakerRoleArn': this.sageMakerRole.roleArn })
+      : {
+          ProductionVariants: [
+            {
+              VariantName: VARIANT,
+              'ModelName.$': '$.run.modelName',
+              InstanceType: s.instanceType,
+              InitialInstanceCount: s.initialInstanceCount,
+            },
+          ],
+        };
     const createConfig = sagemakerCall(
       'CreateEndpointConfig',
       'createEndpointConfig',
       {
         'EndpointConfigName.$': '$.run.endpointConfigName',
-        ProductionVariants: [
-          {
-            VariantName: VARIANT,
-            'ModelName.$': '$.run.modelName',
-            InstanceType: s.instanceType,
-            InitialInstanceCount: s.initialInstanceCount,
-          },
-        ],
+        ...variants,
         DataCaptureConfig: {
           EnableCapture: true,
           InitialSamplingPercentage: s.dataCapturePercent,
@@ -1235,28 +1300,6 @@ export class RetrainingLoop extends Construct {
       'createEndpoint',
       { EndpointName: props.endpointName, 'EndpointConfigName.$': '$.run.endpointConfigName', Tags: tags },
       [endpointArn],
-    );
-    const updateEndpoint = sagemakerCall(
-      'UpdateEndpoint',
-      'updateEndpoint',
-      {
-        EndpointName: props.endpointName,
-        'EndpointConfigName.$': '$.run.endpointConfigName',
-        RetainAllVariantProperties: false,
-        DeploymentConfig: {
-          BlueGreenUpdatePolicy: {
-            TrafficRoutingConfiguration: {
-              Type: 'CANARY',
-              CanarySize: { Type: 'CAPACITY_PERCENT', Value: props.canaryPercent },
-              WaitIntervalInSeconds: props.canaryBake.toSeconds(),
-            },
-            TerminationWaitInSeconds: 300,
-            MaximumExecutionTimeoutInSeconds: props.deployTimeout.toSeconds(),
-          },
-          AutoRollbackConfiguration: { Alarms: props.rollbackAlarms.map((a) => ({ AlarmName: a.alarmName })) },
-        },
-      },
-      [endpointArn, arn('sagemaker', `endpoint-config/${props.endpointName}-*`)],
     );
     const interval = props.pollInterval ?? Duration.minutes(1);
     const maxPolls = Math.ceil(props.deployTimeout.toSeconds() / interval.toSeconds());
@@ -1289,13 +1332,15 @@ export class RetrainingLoop extends Construct {
         service: 'applicationautoscaling',
         action: 'registerScalableTarget',
         iamAction: 'application-autoscaling:RegisterScalableTarget',
-        parameters: {
-          ServiceNamespace: 'sagemaker',
-          ResourceId: `endpoint/${props.endpointName}/variant/${VARIANT}`,
-          ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-          MinCapacity: Math.max(1, s.minCapacity),
-          MaxCapacity: s.maxCapacity,
-        },
+        parameters: ic
+          ? ic.scalableTarget
+          : {
+              ServiceNamespace: 'sagemaker',
+              ResourceId: `endpoint/${props.endpointName}/variant/${VARIANT}`,
+              ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+              MinCapacity: Math.max(1, s.minCapacity),
+              MaxCapacity: s.maxCapacity,
+            },
         iamResources: ['*'],
         resultPath: sfn.JsonPath.DISCARD,
       }),
@@ -1305,19 +1350,21 @@ export class RetrainingLoop extends Construct {
         service: 'applicationautoscaling',
         action: 'putScalingPolicy',
         iamAction: 'application-autoscaling:PutScalingPolicy',
-        parameters: {
-          PolicyName: `${props.endpointName}-invocations`,
-          ServiceNamespace: 'sagemaker',
-          ResourceId: `endpoint/${props.endpointName}/variant/${VARIANT}`,
-          ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-          PolicyType: 'TargetTrackingScaling',
-          TargetTrackingScalingPolicyConfiguration: {
-            TargetValue: s.targetInvocationsPerInstance ?? 100,
-            PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
-            ScaleInCooldown: 300,
-            ScaleOutCooldown: 60,
-          },
-        },
+        parameters: ic
+          ? ic.targetTracking
+          : {
+              PolicyName: `${props.endpointName}-invocations`,
+              ServiceNamespace: 'sagemaker',
+              ResourceId: `endpoint/${props.endpointName}/variant/${VARIANT}`,
+              ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+              PolicyType: 'TargetTrackingScaling',
+              TargetTrackingScalingPolicyConfiguration: {
+                TargetValue: s.targetInvocationsPerInstance ?? 100,
+                PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+                ScaleInCooldown: 300,
+                ScaleOutCooldown: 60,
+              },
+            },
         iamResources: ['*'],
         resultPath: sfn.JsonPath.DISCARD,
       }),
@@ -1325,15 +1372,24 @@ export class RetrainingLoop extends Construct {
     const baseline = guard(
       new tasks.LambdaInvoke(this, 'RefreshBaseline', {
         lambdaFunction: this.functions.baseline,
-        payload: sfn.TaskInput.fromObject({
-          sourceUri: sfn.JsonPath.stringAt(
-            props.caseStudy === 'vision' ? '$.dataset.validationUri' : '$.dataset.baselineUri',
-          ),
-          artifactsBucket: props.artifactsBucket.bucketName,
-          endpointName: props.endpointName,
-          datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
-          exclude: props.caseStudy === 'vision' ? ['source-ref'] : ['label'],
-        }),
+        payload: sfn.TaskInput.fromObject(
+          props.caseStudy === 'vision'
+            ? {
+                sourceUri: sfn.JsonPath.stringAt('$.dataset.validationUri'),
+                artifactsBucket: props.artifactsBucket.bucketName,
+                endpointName: props.endpointName,
+                datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
+                // Each image is fetched and decoded: bounded so the refresh fits the 15-minute Lambda limit.
+                maxImages: VISION_BASELINE_MAX_IMAGES,
+              }
+            : {
+                sourceUri: sfn.JsonPath.stringAt('$.dataset.baselineUri'),
+                artifactsBucket: props.artifactsBucket.bucketName,
+                endpointName: props.endpointName,
+                datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
+                exclude: ['label'],
+              },
+        ),
         payloadResponseOnly: true,
         retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
         resultPath: '$.baseline',
@@ -1345,11 +1401,77 @@ export class RetrainingLoop extends Construct {
       'modelPackageArn.$': '$.registered.arn',
       'datasetId.$': '$.run.datasetId',
       'trainingJobName.$': '$.training.jobName',
-      'endpointConfigName.$': '$.run.endpointConfigName',
+      ...(ic
+        ? { 'modelName.$': '$.run.modelName', inferenceComponentName: ic.name }
+        : { 'endpointConfigName.$': '$.run.endpointConfigName' }),
       'baselineUri.$': '$.baseline.profileUri',
     });
-    registerScaling.next(putScaling).next(baseline).next(deployed);
+    baseline.next(deployed);
 
+    const endpointFailed = outcome('RecordEndpointFailed', {
+      status: 'failed',
+      error: 'EndpointFailed',
+      'cause.$': '$.endpoint.details',
+      reason: 'the endpoint failed to deploy',
+      'datasetId.$': '$.run.datasetId',
+    });
+    const timedOut = outcome('RecordDeployTimeout', {
+      status: 'failed',
+      error: 'DeploymentTimedOut',
+      'cause.$': `States.Format('endpoint still {} after {} polls (${props.deployTimeout.toHumanString()})', $.endpoint.status, $.poll.count)`,
+      reason: 'the deployment did not settle in time',
+      'datasetId.$': '$.run.datasetId',
+    });
+    const endpointBroken = sfn.Condition.or(
+      sfn.Condition.stringEquals('$.endpoint.status', 'Failed'),
+      sfn.Condition.stringEquals('$.endpoint.status', 'UpdateRollbackFailed'),
+    );
+    startPolling.next(wait).next(describe).next(countPoll);
+    createEndpoint.next(startPolling);
+
+    if (ic) {
+      // The endpoint only hosts; the model lives in the inference component, which is created (first model) or
+      // updated in place with a rolling update and auto-rollback on the endpoint alarms. An existing endpoint is
+      // therefore not updated (its config carries no model): it only has to be InService.
+      const component = this.inferenceComponentStates(props, ic, h, interval, maxPolls, tags);
+      registerScaling.next(putScaling).next(component.scaleFromZero).next(baseline);
+      component.settledTo(registerScaling);
+      const settled = new sfn.Choice(this, 'EndpointSettled?')
+        .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), component.start)
+        .when(endpointBroken, endpointFailed)
+        .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', maxPolls), timedOut)
+        .otherwise(wait);
+      countPoll.next(settled);
+      const exists = new sfn.Choice(this, 'EndpointExists?')
+        .when(sfn.Condition.numberGreaterThan('$.existing.count', 0), startPolling)
+        .otherwise(createConfig);
+      createConfig.next(createEndpoint);
+      return findEndpoint.next(exists);
+    }
+
+    const updateEndpoint = sagemakerCall(
+      'UpdateEndpoint',
+      'updateEndpoint',
+      {
+        EndpointName: props.endpointName,
+        'EndpointConfigName.$': '$.run.endpointConfigName',
+        RetainAllVariantProperties: false,
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: {
+              Type: 'CANARY',
+              CanarySize: { Type: 'CAPACITY_PERCENT', Value: props.canaryPercent },
+              WaitIntervalInSeconds: props.canaryBake.toSeconds(),
+            },
+            TerminationWaitInSeconds: 300,
+            MaximumExecutionTimeoutInSeconds: props.deployTimeout.toSeconds(),
+          },
+          AutoRollbackConfiguration: { Alarms: props.rollbackAlarms.map((a) => ({ AlarmName: a.alarmName })) },
+        },
+      },
+      [endpointArn, arn('sagemaker', `endpoint-config/${props.endpointName}-*`)],
+    );
+    registerScaling.next(putScaling).next(baseline);
     const rolledBack = setApproval(
       'MarkRolledBack',
       'Rejected',
@@ -1366,20 +1488,6 @@ export class RetrainingLoop extends Construct {
         'datasetId.$': '$.run.datasetId',
       }),
     );
-    const endpointFailed = outcome('RecordEndpointFailed', {
-      status: 'failed',
-      error: 'EndpointFailed',
-      'cause.$': '$.endpoint.details',
-      reason: 'the endpoint failed to deploy',
-      'datasetId.$': '$.run.datasetId',
-    });
-    const timedOut = outcome('RecordDeployTimeout', {
-      status: 'failed',
-      error: 'DeploymentTimedOut',
-      'cause.$': `States.Format('endpoint still {} after {} polls (${props.deployTimeout.toHumanString()})', $.endpoint.status, $.poll.count)`,
-      reason: 'the deployment did not settle in time',
-      'datasetId.$': '$.run.datasetId',
-    });
     const settled = new sfn.Choice(this, 'EndpointSettled?')
       .when(
         sfn.Condition.and(
@@ -1389,22 +1497,164 @@ export class RetrainingLoop extends Construct {
         registerScaling,
       )
       .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), rolledBack)
-      .when(
-        sfn.Condition.or(
-          sfn.Condition.stringEquals('$.endpoint.status', 'Failed'),
-          sfn.Condition.stringEquals('$.endpoint.status', 'UpdateRollbackFailed'),
-        ),
-        endpointFailed,
-      )
+      .when(endpointBroken, endpointFailed)
       .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', maxPolls), timedOut)
       .otherwise(wait);
-    startPolling.next(wait).next(describe).next(countPoll).next(settled);
+    countPoll.next(settled);
     const exists = new sfn.Choice(this, 'EndpointExists?')
       .when(sfn.Condition.numberGreaterThan('$.existing.count', 0), updateEndpoint)
       .otherwise(createEndpoint);
-    createEndpoint.next(startPolling);
     updateEndpoint.next(startPolling);
     return createConfig.next(findEndpoint).next(exists);
+  }
+
+  /**
+   * Scale to zero: find the inference component, create or update it, poll it (the same bounded counter as the
+   * endpoint poll, so the whole deployment stays within `deployTimeout`), then the scale-from-zero policy and alarm.
+   */
+  private inferenceComponentStates(
+    props: RetrainingLoopProps,
+    ic: InferenceComponentPlan,
+    h: DeployHelpers,
+    interval: Duration,
+    maxPolls: number,
+    tags: Array<Record<string, string>>,
+  ): { start: sfn.IChainable; settledTo: (next: sfn.IChainable) => void; scaleFromZero: sfn.Chain } {
+    const { sagemakerCall, guard, retry, recordFailure, outcome, setApproval, arn } = h;
+    const componentArn = arn('sagemaker', `inference-component/${ic.name}`);
+    const find = retry(
+      new tasks.CallAwsService(this, 'FindInferenceComponent', {
+        service: 'sagemaker',
+        action: 'describeInferenceComponent',
+        parameters: { InferenceComponentName: ic.name },
+        iamAction: 'sagemaker:DescribeInferenceComponent',
+        iamResources: [componentArn],
+        resultSelector: { found: true, 'status.$': '$.InferenceComponentStatus' },
+        resultPath: '$.component',
+      }),
+    );
+    const none = new sfn.Pass(this, 'NoInferenceComponent', {
+      result: sfn.Result.fromObject({ found: false }),
+      resultPath: '$.component',
+    });
+    // SageMaker answers ValidationException ("Could not find inference component") for a missing component.
+    find.addCatch(none, { errors: INFERENCE_COMPONENT_NOT_FOUND, resultPath: '$.componentLookup' });
+    find.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const create = sagemakerCall(
+      'CreateInferenceComponent',
+      'createInferenceComponent',
+      { ...ic.createInferenceComponent, Tags: tags },
+      [componentArn],
+      { iamAction: 'sagemaker:CreateInferenceComponent' }, // as VisionServing.grantDeploy names it
+    );
+    const update = sagemakerCall(
+      'UpdateInferenceComponent',
+      'updateInferenceComponent',
+      ic.updateInferenceComponent,
+      [componentArn],
+      { iamAction: 'sagemaker:UpdateInferenceComponent' },
+    );
+    const wait = new sfn.Wait(this, 'WaitForInferenceComponent', { time: sfn.WaitTime.duration(interval) });
+    const describe = sagemakerCall(
+      'DescribeInferenceComponent',
+      'describeInferenceComponent',
+      { InferenceComponentName: ic.name },
+      [componentArn],
+      {
+        iamAction: 'sagemaker:DescribeInferenceComponent',
+        resultSelector: {
+          found: true,
+          'status.$': '$.InferenceComponentStatus',
+          'modelName.$': '$.Specification.ModelName',
+          'details.$': 'States.JsonToString($)',
+        },
+        resultPath: '$.component',
+      },
+    );
+    const count = new sfn.Pass(this, 'CountComponentPoll', {
+      parameters: { 'count.$': 'States.MathAdd($.poll.count, 1)' },
+      resultPath: '$.poll',
+    });
+    const rolledBack = setApproval(
+      'MarkComponentRolledBack',
+      'Rejected',
+      "States.Format('rolling update rolled back by a CloudWatch alarm; the component kept model {}', $.component.modelName)",
+    );
+    rolledBack.next(
+      outcome('RecordComponentRolledBack', {
+        status: 'rolled-back',
+        error: 'DeploymentRolledBack',
+        'cause.$': `States.Format('the rolling update of ${ic.name} to {} raised an alarm and rolled back to {} (the champion keeps serving)', $.run.modelName, $.component.modelName)`,
+        'reason.$': "States.Format('deployment rolled back; champion kept ({})', $.component.modelName)",
+        'modelPackageArn.$': '$.registered.arn',
+        'datasetId.$': '$.run.datasetId',
+      }),
+    );
+    const failed = outcome('RecordInferenceComponentFailed', {
+      status: 'failed',
+      error: 'InferenceComponentFailed',
+      'cause.$': '$.component.details',
+      reason: `the inference component ${ic.name} failed to deploy`,
+      'datasetId.$': '$.run.datasetId',
+    });
+    const timedOut = outcome('RecordComponentDeployTimeout', {
+      status: 'failed',
+      error: 'DeploymentTimedOut',
+      'cause.$': `States.Format('inference component ${ic.name} still {} after {} polls (${props.deployTimeout.toHumanString()})', $.component.status, $.poll.count)`,
+      reason: 'the deployment did not settle in time',
+      'datasetId.$': '$.run.datasetId',
+    });
+    const exists = new sfn.Choice(this, 'InferenceComponentExists?')
+      .when(sfn.Condition.booleanEquals('$.component.found', true), update)
+      .otherwise(create);
+    find.next(exists);
+    none.next(exists);
+    create.next(wait);
+    update.next(wait);
+    wait.next(describe).next(count);
+
+    const fromZeroPolicy = guard(
+      new tasks.CallAwsService(this, 'PutScaleFromZeroPolicy', {
+        service: 'applicationautoscaling',
+        action: 'putScalingPolicy',
+        iamAction: 'application-autoscaling:PutScalingPolicy',
+        parameters: ic.scaleFromZeroPolicy,
+        iamResources: ['*'],
+        // The alarm's action is this policy (`plan.scaleFromZeroAlarm` reads `$.scaleFromZero.PolicyARN`).
+        resultSelector: { 'PolicyARN.$': '$.PolicyARN' },
+        resultPath: '$.scaleFromZero',
+      }),
+    );
+    const fromZeroAlarm = guard(
+      new tasks.CallAwsService(this, 'PutScaleFromZeroAlarm', {
+        service: 'cloudwatch',
+        action: 'putMetricAlarm',
+        iamAction: 'cloudwatch:PutMetricAlarm',
+        parameters: ic.scaleFromZeroAlarm,
+        iamResources: [arn('cloudwatch', `alarm:${ic.alarmName}`)],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    return {
+      start: find,
+      settledTo: (next) => {
+        count.next(
+          new sfn.Choice(this, 'InferenceComponentSettled?')
+            .when(
+              sfn.Condition.and(
+                sfn.Condition.stringEquals('$.component.status', 'InService'),
+                sfn.Condition.stringEqualsJsonPath('$.component.modelName', '$.run.modelName'),
+              ),
+              next,
+            )
+            .when(sfn.Condition.stringEquals('$.component.status', 'InService'), rolledBack)
+            .when(sfn.Condition.stringEquals('$.component.status', 'Failed'), failed)
+            .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', maxPolls), timedOut)
+            .otherwise(wait),
+        );
+      },
+      scaleFromZero: fromZeroPolicy.next(fromZeroAlarm),
+    };
   }
 
   private grantStateMachine(
@@ -1466,10 +1716,15 @@ export class RetrainingLoop extends Construct {
       ['cloudwatch:DescribeAlarms'],
       props.rollbackAlarms.map((a) => a.alarmArn),
     );
+    const component = inferenceComponentPlan(props.servingPlan);
     add(
       'TargetTrackingAlarms',
       ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms'],
-      [arn('cloudwatch', `alarm:TargetTracking-endpoint/${props.endpointName}/*`)],
+      [
+        arn('cloudwatch', `alarm:TargetTracking-endpoint/${props.endpointName}/*`),
+        // Target tracking on the inference component names its alarms after the component's resource ID.
+        ...(component ? [arn('cloudwatch', `alarm:TargetTracking-inference-component/${component.name}-*`)] : []),
+      ],
     );
     add(
       'AutoscalingServiceLinkedRole',
@@ -1508,6 +1763,97 @@ export class RetrainingLoop extends Construct {
       ],
     );
   }
+}
+
+/** The state builders the deployment states share with the rest of the workflow. */
+interface DeployHelpers {
+  readonly sagemakerCall: (
+    stateId: string,
+    action: string,
+    parameters: Record<string, unknown>,
+    resources: string[],
+    extra?: Partial<tasks.CallAwsServiceProps>,
+  ) => tasks.CallAwsService;
+  /** Retry transient errors and catch the rest into the failure path. */
+  readonly guard: <T extends sfn.TaskStateBase | sfn.CustomState>(state: T) => T;
+  /** Retry transient errors only (the caller adds its catchers). */
+  readonly retry: <T extends sfn.TaskStateBase | sfn.CustomState>(state: T) => T;
+  readonly recordFailure: sfn.IChainable;
+  readonly outcome: (stateId: string, fields: Record<string, unknown>) => sfn.IChainable;
+  readonly setApproval: (stateId: string, status: 'Approved' | 'Rejected', description: string) => tasks.CallAwsService;
+  readonly arn: (service: string, resource: string) => string;
+}
+
+/** A serving plan in inference-component mode, with every call it needs present. */
+interface InferenceComponentPlan {
+  readonly name: string;
+  readonly alarmName: string;
+  readonly endpointConfig: Record<string, unknown>;
+  readonly createInferenceComponent: Record<string, unknown>;
+  readonly updateInferenceComponent: Record<string, unknown>;
+  readonly scalableTarget: Record<string, unknown>;
+  readonly targetTracking: Record<string, unknown>;
+  readonly scaleFromZeroPolicy: Record<string, unknown>;
+  readonly scaleFromZeroAlarm: Record<string, unknown>;
+}
+
+/** Errors of `DescribeInferenceComponent` that mean "there is no such component". */
+export const INFERENCE_COMPONENT_NOT_FOUND = ['SageMaker.ValidationException', 'SageMaker.ResourceNotFoundException'];
+
+/** At most this many validation images are decoded for the vision drift baseline (one Lambda run). */
+export const VISION_BASELINE_MAX_IMAGES = 5000;
+
+/** The plan when it asks for inference components (validated), else undefined (instance-based variant). */
+function inferenceComponentPlan(plan: VisionServingPlan | undefined): InferenceComponentPlan | undefined {
+  if (!plan || plan.mode !== 'inference-component') return undefined;
+  const missing = (
+    [
+      'inferenceComponentName',
+      'createInferenceComponent',
+      'updateInferenceComponent',
+      'scaleFromZeroPolicy',
+      'scaleFromZeroAlarm',
+    ] as const
+  ).filter((k) => plan[k] === undefined);
+  const alarmName = plan.scaleFromZeroAlarm?.AlarmName;
+  if (missing.length > 0 || typeof alarmName !== 'string') {
+    throw new Error(
+      `servingPlan in inference-component mode needs ${missing.join(', ') || 'scaleFromZeroAlarm.AlarmName'}; build it with visionServingPlan`,
+    );
+  }
+  return {
+    name: plan.inferenceComponentName!,
+    alarmName,
+    endpointConfig: plan.endpointConfig,
+    createInferenceComponent: plan.createInferenceComponent!,
+    updateInferenceComponent: plan.updateInferenceComponent!,
+    scalableTarget: plan.scalableTarget,
+    targetTracking: plan.targetTracking,
+    scaleFromZeroPolicy: plan.scaleFromZeroPolicy!,
+    scaleFromZeroAlarm: plan.scaleFromZeroAlarm!,
+  };
+}
+
+/**
+ * Replaces JSONPath parameters (`"Key.$": "<path>"`) whose path the loop knows at synth time with the value
+ * (`"Key": <value>`), at any depth: e.g. the plan's `$.run.sageMakerRoleArn` is the loop's own SageMaker role.
+ */
+export function bindStatePaths(
+  parameters: Record<string, unknown>,
+  bindings: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const bind = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(bind);
+    if (value && typeof value === 'object') return bindStatePaths(value as Record<string, unknown>, bindings);
+    return value;
+  };
+  return Object.fromEntries(
+    Object.entries(parameters).map(([key, value]) =>
+      key.endsWith('.$') && typeof value === 'string' && Object.hasOwn(bindings, value)
+        ? [key.slice(0, -2), bindings[value]]
+        : [key, bind(value)],
+    ),
+  );
 }
 
 /**

@@ -195,6 +195,14 @@ export class MlStack extends Stack {
       workGroupName: dbName.replace(/_/g, '-'),
       rollbackAlarms: this.endpointAlarms.rollbackAlarms,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // Vision: scale-to-zero serving (inference component) in the sandbox, the image drift baseline.
+      servingPlan: this.vision?.serving.plan,
+      imageLimits: config.vision
+        ? {
+            maxImageSize: Size.bytes(config.vision.ingestion.maxBytes),
+            maxImagePixels: config.vision.ingestion.maxPixels,
+          }
+        : undefined,
     });
 
     this.vision?.serving.grantDeploy(this.retraining.stateMachine);

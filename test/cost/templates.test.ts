@@ -98,7 +98,8 @@ describe.each(STAGES)('%s templates', (stage) => {
       expect(model.endpoint).toMatchObject({
         instanceType: config.serving.instanceType,
         capturePercent: config.serving.dataCapturePercent,
-        minCapacity: Math.max(1, config.serving.minCapacity),
+        // Scale to zero (vision sandbox): the inference component's copies go down to 0.
+        minCapacity: config.vision?.serving.scaleToZero ? 0 : Math.max(1, config.serving.minCapacity),
         maxCapacity: config.serving.maxCapacity,
       });
       const training = e.lines.find((l) => l.stack === ml!.stackName && l.type === 'AWS::SageMaker::TrainingJob');

@@ -44,6 +44,13 @@ export interface Scenario {
   rollback?: boolean;
   /** Manual approval answer. @default approve */
   approval?: { approve: true; approver: string } | { approve: false; comment: string };
+  /**
+   * Statuses DescribeInferenceComponent returns, in order (the last repeats).
+   * @default Creating/Updating, then InService
+   */
+  componentStatuses?: string[];
+  /** The rolling update of the inference component rolls back to the previous model. @default false */
+  componentRollback?: boolean;
   /** Called when training starts; resolve to let it finish (for concurrency tests). */
   trainingGate?: () => Promise<void>;
 }
@@ -62,6 +69,10 @@ export class LocalWorld {
   readonly locks = new Map<string, Json>();
   readonly packages: LocalPackage[] = [];
   endpoint?: { name: string; configName: string };
+  /** The inference component on the endpoint (scale-to-zero serving). */
+  inferenceComponent?: { name: string; endpointName: string; modelName: string; copies: number };
+  /** Alarms put by the loop (scale from zero). */
+  readonly alarms: Json[] = [];
   readonly notifications: Json[] = [];
   readonly trainingJobs: string[] = [];
   readonly queries: string[] = [];
@@ -85,11 +96,21 @@ export class LocalWorld {
     this.endpoint = { name: opts.endpointName, configName: opts.configName };
   }
 
+  /** Adds the inference component that serves the champion on its endpoint. */
+  addInferenceComponent(name: string, endpointName: string, modelName: string): void {
+    this.inferenceComponent = { name, endpointName, modelName, copies: 1 };
+  }
+
   /** Runs one execution of the definition against this world. */
   async run(definition: Json, scenario: Scenario = {}, execution = 'run-1', input: Json = {}): Promise<RunRecord> {
     const calls: RunRecord['calls'] = [];
     const statuses = [...(scenario.endpointStatuses ?? [this.endpoint ? 'Updating' : 'Creating', 'InService'])];
     const executionId = `arn:aws:states:us-east-1:123456789012:execution:loop:${execution}`;
+    const componentStatuses = [
+      ...(scenario.componentStatuses ?? [this.inferenceComponent ? 'Updating' : 'Creating', 'InService']),
+    ];
+    let pendingModel: string | undefined;
+    let previousModel: string | undefined;
     let pendingConfig: string | undefined;
     let previousConfig: string | undefined;
     const h =
@@ -211,6 +232,7 @@ export class LocalWorld {
       MarkApproved: h('MarkApproved', (i) => this.setStatus(i)),
       MarkRejectedByApprover: h('MarkRejectedByApprover', (i) => this.setStatus(i)),
       MarkRolledBack: h('MarkRolledBack', (i) => this.setStatus(i)),
+      MarkComponentRolledBack: h('MarkComponentRolledBack', (i) => this.setStatus(i)),
       CreateModel: h('CreateModel', (i) => ({ ModelArn: `arn:model/${String(i.ModelName)}` })),
       CreateEndpointConfig: h('CreateEndpointConfig', (i) => ({
         EndpointConfigArn: `arn:ec/${String(i.EndpointConfigName)}`,
@@ -229,18 +251,69 @@ export class LocalWorld {
         return { EndpointArn: 'arn:endpoint' };
       }),
       DescribeEndpoint: h('DescribeEndpoint', () => {
-        const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
+        // An endpoint the run did not touch (scale to zero: the model is in the component) is simply in service.
+        const untouched = !pendingConfig && !scenario.endpointStatuses;
+        const status = untouched ? 'InService' : statuses.length > 1 ? statuses.shift()! : statuses[0];
         if (status === 'InService' && pendingConfig) {
           this.endpoint!.configName = scenario.rollback ? previousConfig! : pendingConfig;
         }
         return {
           EndpointName: this.endpoint!.name,
           EndpointStatus: status,
-          EndpointConfigName: status === 'InService' ? this.endpoint!.configName : pendingConfig,
+          EndpointConfigName:
+            status === 'InService' ? this.endpoint!.configName : (pendingConfig ?? this.endpoint!.configName),
+        };
+      }),
+      FindInferenceComponent: h('FindInferenceComponent', (i) => {
+        const ic = this.inferenceComponent;
+        if (!ic || ic.name !== i.InferenceComponentName) {
+          throw new TaskError(
+            'SageMaker.ValidationException',
+            `Could not find inference component "${String(i.InferenceComponentName)}".`,
+          );
+        }
+        return { InferenceComponentName: ic.name, InferenceComponentStatus: 'InService' };
+      }),
+      CreateInferenceComponent: h('CreateInferenceComponent', (i) => {
+        const spec = i.Specification as Json;
+        pendingModel = String(spec.ModelName);
+        this.inferenceComponent = {
+          name: String(i.InferenceComponentName),
+          endpointName: String(i.EndpointName),
+          modelName: pendingModel,
+          copies: Number((i.RuntimeConfig as Json).CopyCount),
+        };
+        return { InferenceComponentArn: `arn:ic/${String(i.InferenceComponentName)}` };
+      }),
+      UpdateInferenceComponent: h('UpdateInferenceComponent', (i) => {
+        previousModel = this.inferenceComponent!.modelName;
+        pendingModel = String((i.Specification as Json).ModelName);
+        return { InferenceComponentArn: `arn:ic/${String(i.InferenceComponentName)}` };
+      }),
+      DescribeInferenceComponent: h('DescribeInferenceComponent', () => {
+        const status = componentStatuses.length > 1 ? componentStatuses.shift()! : componentStatuses[0];
+        const ic = this.inferenceComponent!;
+        if (status === 'InService' && pendingModel) {
+          ic.modelName = scenario.componentRollback ? previousModel! : pendingModel;
+        }
+        return {
+          InferenceComponentName: ic.name,
+          EndpointName: ic.endpointName,
+          InferenceComponentStatus: status,
+          Specification: { ModelName: status === 'InService' ? ic.modelName : pendingModel },
+          ...(status === 'Failed' ? { FailureReason: 'CannotStartContainerError: model failed to load' } : {}),
         };
       }),
       RegisterScalableTarget: h('RegisterScalableTarget', () => ({})),
       PutScalingPolicy: h('PutScalingPolicy', () => ({ PolicyARN: 'arn:policy' })),
+      PutScaleFromZeroPolicy: h('PutScaleFromZeroPolicy', (i) => ({
+        PolicyARN: `arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1:resource/sagemaker/${String(i.ResourceId)}:policyName/${String(i.PolicyName)}`,
+        Alarms: [],
+      })),
+      PutScaleFromZeroAlarm: h('PutScaleFromZeroAlarm', (i) => {
+        this.alarms.push(i);
+        return {};
+      }),
       RefreshBaseline: h('RefreshBaseline', (i) => ({
         profileUri: `s3://artifacts/drift/baselines/${String(i.endpointName)}/profile.json`,
         records: 1000,
@@ -257,7 +330,7 @@ export class LocalWorld {
     const options: RunOptions = {
       overrides: {
         taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: { WaitForEndpoint: 0 },
+        waitTimeOverrides: { WaitForEndpoint: 0, WaitForInferenceComponent: 0 },
         retryIntervalOverrides: { TrainCandidate: 0 },
       },
       context: {

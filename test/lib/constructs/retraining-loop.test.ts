@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,6 +10,7 @@ import { INTERACTION_EVENT_SCHEMA } from '../../../lambdas/shared/events';
 import { EndpointAlarms } from '../../../lib/constructs/endpoint-alarms';
 import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/constructs/retraining-loop';
 import { algorithmImageUri, resolveTrainingRecipe } from '../../../lib/constructs/training-recipe';
+import { visionServingPlan } from '../../../lib/constructs/vision-serving';
 import { LocalWorld } from '../../support/retraining-world';
 import { stateMachineDefinition } from '../../support/state-machine';
 import { synthesize } from '../../support/synth';
@@ -20,9 +21,11 @@ let sandboxRecommender: Json;
 let sandboxVision: Json;
 let productionRecommender: Json;
 let templates: Record<string, Template>;
+let sandboxVisionStack: Stack;
 
 beforeAll(() => {
   const sandbox = synthesize('sandbox');
+  sandboxVisionStack = sandbox.caseStudies.flatMap((c) => c.stacks).find((st) => st.stackName === 'Sandbox-Vision-ML')!;
   const production = synthesize('production');
   templates = {
     sbxRec: sandbox.template('Sandbox-Recommender-ML'),
@@ -360,6 +363,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   test('vision: with a champion, both are scored on the validation images and the better candidate is deployed', async () => {
     const world = new LocalWorld();
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
+    world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
     const run = await world.run(sandboxVision, { sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
@@ -378,7 +382,239 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         reason: expect.stringMatching(/accuracy on the same 100 validation records 0.9 beats the champion's 0.8/),
       }),
     ]);
-    expect(run.visited).toContain('UpdateEndpoint');
+    expect(run.visited).toContain('UpdateInferenceComponent'); // sandbox: the model lives in the component
+  });
+
+  test('vision sandbox, first model: a scale-to-zero endpoint, then the inference component, its scaling from zero and the image baseline', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(sandboxVision, { candidateMetric: 0.9 }, 'ic-first', {
+      trigger: { kind: 'manual', reason: 'bootstrap' },
+    });
+
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited.slice(run.visited.indexOf('RegisterCandidate'))).toEqual([
+      'RegisterCandidate',
+      'FindEndpoint',
+      'EndpointExists?',
+      'CreateEndpointConfig',
+      'CreateEndpoint',
+      'StartPolling',
+      'WaitForEndpoint',
+      'DescribeEndpoint',
+      'CountPoll',
+      'EndpointSettled?',
+      'WaitForEndpoint',
+      'DescribeEndpoint',
+      'CountPoll',
+      'EndpointSettled?',
+      'FindInferenceComponent',
+      'NoInferenceComponent',
+      'InferenceComponentExists?',
+      'CreateInferenceComponent',
+      'WaitForInferenceComponent',
+      'DescribeInferenceComponent',
+      'CountComponentPoll',
+      'InferenceComponentSettled?',
+      'WaitForInferenceComponent',
+      'DescribeInferenceComponent',
+      'CountComponentPoll',
+      'InferenceComponentSettled?',
+      'RegisterScalableTarget',
+      'PutScalingPolicy',
+      'PutScaleFromZeroPolicy',
+      'PutScaleFromZeroAlarm',
+      'RefreshBaseline',
+      'RecordDeployed',
+      'NotifyOutcome',
+      'ReleaseLock',
+      'Finished?',
+      'RunSucceeded',
+    ]);
+    // The endpoint config: the execution role on the config, no model on the variant, instances down to zero.
+    const config = inputOf(run, 'CreateEndpointConfig');
+    expect(config).toMatchObject({
+      EndpointConfigName: 'mlbp-sandbox-vision-ic-first',
+      ExecutionRoleArn: expect.stringMatching(/RetrainingSageMakerRole/),
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          InstanceType: 'ml.g4dn.xlarge',
+          ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 1 },
+          RoutingConfig: { RoutingStrategy: 'LEAST_OUTSTANDING_REQUESTS' },
+        },
+      ],
+      DataCaptureConfig: expect.objectContaining({ EnableCapture: true }),
+    });
+    expect((config.ProductionVariants as Json[])[0]).not.toHaveProperty('ModelName');
+    expect(inputOf(run, 'CreateInferenceComponent')).toEqual({
+      InferenceComponentName: 'mlbp-sandbox-vision-ic',
+      EndpointName: 'mlbp-sandbox-vision',
+      VariantName: 'AllTraffic',
+      Specification: {
+        ModelName: 'mlbp-sandbox-vision-ic-first',
+        ComputeResourceRequirements: { NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 8192 },
+      },
+      RuntimeConfig: { CopyCount: 1 },
+      Tags: [{ Key: 'ml-blueprint:dataset-id', Value: 'ic-first' }],
+    });
+    expect(inputOf(run, 'RegisterScalableTarget')).toEqual({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: 'inference-component/mlbp-sandbox-vision-ic',
+      ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+      MinCapacity: 0,
+      MaxCapacity: 1,
+    });
+    expect(inputOf(run, 'PutScalingPolicy')).toMatchObject({
+      ResourceId: 'inference-component/mlbp-sandbox-vision-ic',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 4,
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution',
+        },
+        ScaleInCooldown: 900,
+      },
+    });
+    expect(inputOf(run, 'PutScaleFromZeroPolicy')).toMatchObject({
+      PolicyName: 'mlbp-sandbox-vision-from-zero',
+      ResourceId: 'inference-component/mlbp-sandbox-vision-ic',
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: { StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] },
+    });
+    // The alarm acts on the step policy just put (its ARN from the PutScalingPolicy result).
+    expect(world.alarms).toEqual([
+      expect.objectContaining({
+        AlarmName: 'mlbp-sandbox-vision-no-capacity',
+        MetricName: 'NoCapacityInvocationFailures',
+        Dimensions: [{ Name: 'InferenceComponentName', Value: 'mlbp-sandbox-vision-ic' }],
+        AlarmActions: [
+          'arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1:resource/sagemaker/inference-component/mlbp-sandbox-vision-ic:policyName/mlbp-sandbox-vision-from-zero',
+        ],
+      }),
+    ]);
+    // The image baseline: the validation manifest, bounded, no tabular exclusions.
+    expect(inputOf(run, 'RefreshBaseline')).toEqual({
+      sourceUri: expect.stringMatching(/\/datasets\/ic-first\/validation\.manifest$/),
+      artifactsBucket: expect.any(String),
+      endpointName: 'mlbp-sandbox-vision',
+      datasetId: 'ic-first',
+      maxImages: 5000,
+    });
+    expect(world.inferenceComponent).toEqual({
+      name: 'mlbp-sandbox-vision-ic',
+      endpointName: 'mlbp-sandbox-vision',
+      modelName: 'mlbp-sandbox-vision-ic-first',
+      copies: 1,
+    });
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'deployed',
+        inferenceComponentName: 'mlbp-sandbox-vision-ic',
+        modelName: 'mlbp-sandbox-vision-ic-first',
+      }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('vision sandbox: labels are chosen by precedence (human > labels file > prefix > model, latest among equals)', async () => {
+    const world = new LocalWorld();
+    await world.run(sandboxVision, { candidateMetric: 0.9 }, 'labels-run', {
+      trigger: { kind: 'manual', reason: 'new labels' },
+    });
+    const select = world.queries.find((q) => q.includes('GROUP BY image_key')) ?? '';
+    expect(select).toContain(
+      "max_by(label, CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 ELSE 1 END * 1e13 + to_unixtime(event_time)) AS label",
+    );
+    expect(select).not.toContain('arbitrary(');
+  });
+
+  test('vision sandbox, later model: the existing endpoint is kept and the inference component is updated (rolling, auto-rollback)', async () => {
+    const world = new LocalWorld();
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
+    world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
+    const run = await world.run(sandboxVision, { sameData: { candidate: 0.9, champion: 0.8 } }, 'ic-update', {
+      trigger: { kind: 'manual', reason: 'new labels' },
+    });
+
+    expectEnded(run, 'SUCCEEDED');
+    for (const state of ['CreateEndpointConfig', 'CreateEndpoint', 'UpdateEndpoint', 'CreateInferenceComponent']) {
+      expect(run.visited).not.toContain(state);
+    }
+    expect(run.visited).toEqual(
+      expect.arrayContaining(['FindInferenceComponent', 'InferenceComponentExists?', 'UpdateInferenceComponent']),
+    );
+    expect(run.visited).not.toContain('NoInferenceComponent');
+    const update = inputOf(run, 'UpdateInferenceComponent');
+    expect(update).toMatchObject({
+      InferenceComponentName: 'mlbp-sandbox-vision-ic',
+      Specification: { ModelName: 'mlbp-sandbox-vision-ic-update' },
+      DeploymentConfig: {
+        RollingUpdatePolicy: { MaximumBatchSize: { Type: 'COPY_COUNT', Value: 1 } },
+      },
+    });
+    const alarms = (update.DeploymentConfig as { AutoRollbackConfiguration: { Alarms: unknown[] } })
+      .AutoRollbackConfiguration.Alarms;
+    expect(alarms).toHaveLength(3); // 5xx, model errors, p90 latency
+    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({ MinCapacity: 0 });
+    expect(run.visited).toEqual(expect.arrayContaining(['PutScaleFromZeroPolicy', 'PutScaleFromZeroAlarm']));
+    expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-ic-update');
+    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Approved']);
+    expect(world.notifications).toEqual([expect.objectContaining({ status: 'deployed' })]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('vision sandbox: an inference component that fails notifies with its reason, releases the lock and fails the run', async () => {
+    const world = new LocalWorld();
+    const run = await world.run(
+      sandboxVision,
+      { candidateMetric: 0.9, componentStatuses: ['Creating', 'Creating', 'Failed'] },
+      'ic-failed',
+      { trigger: { kind: 'manual', reason: 'bootstrap' } },
+    );
+
+    expectEnded(run, 'FAILED');
+    expect(run.error?.message).toMatch(/CannotStartContainerError/);
+    expect(run.visited.filter((s) => s === 'DescribeInferenceComponent')).toHaveLength(3);
+    expect(run.visited.slice(-5)).toEqual([
+      'RecordInferenceComponentFailed',
+      'NotifyOutcome',
+      'ReleaseLock',
+      'Finished?',
+      'RunFailed',
+    ]);
+    for (const state of ['RegisterScalableTarget', 'PutScaleFromZeroAlarm', 'RefreshBaseline']) {
+      expect(run.visited).not.toContain(state);
+    }
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: 'InferenceComponentFailed',
+        cause: expect.stringContaining('CannotStartContainerError: model failed to load'),
+      }),
+    ]);
+    expect(world.locks.size).toBe(0);
+  });
+
+  test('vision sandbox: a rolling update that rolls back keeps the champion, rejects the candidate and fails the run', async () => {
+    const world = new LocalWorld();
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
+    world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
+    const run = await world.run(
+      sandboxVision,
+      { sameData: { candidate: 0.9, champion: 0.8 }, componentRollback: true },
+      'ic-rollback',
+      { trigger: { kind: 'manual', reason: 'new labels' } },
+    );
+
+    expectEnded(run, 'FAILED');
+    expect(run.visited.join(' → ')).toContain('MarkComponentRolledBack → RecordComponentRolledBack');
+    expect(run.visited).not.toContain('RegisterScalableTarget');
+    expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-old');
+    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(world.notifications).toEqual([
+      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
+    ]);
+    expect(world.locks.size).toBe(0);
   });
 
   test('vision: labelled images become manifests whose class count reaches the training hyperparameters', async () => {
@@ -602,6 +838,129 @@ describe('retraining loop, template', () => {
     templates.sbxRec.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', {
       ModelPackageGroupName: 'mlbp-sandbox-recommender',
     });
+  });
+});
+
+describe('retraining loop, vision template', () => {
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+  const statementsOf = (template: Template, rolePrefix: string): Statement[] =>
+    Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+      }),
+    ).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    );
+  const actionsOn = (statements: Statement[], resource: RegExp): string[] =>
+    statements
+      .filter((st) => resource.test(JSON.stringify(st.Resource)))
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+
+  test('the vision baseline Lambda (image statistics) reads datasets and images, writes the baseline, with the stage image bounds', () => {
+    templates.sbxVis.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Refreshes the image drift baseline of mlbp-sandbox-vision',
+      Timeout: 900,
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'vision-baseline',
+          MAX_IMAGE_BYTES: '5242880',
+          MAX_IMAGE_PIXELS: '25000000',
+        }),
+      },
+    });
+    templates.prdVis.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Refreshes the image drift baseline of mlbp-production-vision',
+      Environment: { Variables: Match.objectLike({ MAX_IMAGE_BYTES: '6291456', MAX_IMAGE_PIXELS: '50000000' }) },
+    });
+    // The recommender keeps the tabular profile.
+    templates.sbxRec.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Refreshes the drift baseline of mlbp-sandbox-recommender',
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'retraining-baseline' }) },
+    });
+    const statements = statementsOf(templates.sbxVis, 'RetrainingBaselineFunctionRole');
+    expect(actionsOn(statements, /RawBucketArn.*\/images\/\*/)).toEqual(expect.arrayContaining(['s3:GetObject*']));
+    expect(actionsOn(statements, /RawBucketArn.*\/images\/\*/)).not.toContain('s3:PutObject');
+    expect(actionsOn(statements, /CuratedBucketArn.*\/datasets\/\*/)).toEqual(
+      expect.arrayContaining(['s3:GetObject*']),
+    );
+    expect(actionsOn(statements, /ArtifactsBucketArn.*\/drift\/baselines\/mlbp-sandbox-vision\/\*/)).toEqual(
+      expect.arrayContaining(['s3:PutObject']),
+    );
+    // Nothing else of the artifacts bucket, and no write anywhere but the baselines.
+    const writes = statements.filter((st) => JSON.stringify(st.Action).includes('s3:PutObject'));
+    expect(writes.map((st) => JSON.stringify(st.Resource))).toEqual([
+      expect.stringMatching(/ArtifactsBucketArn.*\/drift\/baselines\/mlbp-sandbox-vision\/\*/),
+    ]);
+  });
+
+  test('scale to zero: the state machine may manage only its own inference component, alarm and scaling alarms', () => {
+    const statements = statementsOf(templates.sbxVis, 'RetrainingStateMachineRole');
+    const ic = /inference-component\/mlbp-sandbox-vision-ic"/;
+    expect(actionsOn(statements, ic)).toEqual(
+      expect.arrayContaining([
+        'sagemaker:CreateInferenceComponent',
+        'sagemaker:UpdateInferenceComponent',
+        'sagemaker:DescribeInferenceComponent',
+      ]),
+    );
+    expect(actionsOn(statements, /alarm:mlbp-sandbox-vision-no-capacity"/)).toContain('cloudwatch:PutMetricAlarm');
+    expect(actionsOn(statements, /alarm:TargetTracking-inference-component\/mlbp-sandbox-vision-ic-\*/)).toEqual(
+      expect.arrayContaining(['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms']),
+    );
+    // No inference-component action on any other resource.
+    const elsewhere = statements.filter(
+      (st) => JSON.stringify(st.Action).includes('InferenceComponent') && !ic.test(JSON.stringify(st.Resource)),
+    );
+    expect(elsewhere).toEqual([]);
+    // Production vision serves from instances: no inference-component states or grants.
+    expect(JSON.stringify(statementsOf(templates.prdVis, 'RetrainingStateMachineRole'))).not.toContain(
+      'InferenceComponent',
+    );
+    const prd = statesOf(stateMachineDefinition(templates.prdVis));
+    expect(Object.keys(prd).filter((n) => n.includes('InferenceComponent'))).toEqual([]);
+    expect(prd.UpdateEndpoint.Parameters).toMatchObject({
+      DeploymentConfig: { BlueGreenUpdatePolicy: expect.objectContaining({}) },
+    });
+  });
+
+  test('scale to zero: the DescribeInferenceComponent lookup treats "not found" as absent and every other error as a failure', () => {
+    const catchers = statesOf(sandboxVision).FindInferenceComponent.Catch as Array<{
+      ErrorEquals: string[];
+      Next: string;
+    }>;
+    expect(catchers.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [['SageMaker.ValidationException', 'SageMaker.ResourceNotFoundException'], 'NoInferenceComponent'],
+      [['States.ALL'], 'RecordFailure'],
+    ]);
+  });
+
+  test('the minCapacity-0 warning is gone with scale to zero and kept for instance-based variants', () => {
+    Annotations.fromStack(sandboxVisionStack).hasNoWarning('*', Match.stringLikeRegexp('minCapacity is 0'));
+    const stack = standaloneStack();
+    const props = standaloneProps(stack);
+    new RetrainingLoop(stack, 'Retraining', { ...props, serving: { ...props.serving, minCapacity: 0 } });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('minCapacity is 0'));
+  });
+
+  test('validation: an inference-component plan without its scaling calls is rejected', () => {
+    const stack = standaloneStack();
+    const plan = visionServingPlan({
+      endpointName: 'mlbp-x',
+      instanceType: 'ml.g4dn.xlarge',
+      minCapacity: 0,
+      maxCapacity: 1,
+      initialInstanceCount: 1,
+      dataCapturePercent: 100,
+      scaleToZero: true,
+      acceleratorsPerCopy: 1,
+      memoryPerCopyMiB: 8192,
+      targetConcurrentRequestsPerCopy: 4,
+      idleMinutesBeforeScaleIn: 15,
+    });
+    const { scaleFromZeroAlarm: _alarm, ...incomplete } = plan;
+    expect(() => new RetrainingLoop(stack, 'Retraining', standaloneProps(stack, { servingPlan: incomplete }))).toThrow(
+      /servingPlan in inference-component mode needs scaleFromZeroAlarm/,
+    );
   });
 });
 
