@@ -144,7 +144,7 @@ export class DriftMonitor extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Drift checker invocations of ${props.endpointName} were dead-lettered.`,
+        alarmDescription: `Drift checker invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,

@@ -47,7 +47,7 @@ export class EndpointAlarms extends Construct {
     const latency = props.latencyThreshold ?? Duration.millis(500);
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, threshold: number, periods = 2) =>
       new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `${props.endpointName}: ${description}`,
+        alarmDescription: `${props.endpointName}: ${description}. Runbook: docs/runbooks/endpoint-errors.md`,
         metric,
         threshold,
         evaluationPeriods: periods,

@@ -185,7 +185,7 @@ export class ImageIngestion extends Construct {
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
       new cloudwatch.Alarm(this, 'FailedRecordsAlarm', {
-        alarmDescription: `Image events for ${props.endpointName} exhausted their retries (see the on-failure queue).`,
+        alarmDescription: `Image events for ${props.endpointName} exhausted their retries (see the on-failure queue). Runbook: docs/runbooks/stream-consumer-lag.md`,
         metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -193,7 +193,7 @@ export class ImageIngestion extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'IteratorAgeAlarm', {
-        alarmDescription: `The image consumer of ${props.endpointName} is more than 10 minutes behind the stream.`,
+        alarmDescription: `The image consumer of ${props.endpointName} is more than 10 minutes behind the stream. Runbook: docs/runbooks/stream-consumer-lag.md`,
         metric: this.metricIteratorAge(),
         threshold: 600_000,
         evaluationPeriods: 3,

@@ -139,7 +139,7 @@ export class RecommenderServing extends Construct {
     const action = new cwActions.SnsAction(props.alarmTopic);
     const period = Duration.minutes(5);
     this.fallbackAlarm = new cloudwatch.Alarm(this, 'FallbackRateAlarm', {
-      alarmDescription: `More than ${Math.round(rt.serving.fallbackRateThreshold * 100)}% of recommend responses for ${props.endpointName} were the popularity fallback. Runbook: docs/case-studies/recommender.md#monitoring`,
+      alarmDescription: `More than ${Math.round(rt.serving.fallbackRateThreshold * 100)}% of recommend responses for ${props.endpointName} were the popularity fallback. Runbook: docs/runbooks/fallback-rate-high.md`,
       metric: this.api.metricFallbackRate({ period }),
       threshold: rt.serving.fallbackRateThreshold,
       evaluationPeriods: rt.serving.fallbackAlarmPeriods,
@@ -149,7 +149,7 @@ export class RecommenderServing extends Construct {
     this.alarms = [
       this.fallbackAlarm,
       new cloudwatch.Alarm(this, 'ConsumerLagAlarm', {
-        alarmDescription: `The stream consumer of ${config.caseStudy} is more than 5 minutes behind the stream.`,
+        alarmDescription: `The stream consumer of ${config.caseStudy} is more than 5 minutes behind the stream. Runbook: docs/runbooks/stream-consumer-lag.md`,
         metric: this.consumer.metricIteratorAge({ period }),
         threshold: 5 * 60_000,
         evaluationPeriods: 3,
@@ -157,7 +157,7 @@ export class RecommenderServing extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'FailedRecordsAlarm', {
-        alarmDescription: `Stream records of ${config.caseStudy} exhausted their retries or aged out (on-failure queue).`,
+        alarmDescription: `Stream records of ${config.caseStudy} exhausted their retries or aged out (on-failure queue). Runbook: docs/runbooks/stream-consumer-lag.md`,
         metric: this.consumer.failureQueue.metricApproximateNumberOfMessagesVisible({ period }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -165,7 +165,7 @@ export class RecommenderServing extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'ApiErrorsAlarm', {
-        alarmDescription: `The recommend API of ${props.endpointName} failed requests (feature store unavailable?).`,
+        alarmDescription: `The recommend API of ${props.endpointName} failed requests (feature store unavailable?). Runbook: docs/runbooks/fallback-rate-high.md`,
         metric: this.api.metricErrors({ period }),
         threshold: 1,
         evaluationPeriods: 1,

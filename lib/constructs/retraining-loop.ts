@@ -1004,7 +1004,7 @@ export class RetrainingLoop extends Construct {
       );
     }
     this.failureAlarm = new cloudwatch.Alarm(this, 'FailuresAlarm', {
-      alarmDescription: `Retraining of ${props.endpointName} failed, timed out or was rolled back. Runbook: docs/retraining.md`,
+      alarmDescription: `Retraining of ${props.endpointName} failed, timed out or was rolled back. Runbook: docs/runbooks/retraining-failed.md`,
       metric: new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',
         usingMetrics: {

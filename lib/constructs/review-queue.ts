@@ -155,7 +155,7 @@ export class ReviewQueue extends Construct {
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
       new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Review messages of ${props.endpointName} were dead-lettered.`,
+        alarmDescription: `Review messages of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/review-queue-backlog.md`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -163,7 +163,7 @@ export class ReviewQueue extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'StaleReviewsAlarm', {
-        alarmDescription: `Review messages of ${props.endpointName} have waited more than an hour (router failing?).`,
+        alarmDescription: `Review messages of ${props.endpointName} have waited more than an hour (router failing?). Runbook: docs/runbooks/review-queue-backlog.md`,
         metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
         threshold: 3600,
         evaluationPeriods: 3,
