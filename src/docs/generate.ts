@@ -94,6 +94,11 @@ export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
     name: 'retraining-diagram-sandbox-recommender',
     render: () => retrainingDiagram('sandbox', 'recommender'),
   },
+  {
+    file: 'docs/case-studies/vision.md',
+    name: 'retraining-diagram-sandbox-vision',
+    render: () => retrainingDiagram('sandbox', 'vision'),
+  },
 ];
 
 const markers = (name: string) => [`<!-- generated:${name} -->`, `<!-- /generated:${name} -->`] as const;
