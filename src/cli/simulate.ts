@@ -1,0 +1,54 @@
+/**
+ * `npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift|--no-drift] [--json]`: the blueprint's
+ * loop on this machine, with local emulators and simulated time (see docs/simulate.md).
+ */
+import '../simulate/polyfill';
+import { CASE_STUDIES, type CaseStudyName } from '../../lib/config';
+import { simulate } from '../simulate/run';
+import { CliError, parseFlags, runCli } from './common';
+
+const USAGE = `usage: npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift | --no-drift] [--json]
+  --case      one case study (default: both)
+  --seed      integer seed of every generator (default 1); the same seed gives the same result
+  --drift     the second period drifts; --no-drift: it does not (default: odd seeds drift, even seeds do not)
+  --json      print one JSON document at the end instead of the timeline`;
+
+/** Parses the flags and runs the simulation; returns what to print. */
+export async function main(
+  argv: readonly string[],
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<string | void> {
+  const flags = parseFlags(
+    argv,
+    {
+      case: { type: 'string' },
+      seed: { type: 'string' },
+      drift: { type: 'boolean' },
+      'no-drift': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (flags.help) return USAGE;
+  let caseStudies: CaseStudyName[] | undefined;
+  if (flags.case !== undefined) {
+    if (!(CASE_STUDIES as readonly string[]).includes(flags.case)) {
+      throw new CliError(`--case must be one of ${CASE_STUDIES.join(', ')}; received "${flags.case}"\n${USAGE}`);
+    }
+    caseStudies = [flags.case as CaseStudyName];
+  }
+  let seed = 1;
+  if (flags.seed !== undefined) {
+    seed = Number(flags.seed);
+    if (!/^-?\d+$/.test(flags.seed) || !Number.isSafeInteger(seed)) {
+      throw new CliError(`--seed must be an integer; received "${flags.seed}"\n${USAGE}`);
+    }
+  }
+  if (flags.drift && flags['no-drift']) throw new CliError(`--drift and --no-drift exclude each other\n${USAGE}`);
+  const drift = flags.drift ? true : flags['no-drift'] ? false : undefined;
+  const result = await simulate({ caseStudies, seed, drift, sink: flags.json ? undefined : print });
+  if (flags.json) return JSON.stringify(result, null, 2);
+}
+
+if (require.main === module) runCli('simulate', () => main(process.argv.slice(2)));

@@ -1,0 +1,189 @@
+/** What both case-study simulations share: the run context, the result shape, the drift check and the loop. */
+import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../lambdas/shared/recommender/ctr';
+import { readText } from '../../lambdas/shared/object-store';
+import { runDriftCheck, type DriftCheckResult, type ModelDriftDetectedDetail } from '../../lambdas/drift-checker/run';
+import { settingsFromEnv } from '../../lambdas/drift-checker/settings';
+import type { DriftReport } from '../../lambdas/shared/drift/engine';
+import type { FeatureStore } from '../../lambdas/shared/recommender/feature-store';
+import type { CaseStudyBlueprint } from './blueprint';
+import type { Emulators } from './emulators';
+import { LocalServices, type LakeEvent, type ServiceScenario } from './services';
+import type { LocalObjectStore } from './store';
+import type { SimClock, Timeline } from './timeline';
+import type { ImageLimits } from '../../lambdas/shared/vision/image-stats';
+
+/** The outcome of the retraining decision. */
+export type Decision = 'deployed' | 'rejected' | 'rolled-back' | 'skipped';
+
+/** One case study's result (the `--json` document's entries). */
+export interface CaseStudyResult {
+  readonly caseStudy: string;
+  readonly eventsIngested: number;
+  readonly invalidEvents: number;
+  readonly driftDetected: boolean;
+  readonly driftedFeatures: string[];
+  readonly retrainingStarted: boolean;
+  readonly decision: Decision;
+  readonly states: string[];
+}
+
+/** Everything one case study's simulation works with. */
+export interface CaseContext {
+  readonly blueprint: CaseStudyBlueprint;
+  readonly emulators: Emulators;
+  readonly store: LocalObjectStore;
+  readonly clock: SimClock;
+  readonly timeline: Timeline;
+  readonly seed: number;
+  /** Whether the second period drifts. */
+  readonly drift: boolean;
+  /** Start of the baseline period; the drifted period starts a week later (same weekday and hour). */
+  readonly baselineStart: Date;
+  /** Events (recommender) or images (vision) per period. */
+  readonly eventsPerPeriod: number;
+  readonly scenario: ServiceScenario;
+}
+
+/** A week: the two periods share weekday and hour, so calendar features compare like with like. */
+export const PERIOD_GAP_MS = 7 * 86_400_000;
+/** Each period is one drift-checker window (the sandbox checks hourly). */
+export const PERIOD_MS = 3_600_000;
+
+/**
+ * Records read back from the shards in a canonical order (event time, then payload): with several PutRecords calls
+ * in flight, arrival order within a shard differs between runs, and the simulation must not.
+ */
+export function canonicalOrder<T extends { readonly data: Uint8Array }>(records: readonly T[]): T[] {
+  const keyed = records.map((r) => {
+    const text = Buffer.from(r.data).toString('utf8');
+    let time = '';
+    try {
+      const parsed = JSON.parse(text) as { event_time?: unknown };
+      if (typeof parsed.event_time === 'string') time = parsed.event_time;
+    } catch {
+      // not JSON: sorts first, by its text
+    }
+    return { r, key: `${time}\u0000${text}` };
+  });
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
+}
+
+/** Spreads `sessions` starts over a period, leaving the last minute free (sessions last a few seconds). */
+export function sessionClock(start: Date, expectedSessions: number): () => Date {
+  let k = 0;
+  const spacing = (PERIOD_MS - 60_000) / Math.max(1, expectedSessions);
+  return () => new Date(start.getTime() + Math.min(PERIOD_MS - 60_000, k++ * spacing));
+}
+
+/** Runs the real drift checker over the drifted period's window (ending at `now`). */
+export async function checkDrift(
+  ctx: CaseContext,
+  now: Date,
+  featureStore?: FeatureStore,
+): Promise<{ result: DriftCheckResult; report?: DriftReport; published?: ModelDriftDetectedDetail }> {
+  const settings = settingsFromEnv(ctx.blueprint.driftEnv);
+  const ctr = ctrSettingsFromEnv(ctx.blueprint.driftEnv);
+  let published: ModelDriftDetectedDetail | undefined;
+  let report: DriftReport | undefined;
+  const result = await runDriftCheck(
+    settings,
+    {
+      store: ctx.store,
+      publishDriftDetected: async (detail) => {
+        published = detail;
+      },
+      metrics: { window: (r) => (report = r), noOp: () => undefined },
+      log: () => undefined,
+      proportions:
+        ctr && featureStore
+          ? async (window) => {
+              const object = await ctx.store.get(settings.artifactsBucket, ctrBaselineKey(settings.endpointName));
+              const baseline = object ? parseCtrBaseline(JSON.parse(await readText(object))) : undefined;
+              return ctrSignals(featureStore, window, { ...ctr, baseline });
+            }
+          : undefined,
+    },
+    now,
+  );
+  return { result, report, published };
+}
+
+/** Names of what drifted: features, then proportion signals (CTR per model version). */
+export function driftedNames(report: DriftReport | undefined): string[] {
+  if (!report) return [];
+  return [
+    ...report.features.filter((f) => f.drifted).map((f) => f.name),
+    ...report.proportions.filter((p) => p.drifted).map((p) => p.name),
+  ];
+}
+
+/** Reports the drift check on the timeline. */
+export function logDrift(ctx: CaseContext, check: Awaited<ReturnType<typeof checkDrift>>): void {
+  const { result, report } = check;
+  if (result.status !== 'reported' || !report) {
+    ctx.timeline.log('drift', `no comparison: ${result.status}`);
+    return;
+  }
+  for (const f of report.features) {
+    const effect = f.effect ? `${f.effect.metric} ${f.effect.value.toFixed(3)}` : 'no effect';
+    const p = f.test ? `p=${f.test.adjustedPValue.toExponential(1)}` : '';
+    ctx.timeline.log('drift', `  ${f.drifted ? 'DRIFT' : 'ok   '} ${f.name.padEnd(22)} ${effect} ${p}`.trimEnd());
+  }
+  for (const s of report.proportions) {
+    ctx.timeline.log(
+      'drift',
+      `  ${s.drifted ? 'DRIFT' : 'ok   '} ${s.name.padEnd(22)} ${(s.reference * 100).toFixed(2)}% → ${(s.current * 100).toFixed(2)}% p=${s.adjustedPValue.toExponential(1)}`,
+    );
+  }
+  ctx.timeline.log(
+    'drift',
+    `window ${result.windowStart.slice(11, 16)}–${result.windowEnd.slice(11, 16)}: ${report.records.current} records, ${report.drifted ? 'DRIFTED' : 'no drift'} (${report.reason}); retraining ${result.retrainingRequested ? 'requested' : 'not requested'}: ${result.reason ?? ''}`,
+  );
+}
+
+/** Starts the retraining loop from the drift event (as the drift rule does) and maps its outcome. */
+export async function retrain(
+  ctx: CaseContext,
+  lake: () => readonly LakeEvent[],
+  champion: { modelName: string; metricName: string; metricValue: number; datasetEnd: string },
+  detail: ModelDriftDetectedDetail,
+  imageLimits?: ImageLimits,
+): Promise<{ decision: Decision; states: string[] }> {
+  const services = new LocalServices({
+    blueprint: ctx.blueprint,
+    store: ctx.store,
+    emulators: ctx.emulators,
+    clock: ctx.clock,
+    timeline: ctx.timeline,
+    lake,
+    scenario: ctx.scenario,
+    imageLimits,
+  });
+  services.addChampion(champion);
+  await ctx.emulators.createTable(ctx.blueprint.lockTable.name, ctx.blueprint.lockTable.keys);
+  const stamp = ctx.clock.now().toISOString().replace(/[-:]/g, '').slice(0, 13);
+  const executionName = `drift-${stamp}-s${ctx.seed}`;
+  ctx.timeline.log(
+    'retrain',
+    `ModelDriftDetected → starting execution ${executionName} of the synthesized state machine`,
+  );
+  const run = await services.run(executionName, {
+    trigger: { kind: 'drift', reason: detail.reason.slice(0, 1000), detail: { ...detail } },
+  });
+  const status = String(run.outcome?.status ?? '');
+  ctx.timeline.log('retrain', `path: ${run.visited.join(' → ')}`);
+  ctx.timeline.log('retrain', `execution ${run.status}${run.error ? ` (${run.error})` : ''}; outcome ${status}`);
+  const decisions: Record<string, Decision> = {
+    deployed: 'deployed',
+    rejected: 'rejected',
+    'rolled-back': 'rolled-back',
+    skipped: 'skipped',
+  };
+  const decision = decisions[status];
+  if (!decision) {
+    throw new Error(
+      `the retraining loop ended with status "${status || run.status}"${run.error ? `: ${run.error}` : ''}; path: ${run.visited.join(' → ')}`,
+    );
+  }
+  return { decision, states: run.visited };
+}

@@ -1,0 +1,202 @@
+/**
+ * `npm run simulate` end to end: the sandbox stage synthesized once, then both case studies with a non-drifted and
+ * a drifted seed (kinesalite and dynalite on loopback, the real producer, consumers, drift checker and baseline
+ * builders, the synthesized retraining state machine on aws-local-stepfunctions with local services).
+ */
+import { main } from '../../src/cli/simulate';
+import { CliError } from '../../src/cli/common';
+import { synthesizeSandbox, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
+import { simulate, driftsByDefault, scenarioFor } from '../../src/simulate/run';
+import { callOf, LocalServices } from '../../src/simulate/services';
+import { LocalObjectStore } from '../../src/simulate/store';
+import { SimClock, Timeline } from '../../src/simulate/timeline';
+import type { Emulators } from '../../src/simulate/emulators';
+
+let blueprints: CaseStudyBlueprint[];
+/** Smaller periods than the CLI's defaults (vision needs 1,000 new labelled images for the loop to train). */
+const SIZES = { events: 1500, images: 1050 };
+
+beforeAll(() => {
+  blueprints = synthesizeSandbox(['recommender', 'vision']);
+});
+
+const byCase = <T extends { caseStudy: string }>(items: readonly T[], name: string): T => {
+  const found = items.find((i) => i.caseStudy === name);
+  if (!found) throw new Error(`no result for ${name}`);
+  return found;
+};
+
+test('the blueprint comes from the synthesized templates', () => {
+  const rec = byCase(blueprints, 'recommender');
+  expect(rec.endpointName).toBe('mlbp-sandbox-recommender');
+  expect(rec.batchSize).toBeGreaterThan(0);
+  expect(rec.featureTable?.keys.map((k) => k.name)).toEqual(['pk', 'sk']);
+  expect(rec.driftEnv.WINDOW_MINUTES).toBe('60');
+  expect(Object.keys(rec.definition.States as object)).toEqual(expect.arrayContaining(['PlanRun', 'TrainCandidate']));
+  const vis = byCase(blueprints, 'vision');
+  expect(vis.driftEnv.EXTRA_CAPTURE_PREFIX).toBe('datacapture/_image-stats/');
+  expect(vis.lockTable.name).not.toBe(rec.lockTable.name);
+});
+
+test('a non-drifted seed: events flow, nothing drifts, the retraining loop does not start', async () => {
+  expect(driftsByDefault(2)).toBe(false);
+  const result = await simulate({ seed: 2, blueprints, ...SIZES });
+  expect(result.caseStudies.map((c) => c.caseStudy)).toEqual(['recommender', 'vision']);
+  for (const c of result.caseStudies) {
+    expect(c).toMatchObject({
+      driftDetected: false,
+      driftedFeatures: [],
+      retrainingStarted: false,
+      decision: 'skipped',
+      states: [],
+    });
+    expect(c.eventsIngested).toBeGreaterThan(2000);
+    expect(c.invalidEvents).toBeGreaterThan(0);
+  }
+});
+
+test('a drifted seed: drift is found, the synthesized loop runs and decides per seed', async () => {
+  expect(driftsByDefault(3)).toBe(true);
+  const lines: string[] = [];
+  const result = await simulate({ seed: 3, blueprints, ...SIZES, sink: (l) => lines.push(l) });
+  const rec = byCase(result.caseStudies, 'recommender');
+  const vis = byCase(result.caseStudies, 'vision');
+  for (const c of [rec, vis]) {
+    expect(c.driftDetected).toBe(true);
+    expect(c.retrainingStarted).toBe(true);
+    expect(c.states.slice(0, 3)).toEqual(['PlanRun', 'AcquireLock', 'FindChampion']);
+    expect(c.states).toEqual(
+      expect.arrayContaining(['TrainCandidate', 'ScoreChampion', 'ScoreCandidate', 'EvaluateCandidate']),
+    );
+    expect(c.states.at(-2)).toBe('Finished?');
+  }
+  // The recommender's device mix and CTR (a key signal) drift; the night camera's brightness and contrast.
+  expect(rec.driftedFeatures).toEqual(expect.arrayContaining(['f2', 'ctr.mlbp-sandbox-recommender-initial']));
+  expect(vis.driftedFeatures).toEqual(expect.arrayContaining(['image.mean_r', 'image.mean_g', 'image.mean_b']));
+  // Seed 3: the recommender's candidate loses on the same validation data; the vision candidate wins, its rolling
+  // update trips an alarm and rolls back.
+  expect(scenarioFor(3, 'recommender').candidateQuality).toBeLessThan(scenarioFor(3, 'recommender').championQuality);
+  expect(rec).toMatchObject({ decision: 'rejected' });
+  expect(rec.states).toContain('RegisterRejectedCandidate');
+  expect(rec.states).not.toContain('UpdateEndpoint');
+  expect(vis).toMatchObject({ decision: 'rolled-back' });
+  // The sandbox vision loop updates an inference component (or, before that path, the endpoint) and rolls back.
+  expect(vis.states.filter((s) => /^Mark(Component)?RolledBack$/.test(s))).toHaveLength(1);
+  expect(vis.states.at(-1)).toBe('RunFailed');
+  // The timeline is in simulated time and names what happened.
+  expect(lines.join('\n')).toMatch(/2026-11-23 10:05:00 {2}recommender {2}drift/);
+  expect(lines.some((l) => /ModelDriftDetected → starting execution drift-20261123T1005-s3/.test(l))).toBe(true);
+  expect(lines.some((l) => /training job .* Completed after \d+ min/.test(l))).toBe(true);
+});
+
+test('a drifted seed whose candidate wins and rolls out: deployed, the baseline refreshed; same seed, same run', async () => {
+  const lines: string[] = [];
+  const result = await simulate({ seed: 5, blueprints, ...SIZES, caseStudies: ['vision'], sink: (l) => lines.push(l) });
+  expect(result.caseStudies[0]).toMatchObject({ caseStudy: 'vision', decision: 'deployed', retrainingStarted: true });
+  expect(result.caseStudies[0].states).toEqual(
+    expect.arrayContaining(['RegisterScalableTarget', 'RefreshBaseline', 'RecordDeployed', 'RunSucceeded']),
+  );
+  expect(lines.some((l) => /drift baseline refreshed from \d+ validation records/.test(l))).toBe(true);
+
+  const again: string[] = [];
+  const rerun = await simulate({ seed: 5, blueprints, ...SIZES, caseStudies: ['vision'], sink: (l) => again.push(l) });
+  expect(rerun).toEqual(result);
+  expect(again).toEqual(lines);
+});
+
+describe('local services', () => {
+  const services = (definition: Record<string, unknown>) => {
+    const clock = new SimClock(new Date('2026-11-23T10:00:00Z'));
+    const blueprint = { ...byCase(blueprints, 'vision'), definition };
+    const s = new LocalServices({
+      blueprint,
+      store: new LocalObjectStore(),
+      emulators: {} as Emulators,
+      clock,
+      timeline: new Timeline('vision', clock, () => undefined),
+      lake: () => [],
+      scenario: scenarioFor(1, 'vision'),
+    });
+    s.addChampion({
+      modelName: 'm0',
+      metricName: 'validation:accuracy',
+      metricValue: 0.8,
+      datasetEnd: '2026-11-16T10:00:00Z',
+    });
+    return s;
+  };
+  const task = (resource: string, next: string | undefined, parameters: Record<string, unknown> = {}) => ({
+    Type: 'Task',
+    Resource: resource,
+    Parameters: parameters,
+    ...(next ? { Next: next } : { End: true }),
+  });
+
+  test('resources map to service and action', () => {
+    expect(callOf('arn:aws:states:::sagemaker:createTrainingJob.sync')).toEqual({
+      service: 'sagemaker',
+      action: 'createTrainingJob',
+    });
+    expect(callOf('arn:aws:states:::aws-sdk:applicationautoscaling:putScalingPolicy')).toEqual({
+      service: 'applicationautoscaling',
+      action: 'putScalingPolicy',
+    });
+    expect(callOf('arn:aws:lambda:us-east-1:123456789012:function:plan').service).toBe('lambda');
+  });
+
+  test('an unknown SageMaker call fails the simulation with a message naming it', async () => {
+    const s = services({
+      StartAt: 'Tune',
+      States: { Tune: task('arn:aws:states:::aws-sdk:sagemaker:createHyperParameterTuningJob', undefined) },
+    });
+    await expect(s.run('x', {})).rejects.toThrow(/sagemaker:createHyperParameterTuningJob \(state Tune\)/);
+  });
+
+  test('inference components, scaling and alarms are accepted and come up InService', async () => {
+    const s = services({
+      StartAt: 'Create',
+      States: {
+        Create: task('arn:aws:states:::aws-sdk:sagemaker:createInferenceComponent', 'Describe', {
+          InferenceComponentName: 'ic',
+          EndpointName: 'mlbp-sandbox-vision',
+          Specification: { ModelName: 'm1' },
+        }),
+        Describe: {
+          ...task('arn:aws:states:::aws-sdk:sagemaker:describeInferenceComponent', 'Settled?', {
+            InferenceComponentName: 'ic',
+          }),
+          ResultPath: '$.ic',
+        },
+        'Settled?': {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.ic.InferenceComponentStatus', StringEquals: 'InService', Next: 'Target' }],
+          Default: 'Describe',
+        },
+        Target: task('arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget', 'Policy'),
+        Policy: task('arn:aws:states:::aws-sdk:applicationautoscaling:putScalingPolicy', 'Alarm', { PolicyName: 'p' }),
+        Alarm: task('arn:aws:states:::aws-sdk:cloudwatch:putMetricAlarm', undefined),
+      },
+    });
+    const run = await s.run('ic-run', {});
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.filter((v) => v === 'Describe').length).toBeGreaterThan(1);
+    expect(run.visited.at(-1)).toBe('Alarm');
+  });
+});
+
+describe('the CLI', () => {
+  test.each([
+    [['--seed', 'x'], /--seed must be an integer/],
+    [['--case', 'speech'], /--case must be one of recommender, vision/],
+    [['--drift', '--no-drift'], /exclude each other/],
+    [['--frobnicate'], /Unknown option/],
+  ])('%j is a usage error', async (argv, message) => {
+    const run = main(argv);
+    await expect(run).rejects.toThrow(CliError);
+    await expect(run).rejects.toThrow(message);
+  });
+
+  test('--help prints the usage, with how drift is chosen', async () => {
+    await expect(main(['--help'])).resolves.toMatch(/odd seeds drift, even seeds do not/);
+  });
+});
