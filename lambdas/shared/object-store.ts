@@ -145,9 +145,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** An in-memory {@link ObjectStore} with S3's conditional-write semantics, for tests and local runs. */
+/**
+ * An in-memory {@link ObjectStore} of byte objects (JSON as well as images) with S3's conditional-write semantics,
+ * for tests and the local simulation (`npm run simulate`).
+ */
 export class MemoryObjectStore implements ObjectStore {
-  private readonly objects = new Map<string, { body: string; etag: string }>();
+  private readonly objects = new Map<string, { body: Buffer; etag: string }>();
   private version = 0;
 
   private id(bucket: string, key: string) {
@@ -161,7 +164,7 @@ export class MemoryObjectStore implements ObjectStore {
     return {
       etag: o.etag,
       body: (async function* () {
-        yield body;
+        yield new Uint8Array(body);
       })(),
     };
   }
@@ -170,11 +173,11 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.has(this.id(bucket, key));
   }
 
-  async put(bucket: string, key: string, body: string, options: PutOptions = {}): Promise<void> {
+  async put(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<void> {
     const existing = this.objects.get(this.id(bucket, key));
     if (options.ifNoneMatch && existing) throw new PreconditionFailedError(key);
     if (options.ifMatch && existing?.etag !== options.ifMatch) throw new PreconditionFailedError(key);
-    this.objects.set(this.id(bucket, key), { body, etag: `"v${++this.version}"` });
+    this.objects.set(this.id(bucket, key), { body: Buffer.from(body), etag: `"v${++this.version}"` });
   }
 
   async *list(bucket: string, prefix: string): AsyncIterable<string> {
@@ -195,8 +198,19 @@ export class MemoryObjectStore implements ObjectStore {
     return [...out].sort();
   }
 
-  /** Synchronous read for assertions. */
+  /** Synchronous read as UTF-8 text (undefined when absent). */
   text(bucket: string, key: string): string | undefined {
+    return this.objects.get(this.id(bucket, key))?.body.toString('utf8');
+  }
+
+  /** Synchronous read of the bytes (undefined when absent). */
+  bytes(bucket: string, key: string): Buffer | undefined {
     return this.objects.get(this.id(bucket, key))?.body;
+  }
+
+  /** Object size, as HeadObject reports it. */
+  head(bucket: string, key: string): { size: number } | undefined {
+    const o = this.objects.get(this.id(bucket, key));
+    return o ? { size: o.body.length } : undefined;
   }
 }
