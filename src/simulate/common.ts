@@ -187,3 +187,57 @@ export async function retrain(
   }
   return { decision, states: run.visited };
 }
+
+/** What {@link finishCaseStudy} needs from a case study's simulation. */
+export interface CaseStudyTail {
+  readonly caseStudy: 'recommender' | 'vision';
+  readonly ingested: number;
+  readonly invalid: number;
+  /** The lake as the loop's Athena queries see it. */
+  readonly lake: () => readonly LakeEvent[];
+  /** The champion's registered metric name (`validation:auc`, `validation:accuracy`). */
+  readonly metricName: string;
+  /** Recommender: CTR counters for the CTR key signal. */
+  readonly featureStore?: FeatureStore;
+  /** Vision: image limits of the baseline builder. */
+  readonly imageLimits?: ImageLimits;
+}
+
+/**
+ * The common end of both case studies: the drift checker runs five minutes after the drifted period, and its decision
+ * either starts the synthesized retraining loop or skips it.
+ */
+export async function finishCaseStudy(ctx: CaseContext, tail: CaseStudyTail): Promise<CaseStudyResult> {
+  const bp = ctx.blueprint;
+  const checkAt = ctx.clock.setAtLeast(new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS + PERIOD_MS + 5 * 60_000));
+  ctx.timeline.log(
+    'drift',
+    `drift checker (scheduled every ${bp.driftEnv.WINDOW_MINUTES} min) runs at ${checkAt.toISOString().slice(11, 16)}`,
+  );
+  const check = await checkDrift(ctx, checkAt, tail.featureStore);
+  logDrift(ctx, check);
+  const base: Omit<CaseStudyResult, 'retrainingStarted' | 'decision' | 'states'> = {
+    caseStudy: tail.caseStudy,
+    eventsIngested: tail.ingested,
+    invalidEvents: tail.invalid,
+    driftDetected: check.report?.drifted ?? false,
+    driftedFeatures: driftedNames(check.report),
+  };
+  if (!check.published) {
+    ctx.timeline.log('retrain', 'no ModelDriftDetected event: the retraining loop does not start (decision: skipped)');
+    return { ...base, retrainingStarted: false, decision: 'skipped', states: [] };
+  }
+  const outcome = await retrain(
+    ctx,
+    tail.lake,
+    {
+      modelName: `${bp.endpointName}-initial`,
+      metricName: tail.metricName,
+      metricValue: ctx.scenario.championQuality,
+      datasetEnd: new Date(ctx.baselineStart.getTime() + PERIOD_MS).toISOString(),
+    },
+    check.published,
+    tail.imageLimits,
+  );
+  return { ...base, retrainingStarted: true, ...outcome };
+}

@@ -18,12 +18,9 @@ import { KinesisSender, toRecords, type OutgoingRecord } from '../producer/kines
 import { SyntheticTraffic, type SyntheticEvent } from '../producer/synthetic';
 import {
   canonicalOrder,
-  checkDrift,
-  driftedNames,
-  logDrift,
+  finishCaseStudy,
   PERIOD_GAP_MS,
   PERIOD_MS,
-  retrain,
   sessionClock,
   type CaseContext,
   type CaseStudyResult,
@@ -249,34 +246,12 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     }
   }
 
-  const checkAt = clock.setAtLeast(new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS + PERIOD_MS + 5 * 60_000));
-  t.log(
-    'drift',
-    `drift checker (scheduled every ${bp.driftEnv.WINDOW_MINUTES} min) runs at ${checkAt.toISOString().slice(11, 16)}`,
-  );
-  const check = await checkDrift(ctx, checkAt, featureStore);
-  logDrift(ctx, check);
-  const base: Omit<CaseStudyResult, 'retrainingStarted' | 'decision' | 'states'> = {
+  return finishCaseStudy(ctx, {
     caseStudy: 'recommender',
-    eventsIngested: ingested,
-    invalidEvents: invalid,
-    driftDetected: check.report?.drifted ?? false,
-    driftedFeatures: driftedNames(check.report),
-  };
-  if (!check.published) {
-    t.log('retrain', 'no ModelDriftDetected event: the retraining loop does not start (decision: skipped)');
-    return { ...base, retrainingStarted: false, decision: 'skipped', states: [] };
-  }
-  const outcome = await retrain(
-    ctx,
-    () => lake,
-    {
-      modelName: champion,
-      metricName: 'validation:auc',
-      metricValue: ctx.scenario.championQuality,
-      datasetEnd: new Date(ctx.baselineStart.getTime() + PERIOD_MS).toISOString(),
-    },
-    check.published,
-  );
-  return { ...base, retrainingStarted: true, ...outcome };
+    ingested,
+    invalid,
+    lake: () => lake,
+    featureStore,
+    metricName: 'validation:auc',
+  });
 }

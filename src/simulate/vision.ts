@@ -15,12 +15,9 @@ import { imageStats, type ImageLimits } from '../../lambdas/shared/vision/image-
 import { KinesisSender, type OutgoingRecord } from '../producer/kinesis-sender';
 import {
   canonicalOrder,
-  checkDrift,
-  driftedNames,
-  logDrift,
+  finishCaseStudy,
   PERIOD_GAP_MS,
   PERIOD_MS,
-  retrain,
   sessionClock,
   type CaseContext,
   type CaseStudyResult,
@@ -238,35 +235,12 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
     }
   }
 
-  const checkAt = clock.setAtLeast(new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS + PERIOD_MS + 5 * 60_000));
-  t.log(
-    'drift',
-    `drift checker (scheduled every ${bp.driftEnv.WINDOW_MINUTES} min) runs at ${checkAt.toISOString().slice(11, 16)}`,
-  );
-  const check = await checkDrift(ctx, checkAt);
-  logDrift(ctx, check);
-  const base: Omit<CaseStudyResult, 'retrainingStarted' | 'decision' | 'states'> = {
+  return finishCaseStudy(ctx, {
     caseStudy: 'vision',
-    eventsIngested: ingested,
-    invalidEvents: invalid,
-    driftDetected: check.report?.drifted ?? false,
-    driftedFeatures: driftedNames(check.report),
-  };
-  if (!check.published) {
-    t.log('retrain', 'no ModelDriftDetected event: the retraining loop does not start (decision: skipped)');
-    return { ...base, retrainingStarted: false, decision: 'skipped', states: [] };
-  }
-  const outcome = await retrain(
-    ctx,
-    () => lake,
-    {
-      modelName: champion,
-      metricName: 'validation:accuracy',
-      metricValue: ctx.scenario.championQuality,
-      datasetEnd: new Date(ctx.baselineStart.getTime() + PERIOD_MS).toISOString(),
-    },
-    check.published,
-    limits,
-  );
-  return { ...base, retrainingStarted: true, ...outcome };
+    ingested,
+    invalid,
+    lake: () => lake,
+    imageLimits: limits,
+    metricName: 'validation:accuracy',
+  });
 }
