@@ -2,29 +2,15 @@ import {
   hourFolders,
   runDriftCheck,
   windowFor,
-  type DriftCheckerSettings,
   type ModelDriftDetectedDetail,
 } from '../../../lambdas/drift-checker/run';
-import { DEFAULT_POLICY } from '../../../lambdas/shared/drift/engine';
 import { ProfileAccumulator, toBaselineProfile } from '../../../lambdas/shared/drift/profile';
 import { createRng } from '../../../lambdas/shared/drift/stats';
 import { MemoryObjectStore } from '../../../lambdas/shared/object-store';
+import { driftCheckerSettings } from '../../support/drift-settings';
 import { captureLine } from '../../support/capture';
 
-const settings: DriftCheckerSettings = {
-  caseStudy: 'recommender',
-  stage: 'sandbox',
-  endpointName: 'mlbp-sandbox-recommender',
-  captureBucket: 'capture',
-  capturePrefix: 'datacapture/',
-  artifactsBucket: 'artifacts',
-  baselineKey: 'drift/baselines/mlbp-sandbox-recommender/profile.json',
-  reportPrefix: 'drift/reports/',
-  statePrefix: 'drift/state/',
-  windowMinutes: 60,
-  policy: DEFAULT_POLICY,
-  retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 6 },
-};
+const settings = driftCheckerSettings();
 
 function sample(seed: number, shift: number) {
   const rng = createRng(seed);

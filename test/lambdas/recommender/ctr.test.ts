@@ -2,13 +2,13 @@
  * CTR per model version as a key drift signal: feedback joined by the consumer → per-window counters → CTR
  * signals → the drift checker's two-proportion z-test, through the checker's optional `proportions` port.
  */
-import { runDriftCheck, type DriftCheckerSettings } from '../../../lambdas/drift-checker/run';
-import { DEFAULT_POLICY } from '../../../lambdas/shared/drift/engine';
+import { runDriftCheck } from '../../../lambdas/drift-checker/run';
 import { ProfileAccumulator, toBaselineProfile } from '../../../lambdas/shared/drift/profile';
 import { createRng } from '../../../lambdas/shared/drift/stats';
 import { MemoryObjectStore, readText } from '../../../lambdas/shared/object-store';
 import { processBatch, type StreamRecord } from '../../../lambdas/shared/recommender/consume';
 import { bucketsOf, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../../lambdas/shared/recommender/ctr';
+import { driftCheckerSettings } from '../../support/drift-settings';
 import { captureLine } from '../../support/capture';
 import { MemoryFeatureStore } from '../../support/memory-feature-store';
 
@@ -75,20 +75,7 @@ describe('ctrSignals', () => {
 });
 
 describe('the drift checker with the CTR port', () => {
-  const settings: DriftCheckerSettings = {
-    caseStudy: 'recommender',
-    stage: 'sandbox',
-    endpointName: 'mlbp-sandbox-recommender',
-    captureBucket: 'capture',
-    capturePrefix: 'datacapture/',
-    artifactsBucket: 'artifacts',
-    baselineKey: 'drift/baselines/mlbp-sandbox-recommender/profile.json',
-    reportPrefix: 'drift/reports/',
-    statePrefix: 'drift/state/',
-    windowMinutes: 60,
-    policy: DEFAULT_POLICY,
-    retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 6 },
-  };
+  const settings = driftCheckerSettings();
 
   /** Same feature distribution in baseline and window: only the CTR can drift. */
   async function objects() {
