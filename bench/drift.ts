@@ -11,11 +11,11 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, w
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { accumulateWindow, loadBaseline, reportWindow, windowAccumulator } from '../lambdas/shared/drift/check';
-import { DEFAULT_POLICY } from '../lambdas/shared/drift/engine';
-import { parseFeatureSchema } from '../lambdas/shared/drift/features';
-import { readLines } from '../lambdas/shared/drift/readers';
-import { createRng } from '../lambdas/shared/drift/stats';
+import { accumulateWindow, loadBaseline, reportWindow, windowAccumulator } from '../core/drift/check';
+import { DEFAULT_POLICY } from '../core/drift/engine';
+import { parseFeatureSchema } from '../core/drift/features';
+import { readLines } from '../core/drift/readers';
+import { createRng } from '../core/drift/stats';
 
 const NUMERICAL = 20;
 const CATEGORICAL = 5;

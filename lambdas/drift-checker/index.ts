@@ -1,6 +1,6 @@
 /**
  * Drift checker Lambda, scheduled by EventBridge. Parses the event, wires AWS clients and Powertools, and runs
- * {@link runDriftCheck}. Everything it decides is in `run.ts` and `lambdas/shared/drift/`.
+ * {@link runDriftCheck}. Everything it decides is in `core/drift/`.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,14 +10,20 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ScheduledEvent } from 'aws-lambda';
-import type { DriftReport } from '../shared/drift/engine';
-import { readText, S3ObjectStore, type ObjectStore } from '../shared/object-store';
-import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../shared/recommender/ctr';
-import { DynamoFeatureStore } from '../shared/recommender/feature-store';
-import { runDriftCheck, type DriftCheckResult, type DriftMetricsSink, type ModelDriftDetectedDetail } from './run';
-import { settingsFromEnv } from './settings';
+import type { DriftReport } from '../../core/drift/engine';
+import { readText, type ObjectStore } from '../../core/storage/object-store';
+import { S3ObjectStore } from '../shared/aws/s3-object-store';
+import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../core/recommender/ctr';
+import { DynamoFeatureStore } from '../shared/aws/dynamo-feature-store';
+import {
+  runDriftCheck,
+  type DriftCheckResult,
+  type DriftMetricsSink,
+  type ModelDriftDetectedDetail,
+} from '../../core/drift/checker';
+import { settingsFromEnv } from '../../core/drift/checker-settings';
 
-import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from './constants';
+import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../core/contracts/drift-events';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Drift' });

@@ -10,10 +10,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { readBounded } from '../shared/vision/image-stats';
-import { parsePrediction } from '../shared/vision/prediction';
-import { consumeImages, EndpointUnavailableError, type ImageConsumerPorts } from './run';
-import { consumerSettingsFromEnv } from './settings';
+import { readBounded } from '../../core/vision/image-stats';
+import { parsePrediction } from '../../core/vision/prediction';
+import { consumeImages, EndpointUnavailableError, type ImageConsumerPorts } from '../../core/vision/image-consumer';
+import { consumerSettingsFromEnv } from '../../core/vision/image-consumer-settings';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Vision' });

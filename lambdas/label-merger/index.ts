@@ -8,7 +8,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { mergeReviewedLabels, type LabelMergeInput, type LabelMergeResult } from './run';
+import { mergeReviewedLabels, type LabelMergeInput, type LabelMergeResult } from '../../core/vision/label-merger';
 
 const logger = new Logger();
 const tracer = new Tracer();

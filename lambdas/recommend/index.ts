@@ -12,10 +12,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DynamoFeatureStore } from '../shared/recommender/feature-store';
-import { parseRequest, recommend, RequestError, type ServingOutcome } from '../shared/recommender/recommend';
-import { ModelVersionCache, sageMakerScorer } from '../shared/recommender/scorer';
-import { servingSettingsFromEnv } from '../shared/recommender/settings';
+import { DynamoFeatureStore } from '../shared/aws/dynamo-feature-store';
+import { parseRequest, recommend, RequestError, type ServingOutcome } from '../../core/recommender/recommend';
+import { ModelVersionCache, sageMakerScorer } from '../shared/aws/sagemaker-scorer';
+import { servingSettingsFromEnv } from '../../core/recommender/settings';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Recommender' });

@@ -5,8 +5,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { S3ObjectStore } from '../shared/object-store';
-import { runEvaluation, type Evaluation, type EvaluationRequest } from '../shared/retraining/evaluate';
+import { S3ObjectStore } from '../shared/aws/s3-object-store';
+import { runEvaluation, type Evaluation, type EvaluationRequest } from '../../core/retraining/evaluate';
 
 const logger = new Logger();
 const tracer = new Tracer();

@@ -5,8 +5,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { S3ObjectStore } from '../shared/object-store';
-import { buildManifests, type ManifestInput, type ManifestResult } from '../shared/retraining/manifests';
+import { S3ObjectStore } from '../shared/aws/s3-object-store';
+import { buildManifests, type ManifestInput, type ManifestResult } from '../../core/retraining/manifests';
 
 const logger = new Logger();
 const tracer = new Tracer();

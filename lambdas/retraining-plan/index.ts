@@ -3,7 +3,7 @@
  * from the execution ({@link planRun}).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { planInputSchema, planRun, type RunPlan } from '../shared/retraining/plan';
+import { planInputSchema, planRun, type RunPlan } from '../../core/retraining/plan';
 
 const logger = new Logger();
 

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { routeReviews } from './run';
+import { routeReviews } from '../../core/vision/review-router';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Vision' });

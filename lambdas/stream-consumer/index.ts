@@ -9,9 +9,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { processBatch, type StreamRecord } from '../shared/recommender/consume';
-import { DynamoFeatureStore } from '../shared/recommender/feature-store';
-import { consumerSettingsFromEnv } from '../shared/recommender/settings';
+import { processBatch, type StreamRecord } from '../../core/recommender/consume';
+import { DynamoFeatureStore } from '../shared/aws/dynamo-feature-store';
+import { consumerSettingsFromEnv } from '../../core/recommender/settings';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'MlBlueprint/Recommender' });

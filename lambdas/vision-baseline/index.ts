@@ -5,10 +5,10 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { S3ObjectStore } from '../shared/object-store';
-import { parseS3Uri } from '../shared/retraining/manifests';
-import { refreshVisionBaseline, type VisionBaselineInput, type VisionBaselineOutput } from '../shared/vision/baseline';
-import { readBounded } from '../shared/vision/image-stats';
+import { S3ObjectStore } from '../shared/aws/s3-object-store';
+import { parseS3Uri } from '../../core/storage/s3-uri';
+import { refreshVisionBaseline, type VisionBaselineInput, type VisionBaselineOutput } from '../../core/vision/baseline';
+import { readBounded } from '../../core/vision/image-stats';
 
 const logger = new Logger();
 const tracer = new Tracer();

@@ -1,4 +1,4 @@
-import { INTERACTION_EVENT_SCHEMA } from '../../lambdas/shared/events';
+import { INTERACTION_EVENT_SCHEMA } from '../../core/contracts/events';
 import { peakEventsPerSecond } from '../config/capacity';
 import type { CaseStudySpec } from './types';
 

@@ -1,4 +1,4 @@
-import type { EventSchema } from '../../lambdas/shared/events';
+import type { EventSchema } from '../../core/contracts/events';
 import type { BlueprintConfigInput, CaseStudyName, StageName } from '../config/schema';
 
 /** A deep-partial view used for presets and overrides. */

@@ -1,4 +1,4 @@
-import { IMAGE_EVENT_SCHEMA } from '../../lambdas/shared/events';
+import { IMAGE_EVENT_SCHEMA } from '../../core/contracts/events';
 import type { BlueprintConfigInput, StageName } from '../config/schema';
 import type { CaseStudySpec } from './types';
 

@@ -10,12 +10,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
+import type { PolicyDocument } from '../../core/drift/checker-settings';
 import { acknowledgeBucketGrants } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
 import { FailureQueue } from './failure-queue';
 
-export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../lambdas/drift-checker/constants';
+export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../core/contracts/drift-events';
 
 /** POWERTOOLS_SERVICE_NAME of the checker (BlueprintFunction uses the handler folder name). */
 const DRIFT_CHECKER_SERVICE = 'drift-checker';

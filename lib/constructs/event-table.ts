@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { EventSchema } from '../../lambdas/shared/events';
+import type { EventSchema } from '../../core/contracts/events';
 
 /** Properties of an {@link EventTable}. */
 export interface EventTableProps {

@@ -21,7 +21,7 @@ export interface FeatureStoreProps {
 /**
  * The recommender's real-time feature store: one on-demand DynamoDB table (`pk`, `sk`) encrypted with a
  * customer-managed key, point-in-time recovery on, items expiring by TTL on `expiresAt`. The item layout is
- * documented in `lambdas/shared/recommender/feature-store.ts`.
+ * documented in `core/recommender/feature-store.ts`.
  *
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
  */

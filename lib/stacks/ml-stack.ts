@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { PolicyDocument } from '../../lambdas/drift-checker/settings';
+import type { PolicyDocument } from '../../core/drift/checker-settings';
 import type { CaseStudySpec } from '../case-studies';
 import { endpointNameOf, instanceTypeInfo, type BlueprintConfig } from '../config';
 import { DriftMonitor } from '../constructs/drift-monitor';

@@ -7,7 +7,7 @@
  * Rejected, nothing is deployed). `--case`/`--stage` are accepted for the record and copied into the answer.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { MODEL_REJECTED_ERROR_NAME } from '../../lambdas/shared/retraining/approval';
+import { MODEL_REJECTED_ERROR_NAME } from '../../core/retraining/approval';
 import { CliError, parseFlags, runCli } from './common';
 
 /** Parsed command line of `approve`. */

@@ -13,10 +13,10 @@ import {
   policyWithSchema,
   reportWindow,
   windowAccumulator,
-} from '../../lambdas/shared/drift/check';
-import { DEFAULT_POLICY, type DriftPolicy } from '../../lambdas/shared/drift/engine';
-import { parseFeatureSchema, type FeatureSchema } from '../../lambdas/shared/drift/features';
-import { renderReportTable } from '../../lambdas/shared/drift/render';
+} from '../../core/drift/check';
+import { DEFAULT_POLICY, type DriftPolicy } from '../../core/drift/engine';
+import { parseFeatureSchema, type FeatureSchema } from '../../core/drift/features';
+import { renderReportTable } from '../../core/drift/render';
 import { CliError, parseFlags, runCli } from './common';
 
 const USAGE = `usage: npm run --silent drift -- --baseline <file> --current <file> [--features <schema.json>] [--format json|table]

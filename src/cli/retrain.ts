@@ -13,7 +13,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { CASE_STUDIES, STAGES, type CaseStudyName, type StageName } from '../../lib/config/schema';
-import type { Trigger } from '../../lambdas/shared/retraining/plan';
+import type { Trigger } from '../../core/retraining/plan';
 import { CliError, parseFlags, runCli } from './common';
 
 export { CliError };

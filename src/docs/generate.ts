@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMAGE_EVENT_SCHEMA, INTERACTION_EVENT_SCHEMA, type EventSchema } from '../../lambdas/shared/events';
+import { IMAGE_EVENT_SCHEMA, INTERACTION_EVENT_SCHEMA, type EventSchema } from '../../core/contracts/events';
 import {
   peakEventsPerSecond,
   planShards,

@@ -4,8 +4,8 @@
  * `drift: true` shifts the distribution (the popular items change, clicks drop, the device mix moves to mobile) so
  * the drift checker and the CTR signal can be exercised. Used by `npm run produce` and the local simulation.
  */
-import { createRng, type Rng } from '../../lambdas/shared/drift/stats/random';
-import { DEVICES, SURFACES } from '../../lambdas/shared/recommender/features';
+import { createRng, type Rng } from '../../core/drift/stats/random';
+import { DEVICES, SURFACES } from '../../core/recommender/features';
 
 /** Options of the generator. */
 export interface SyntheticOptions {
@@ -27,7 +27,7 @@ export interface SyntheticOptions {
   readonly clock?: () => Date;
 }
 
-/** An interaction event as the stream carries it (see lambdas/shared/events.ts). */
+/** An interaction event as the stream carries it (see core/contracts/events.ts). */
 export type SyntheticEvent = Record<string, string | number>;
 
 /** Samples ranks 0..n-1 with P(rank) ∝ 1 / (rank + 1)^s, by binary search on the cumulative distribution. */

@@ -1,16 +1,16 @@
 /** What both case-study simulations share: the run context, the result shape, the drift check and the loop. */
-import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../lambdas/shared/recommender/ctr';
-import { readText } from '../../lambdas/shared/object-store';
-import { runDriftCheck, type DriftCheckResult, type ModelDriftDetectedDetail } from '../../lambdas/drift-checker/run';
-import { settingsFromEnv } from '../../lambdas/drift-checker/settings';
-import type { DriftReport } from '../../lambdas/shared/drift/engine';
-import type { FeatureStore } from '../../lambdas/shared/recommender/feature-store';
+import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../core/recommender/ctr';
+import { readText } from '../../core/storage/object-store';
+import { runDriftCheck, type DriftCheckResult, type ModelDriftDetectedDetail } from '../../core/drift/checker';
+import { settingsFromEnv } from '../../core/drift/checker-settings';
+import type { DriftReport } from '../../core/drift/engine';
+import type { FeatureStore } from '../../core/recommender/feature-store';
 import type { CaseStudyBlueprint } from './blueprint';
 import type { Emulators } from './emulators';
 import { LocalServices, type LakeEvent, type ServiceScenario } from './services';
 import type { LocalObjectStore } from './store';
 import type { SimClock, Timeline } from './timeline';
-import type { ImageLimits } from '../../lambdas/shared/vision/image-stats';
+import type { ImageLimits } from '../../core/vision/image-stats';
 
 /** The outcome of the retraining decision. */
 export type Decision = 'deployed' | 'rejected' | 'rolled-back' | 'skipped';

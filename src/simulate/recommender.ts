@@ -6,14 +6,14 @@
  * store); the retraining loop when drift is found.
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeRecord, processBatch, type StreamRecord } from '../../lambdas/shared/recommender/consume';
-import { ctrBaselineKey } from '../../lambdas/shared/recommender/ctr';
-import { DynamoFeatureStore } from '../../lambdas/shared/recommender/feature-store';
-import { bucketStart } from '../../lambdas/shared/recommender/features';
-import { consumerSettingsFromEnv } from '../../lambdas/shared/recommender/settings';
-import { refreshBaseline } from '../../lambdas/shared/retraining/baseline';
-import { hourFolders } from '../../lambdas/drift-checker/run';
-import { createRng } from '../../lambdas/shared/drift/stats/random';
+import { decodeRecord, processBatch, type StreamRecord } from '../../core/recommender/consume';
+import { ctrBaselineKey } from '../../core/recommender/ctr';
+import { DynamoFeatureStore } from '../../lambdas/shared/aws/dynamo-feature-store';
+import { bucketStart } from '../../core/recommender/features';
+import { consumerSettingsFromEnv } from '../../core/recommender/settings';
+import { refreshBaseline } from '../../core/retraining/baseline';
+import { hourFolders } from '../../core/drift/checker';
+import { createRng } from '../../core/drift/stats/random';
 import { KinesisSender, toRecords, type OutgoingRecord } from '../producer/kinesis-sender';
 import { SyntheticTraffic, type SyntheticEvent } from '../producer/synthetic';
 import {

@@ -6,7 +6,7 @@
  * in simulated time and seeded, so the result is a function of (seed, drift).
  */
 import './polyfill';
-import { createRng } from '../../lambdas/shared/drift/stats/random';
+import { createRng } from '../../core/drift/stats/random';
 import type { CaseStudyName } from '../../lib/config';
 import { synthesizeSandbox, type CaseStudyBlueprint } from './blueprint';
 import type { CaseContext, CaseStudyResult } from './common';

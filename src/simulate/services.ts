@@ -18,13 +18,14 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
-import { runEvaluation, type EvaluationRequest } from '../../lambdas/shared/retraining/evaluate';
-import { buildManifests, parseS3Uri, unitHash, type ManifestInput } from '../../lambdas/shared/retraining/manifests';
-import { refreshBaseline, type BaselineInput } from '../../lambdas/shared/retraining/baseline';
-import { planInputSchema, planRun } from '../../lambdas/shared/retraining/plan';
-import { refreshVisionBaseline, type VisionBaselineInput } from '../../lambdas/shared/vision/baseline';
-import type { ImageLimits } from '../../lambdas/shared/vision/image-stats';
-import { createRng } from '../../lambdas/shared/drift/stats/random';
+import { runEvaluation, type EvaluationRequest } from '../../core/retraining/evaluate';
+import { buildManifests, unitHash, type ManifestInput } from '../../core/retraining/manifests';
+import { parseS3Uri } from '../../core/storage/s3-uri';
+import { refreshBaseline, type BaselineInput } from '../../core/retraining/baseline';
+import { planInputSchema, planRun } from '../../core/retraining/plan';
+import { refreshVisionBaseline, type VisionBaselineInput } from '../../core/vision/baseline';
+import type { ImageLimits } from '../../core/vision/image-stats';
+import { createRng } from '../../core/drift/stats/random';
 import type { CaseStudyBlueprint } from './blueprint';
 import type { Emulators } from './emulators';
 import type { LocalObjectStore } from './store';

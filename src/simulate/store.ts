@@ -1,5 +1,5 @@
 /**
- * The simulation's local S3: the in-memory object store of `lambdas/shared/object-store.ts` (bytes, S3's
+ * The simulation's local S3: the in-memory object store of `core/storage/object-store.ts` (bytes, S3's
  * conditional writes), so the drift checker, the baseline builders and the loop's Lambdas run unchanged.
  */
-export { MemoryObjectStore as LocalObjectStore } from '../../lambdas/shared/object-store';
+export { MemoryObjectStore as LocalObjectStore } from '../../core/storage/object-store';

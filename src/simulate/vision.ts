@@ -6,12 +6,12 @@
  * statistics; the retraining loop when drift is found. The drifted period is a night camera: darker, flatter images.
  */
 import { PNG } from 'pngjs';
-import { consumeImages, type ImageConsumerPorts } from '../../lambdas/image-consumer/run';
-import { consumerSettingsFromEnv } from '../../lambdas/image-consumer/settings';
-import { createRng, type Rng } from '../../lambdas/shared/drift/stats/random';
-import { parseS3Uri } from '../../lambdas/shared/retraining/manifests';
-import { refreshVisionBaseline } from '../../lambdas/shared/vision/baseline';
-import { imageStats, type ImageLimits } from '../../lambdas/shared/vision/image-stats';
+import { consumeImages, type ImageConsumerPorts } from '../../core/vision/image-consumer';
+import { consumerSettingsFromEnv } from '../../core/vision/image-consumer-settings';
+import { createRng, type Rng } from '../../core/drift/stats/random';
+import { parseS3Uri } from '../../core/storage/s3-uri';
+import { refreshVisionBaseline } from '../../core/vision/baseline';
+import { imageStats, type ImageLimits } from '../../core/vision/image-stats';
 import { KinesisSender, type OutgoingRecord } from '../producer/kinesis-sender';
 import {
   canonicalOrder,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, runDriftCli } from '../../src/cli/drift';
-import { createRng } from '../../lambdas/shared/drift/stats';
+import { createRng } from '../../core/drift/stats';
 import { captureLine } from '../support/capture';
 
 const root = join(__dirname, '..', '..');

@@ -14,7 +14,7 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { eventValidator, INTERACTION_EVENT_SCHEMA } from '../../lambdas/shared/events';
+import { eventValidator, INTERACTION_EVENT_SCHEMA } from '../../core/contracts/events';
 import { parseProduceArgs } from '../../src/cli/produce';
 import {
   KinesisSender,

@@ -1,5 +1,5 @@
-import type { DriftCheckerSettings } from '../../lambdas/drift-checker/run';
-import { DEFAULT_POLICY } from '../../lambdas/shared/drift/engine';
+import type { DriftCheckerSettings } from '../../core/drift/checker';
+import { DEFAULT_POLICY } from '../../core/drift/engine';
 
 /** Drift-checker settings of the sandbox recommender endpoint, as the Lambda would read them; override as needed. */
 export function driftCheckerSettings(overrides: Partial<DriftCheckerSettings> = {}): DriftCheckerSettings {

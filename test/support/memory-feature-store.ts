@@ -4,7 +4,7 @@ import type {
   ItemCounts,
   PredictionRecord,
   RecentInteraction,
-} from '../../lambdas/shared/recommender/feature-store';
+} from '../../core/recommender/feature-store';
 
 /** An in-memory {@link FeatureStore} with the DynamoDB implementation's semantics (for unit tests). */
 export class MemoryFeatureStore implements FeatureStore {

@@ -5,9 +5,9 @@
  */
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { handler as planHandler } from '../../lambdas/retraining-plan/index';
-import { MemoryObjectStore } from '../../lambdas/shared/object-store';
-import { parseS3Uri } from '../../lambdas/shared/retraining/manifests';
-import { runEvaluation, type EvaluationRequest } from '../../lambdas/shared/retraining/evaluate';
+import { MemoryObjectStore } from '../../core/storage/object-store';
+import { parseS3Uri } from '../../core/storage/s3-uri';
+import { runEvaluation, type EvaluationRequest } from '../../core/retraining/evaluate';
 
 type Json = Record<string, unknown>;
 

@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ProfileAccumulator, toBaselineProfile } from '../../../lambdas/shared/drift/profile';
-import { createRng } from '../../../lambdas/shared/drift/stats';
+import { ProfileAccumulator, toBaselineProfile } from '../../../core/drift/profile';
+import { createRng } from '../../../core/drift/stats';
 import { captureLine } from '../../support/capture';
 
 const s3 = mockClient(S3Client);

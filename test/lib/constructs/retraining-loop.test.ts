@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { INTERACTION_EVENT_SCHEMA } from '../../../lambdas/shared/events';
+import { INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
 import { EndpointAlarms } from '../../../lib/constructs/endpoint-alarms';
 import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/constructs/retraining-loop';
 import { algorithmImageUri, resolveTrainingRecipe } from '../../../lib/constructs/training-recipe';

@@ -6,7 +6,7 @@ import { DataLake } from '../../../lib/constructs/data-lake';
 import { EventStream } from '../../../lib/constructs/event-stream';
 import { EventTable } from '../../../lib/constructs/event-table';
 import { LakeDelivery } from '../../../lib/constructs/lake-delivery';
-import { INTERACTION_EVENT_SCHEMA } from '../../../lambdas/shared/events';
+import { INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
 
 function stack() {
   return new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });

@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import {
   DRIFT_DETAIL_TYPE as HANDLER_DETAIL_TYPE,
   DRIFT_EVENT_SOURCE as HANDLER_SOURCE,
-} from '../../../lambdas/drift-checker/constants';
+} from '../../../core/contracts/drift-events';
 import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../../lib/constructs/drift-monitor';
 import { synthesize, type SynthesizedBlueprint } from '../../support/synth';
 

@@ -1,0 +1,241 @@
+/**
+ * Vision drift end to end through the drift checker's run: a baseline built from generated images (image statistics,
+ * labelled classes, reference confidences and embeddings), then a live window made of the image consumer's
+ * statistics records (the extra capture prefix) and endpoint data capture with class, confidence and embedding.
+ */
+import { runDriftCheck, type DriftCheckerSettings } from '../../../core/drift/checker';
+import { DEFAULT_POLICY } from '../../../core/drift/engine';
+import { createRng } from '../../../core/drift/stats';
+import { MemoryObjectStore, readText } from '../../../core/storage/object-store';
+import { visionBaseline } from '../../../core/vision/baseline';
+import { imageFeatures, imageStats, imageStatsKey, imageStatsRecord } from '../../../core/vision/image-stats';
+import type { Prediction } from '../../../core/vision/prediction';
+import { makePng } from '../../support/images';
+
+const ENDPOINT = 'mlbp-sandbox-vision';
+const LIMITS = { maxBytes: 1_000_000, maxPixels: 1_000_000 };
+const DIM = 16;
+const N = 240;
+
+const settings: DriftCheckerSettings = {
+  caseStudy: 'vision',
+  stage: 'sandbox',
+  endpointName: ENDPOINT,
+  captureBucket: 'capture',
+  capturePrefix: 'datacapture/',
+  extraPrefix: 'image-stats/',
+  artifactsBucket: 'artifacts',
+  baselineKey: `drift/baselines/${ENDPOINT}/profile.json`,
+  reportPrefix: 'drift/reports/',
+  statePrefix: 'drift/state/',
+  windowMinutes: 60,
+  policy: { ...DEFAULT_POLICY, minWindowSize: 100, mmd: { permutations: 400, maxPointsPerSide: 200, seed: 7 } },
+  retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 1 },
+};
+
+/** A scene: brightness varies around `brightness`; two classes; embeddings around `embeddingShift`. */
+function scene(seed: number, shift: { brightness: number; embedding: number }) {
+  const rng = createRng(seed);
+  const base = Math.max(0, Math.min(230, Math.round(shift.brightness + 20 * rng.nextNormal())));
+  const png = makePng(8, 8, (x, y) => {
+    const v = Math.min(255, base + ((x + y) % 3) * 8);
+    return [v, Math.max(0, v - 20), Math.min(255, v + 10)];
+  });
+  const cls = rng.nextInt(2);
+  const prediction: Prediction = {
+    predictedClass: cls,
+    confidence: 0.7 + 0.25 * rng.nextFloat(),
+    embedding: Array.from({ length: DIM }, () => shift.embedding + rng.nextNormal()),
+  };
+  return { png, cls, prediction };
+}
+
+async function setup() {
+  const store = new MemoryObjectStore();
+  const images = new Map<string, Buffer>();
+  const predictions = new Map<string, Prediction>();
+  const manifest: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const s = scene(i, { brightness: 110, embedding: 0 });
+    const ref = `s3://images/images/${i}.png`;
+    images.set(ref, s.png);
+    predictions.set(ref, s.prediction);
+    manifest.push(JSON.stringify({ 'source-ref': ref, class: s.cls }));
+  }
+  const { profile, images: read } = await visionBaseline(manifest, async (ref) => images.get(ref), {
+    limits: LIMITS,
+    predictions,
+  });
+  expect(read).toBe(N);
+  expect(Object.keys(profile.features).sort()).toEqual([
+    'image.file_size',
+    'image.height',
+    'image.mean_b',
+    'image.mean_g',
+    'image.mean_r',
+    'image.std_b',
+    'image.std_g',
+    'image.std_r',
+    'image.width',
+    'output.confidence',
+    'output.embedding',
+    'output.predicted_class',
+  ]);
+  await store.put('artifacts', settings.baselineKey, JSON.stringify(profile));
+  return store;
+}
+
+/** The consumer's statistics records and the endpoint's capture for 10:00–11:00. */
+async function putWindow(store: MemoryObjectStore, shift: { brightness: number; embedding: number }) {
+  const stats: string[] = [];
+  const capture: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const s = scene(500_000 + i, shift);
+    const time = new Date(Date.UTC(2026, 10, 23, 10, i % 60, 0));
+    stats.push(imageStatsRecord(`e-${i}`, time, imageFeatures(imageStats(s.png, LIMITS))));
+    const output = {
+      predicted_class: String(s.prediction.predictedClass),
+      confidence: s.prediction.confidence,
+      embedding: s.prediction.embedding,
+    };
+    capture.push(
+      JSON.stringify({
+        captureData: {
+          endpointInput: {
+            observedContentType: 'image/png',
+            mode: 'INPUT',
+            data: s.png.toString('base64'),
+            encoding: 'BASE64',
+          },
+          endpointOutput: {
+            observedContentType: 'application/json',
+            mode: 'OUTPUT',
+            data: JSON.stringify(output),
+            encoding: 'JSON',
+          },
+        },
+        eventMetadata: { eventId: `c-${i}`, inferenceTime: time.toISOString(), inferenceId: `i-${i}` },
+        eventVersion: '0',
+      }),
+    );
+  }
+  const hour = new Date(Date.UTC(2026, 10, 23, 10));
+  await store.put('capture', imageStatsKey('image-stats/', ENDPOINT, hour, 'batch-1'), stats.join('\n'));
+  await store.put('capture', `datacapture/${ENDPOINT}/AllTraffic/2026/11/23/10/c.jsonl`, capture.join('\n'));
+}
+
+const ports = (store: MemoryObjectStore) => ({
+  store,
+  publishDriftDetected: async () => undefined,
+  metrics: { window: () => undefined, noOp: () => undefined },
+  log: () => undefined,
+});
+
+async function check(shift: { brightness: number; embedding: number }) {
+  const store = await setup();
+  await putWindow(store, shift);
+  const result = await runDriftCheck(settings, ports(store), new Date('2026-11-23T11:00:30Z'));
+  const doc = JSON.parse(await readText((await store.get('artifacts', result.reportKey!))!));
+  const byName = Object.fromEntries(
+    (doc.report.features as Array<{ name: string; drifted: boolean; counts: { current: number } }>).map((f) => [
+      f.name,
+      f,
+    ]),
+  );
+  return { result, report: doc.report, byName };
+}
+
+describe('vision drift', () => {
+  test('same distribution: every vision signal is compared and nothing drifts', async () => {
+    const { result, report, byName } = await check({ brightness: 110, embedding: 0 });
+    expect(result.status).toBe('reported');
+    expect(result.records).toBe(2 * N); // statistics records + capture records
+    expect(report.drifted).toBe(false);
+    for (const name of [
+      'image.mean_r',
+      'image.std_g',
+      'output.predicted_class',
+      'output.confidence',
+      'output.embedding',
+    ]) {
+      expect(byName[name].counts.current).toBe(N);
+      expect(byName[name].drifted).toBe(false);
+    }
+  });
+
+  test('darker images and shifted embeddings: image statistics and the embedding (MMD) drift', async () => {
+    const { result, report, byName } = await check({ brightness: 60, embedding: 0.8 });
+    expect(result.drifted).toBe(true);
+    expect(byName['image.mean_r'].drifted).toBe(true);
+    expect(byName['output.embedding'].drifted).toBe(true);
+    expect(byName['output.predicted_class'].drifted).toBe(false);
+    expect(report.keySignalsDrifted).toContain('output.embedding');
+  });
+
+  test('embeddings alone: a shift only in the embedding space is caught by MMD', async () => {
+    const { byName, report } = await check({ brightness: 110, embedding: 0.8 });
+    expect(byName['image.mean_r'].drifted).toBe(false);
+    expect(byName['output.embedding'].drifted).toBe(true);
+    expect(report.drifted).toBe(true);
+  });
+
+  test('without the extra prefix the statistics records are not read', async () => {
+    const store = await setup();
+    await putWindow(store, { brightness: 110, embedding: 0 });
+    const r = await runDriftCheck(
+      { ...settings, extraPrefix: undefined },
+      ports(store),
+      new Date('2026-11-23T11:00:30Z'),
+    );
+    expect(r.records).toBe(N);
+  });
+});
+
+describe('vision baseline step', () => {
+  test('writes the profile where the checker reads it, with a copy per dataset; skips unreadable images', async () => {
+    const { refreshVisionBaseline } = await import('../../../core/vision/baseline');
+    const { ImageError } = await import('../../../core/vision/image-stats');
+    const store = new MemoryObjectStore();
+    const images = new Map<string, Buffer>();
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const ref = `s3://raw/images/${i}.png`;
+      images.set(
+        ref,
+        makePng(8, 8, () => [i * 10, 0, 0]),
+      );
+      lines.push(JSON.stringify({ 'source-ref': ref, class: i % 2 }));
+    }
+    lines.push(JSON.stringify({ 'source-ref': 's3://raw/images/gone.png', class: 0 }));
+    lines.push(JSON.stringify({ 'source-ref': 's3://raw/images/huge.png', class: 0 }));
+    await store.put('curated', 'datasets/d1/validation.manifest', lines.join('\n') + '\n');
+    const out = await refreshVisionBaseline(
+      store,
+      async (ref) => {
+        if (ref.endsWith('huge.png')) throw new ImageError('too-large', 'too large');
+        return images.get(ref);
+      },
+      {
+        sourceUri: 's3://curated/datasets/d1/validation.manifest',
+        artifactsBucket: 'artifacts',
+        endpointName: ENDPOINT,
+        datasetId: 'd1',
+      },
+      LIMITS,
+      new Date('2026-11-23T00:00:00Z'),
+    );
+    expect(out).toMatchObject({
+      profileUri: `s3://artifacts/drift/baselines/${ENDPOINT}/profile.json`,
+      historyUri: `s3://artifacts/drift/baselines/${ENDPOINT}/history/d1.json`,
+      records: 20,
+      invalid: 2,
+    });
+    expect(out.features).toContain('image.mean_r');
+    expect(out.features).toContain('output.predicted_class');
+    const profile = JSON.parse(store.text('artifacts', `drift/baselines/${ENDPOINT}/profile.json`)!);
+    expect(profile.features['image.mean_r'].count).toBe(20);
+    expect(store.text('artifacts', `drift/baselines/${ENDPOINT}/history/d1.json`)).toBe(
+      store.text('artifacts', `drift/baselines/${ENDPOINT}/profile.json`),
+    );
+  });
+});
