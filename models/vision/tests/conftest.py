@@ -1,8 +1,9 @@
 """Loads the vision modules by path under unique names.
 
-``train.py`` and ``inference.py`` are common names (models/recommender has its own), so models/vision is not put on
-``sys.path``: the modules are loaded from their files, and tests import them as ``vision_train`` and
-``vision_inference``. ``vision_model`` and ``vision_data`` keep their names because train.py and inference.py import
+``train.py`` and ``inference.py`` are common names (models/recommender has its own), and models/pytest.ini uses
+``--import-mode=importlib``, so nothing is put on ``sys.path``: modules are loaded from their files into
+``sys.modules`` and tests import them as ``vision_train``, ``vision_inference``, ``vision_synthetic`` and
+``vision_support``. ``vision_model`` and ``vision_data`` keep their names because train.py and inference.py import
 them by those names.
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Dict
 import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
-VISION = os.path.dirname(TESTS)
 
 
 def _load(name: str, path: str) -> ModuleType:
@@ -29,15 +29,13 @@ def _load(name: str, path: str) -> ModuleType:
     return module
 
 
+support = _load("vision_support", os.path.join(TESTS, "vision_support.py"))
+VISION = support.VISION
 _load("vision_model", os.path.join(VISION, "vision_model.py"))
 _load("vision_data", os.path.join(VISION, "vision_data.py"))
 vision_train = _load("vision_train", os.path.join(VISION, "train.py"))
 _load("vision_inference", os.path.join(VISION, "inference.py"))
 vision_synthetic = _load("vision_synthetic", os.path.join(TESTS, "vision_synthetic.py"))
-
-# Small and fast: a MobileNetV3-small at 32 px, two epochs, a 16-dimensional projected embedding.
-FAST_ARGS = ["--backbone", "mobilenet_v3_small", "--image_size", "32", "--epochs", "2", "--batch_size", "8",
-             "--lr", "0.003", "--num_workers", "0", "--embedding_dim", "16", "--top_k", "2", "--seed", "7"]
 
 
 @pytest.fixture(scope="session")
@@ -45,5 +43,5 @@ def trained(tmp_path_factory) -> Dict[str, object]:
     """One model trained on three colour classes, shared by the layout and serving tests."""
     root = str(tmp_path_factory.mktemp("vision-trained"))
     env = vision_synthetic.make_channels(root, ["red", "green", "blue"], 8, 4, seed=1)
-    config = vision_train.main(FAST_ARGS, env)
+    config = vision_train.main(support.FAST_ARGS, env)
     return {"env": env, "config": config, "model_dir": env["SM_MODEL_DIR"], "root": root}

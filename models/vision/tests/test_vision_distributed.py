@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from conftest import FAST_ARGS, VISION
+from vision_support import FAST_ARGS, VISION
 from vision_synthetic import make_channels
 
 

@@ -13,7 +13,7 @@ import torchvision
 import vision_data as data
 import vision_model as vm
 import vision_train as train
-from conftest import FAST_ARGS, VISION
+from vision_support import FAST_ARGS, VISION
 from vision_synthetic import make_channels, make_images, write_jsonl
 
 
