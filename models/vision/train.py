@@ -228,13 +228,29 @@ def pretrained_file(folder: Optional[str]) -> str:
     return os.path.join(folder, files[0])
 
 
-def initial_backbone(args: argparse.Namespace, channels: Channels) -> Tuple[nn.Module, int, str]:
+def torchvision_download(backbone: str, dist_ctx: Distributed) -> Tuple[nn.Module, int]:
+    """torchvision's DEFAULT weights: per host, local rank 0 downloads them to the cache; the others then read it."""
+    waits = dist_ctx.world_size > 1 and dist_ctx.local_rank != 0
+    if waits:
+        dist.barrier()
+    try:
+        loaded = vm.torchvision_backbone(backbone, weights="DEFAULT")
+    except OSError as e:  # URLError is an OSError
+        raise TrainingError(f"pretrained=torchvision could not download the {backbone} weights ({e}); under network "
+                            "isolation use pretrained=channel with a pretrained channel") from None
+    if dist_ctx.world_size > 1 and not waits:
+        dist.barrier()
+    return loaded
+
+
+def initial_backbone(args: argparse.Namespace, channels: Channels,
+                     dist_ctx: Distributed) -> Tuple[nn.Module, int, str]:
     """The backbone before training and where its weights came from (the champion's are loaded later)."""
     if channels.champion is not None or args.pretrained == "none":
         backbone, width = vm.torchvision_backbone(args.backbone)
         return backbone, width, "random"
     if args.pretrained == "torchvision":
-        backbone, width = vm.torchvision_backbone(args.backbone, weights="DEFAULT")
+        backbone, width = torchvision_download(args.backbone, dist_ctx)
         return backbone, width, "torchvision DEFAULT weights"
     path = pretrained_file(channels.pretrained)
     model = getattr(torchvision.models, args.backbone)(weights=None)
@@ -257,10 +273,10 @@ def grow_head(head: nn.Linear, weight: torch.Tensor, bias: torch.Tensor) -> None
         head.bias[: bias.shape[0]].copy_(bias)
 
 
-def build_model(args: argparse.Namespace, channels: Channels, champion: Optional[Champion],
-                num_classes: int) -> Tuple[vm.VisionNet, Dict[str, Any], str]:
+def build_model(args: argparse.Namespace, channels: Channels, champion: Optional[Champion], num_classes: int,
+                dist_ctx: Distributed) -> Tuple[vm.VisionNet, Dict[str, Any], str]:
     """The network to train, its projection record (or None) and a note on where its weights came from."""
-    backbone, width, origin = initial_backbone(args, channels)
+    backbone, width, origin = initial_backbone(args, channels, dist_ctx)
     if args.embedding_dim > width:
         raise TrainingError(f"bad hyperparameter: embedding_dim must be 0 or at most {width} "
                             f"(the {args.backbone} feature width); received {args.embedding_dim}")
@@ -475,6 +491,7 @@ def load_dataset(channels: Channels, champion: Optional[Champion], dist_ctx: Dis
     validation = data.read_manifest(channels.manifests, data.VALIDATION_MANIFEST)
     manifest_classes = data.read_class_list(os.path.join(channels.manifests, data.CLASSES_FILE),
                                             "classes.json in the manifests channel")
+    data.check_disjoint(train, validation)
     champion_classes = champion.classes if champion else None
     classes = data.resolve_classes(manifest_classes, champion_classes, train, validation)
     # Each process stats its share of the keys, so a cluster makes one metadata call per image.
@@ -501,7 +518,7 @@ def train_model(args: argparse.Namespace, channels: Channels, dist_ctx: Distribu
     amp = use_amp(args.amp, device)
     champion = load_champion(channels.champion, args.backbone) if channels.champion else None
     dataset = load_dataset(channels, champion, dist_ctx)
-    net, projection, origin = build_model(args, channels, champion, len(dataset.classes))
+    net, projection, origin = build_model(args, channels, champion, len(dataset.classes), dist_ctx)
     net.to(device)
     log(dist_ctx, f"classes={len(dataset.classes)} new={dataset.new_classes} train={len(dataset.train)} "
                   f"validation={len(dataset.validation)} init={origin} device={device} amp={amp} "

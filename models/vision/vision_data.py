@@ -115,6 +115,14 @@ def resolve_classes(manifest_classes: Optional[List[str]], champion_classes: Opt
     return classes
 
 
+def check_disjoint(train: Sequence[Example], validation: Sequence[Example]) -> None:
+    """An image in both manifests would make validation (and early stopping) measure memorisation."""
+    shared = sorted({e.image for e in train} & {e.image for e in validation})
+    if shared:
+        raise DataError(f"image {shared[0]!r} is in both {TRAIN_MANIFEST} and {VALIDATION_MANIFEST}"
+                        f"{f' (and {len(shared) - 1} more)' if len(shared) > 1 else ''}; the split must be disjoint")
+
+
 def check_images_exist(images_dir: str, examples: Sequence[Example], manifest: str, threads: int = 16) -> None:
     """Stats every listed key (one metadata call each, no listing); names the first missing image."""
     paths = [os.path.join(images_dir, e.image) for e in examples]

@@ -74,6 +74,12 @@ def test_class_list_file_rules(tmp_path):
         data.read_class_list(str(path), "classes.json")
 
 
+def test_train_and_validation_must_not_share_images():
+    data.check_disjoint(examples("a", "b"), [data.Example("a/9.png", "a")])
+    with pytest.raises(data.DataError, match="image 'b/1.png' is in both train.jsonl and validation.jsonl"):
+        data.check_disjoint(examples("a", "b"), [data.Example("b/1.png", "b")])
+
+
 def test_a_missing_image_is_named(tmp_path):
     records = make_images(str(tmp_path), ["red"], 3, seed=1, size=8)
     listed = [data.Example(r["image"], r["label"]) for r in records] + [data.Example("red/gone.png", "red")]

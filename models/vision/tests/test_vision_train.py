@@ -152,7 +152,7 @@ def test_pretrained_weights_from_the_channel(trained, tmp_path):
     torch.save(reference.state_dict(), str(pretrained / "mobilenet_v3_small.pth"))
     env = dict(trained["env"], SM_CHANNEL_PRETRAINED=str(pretrained), SM_MODEL_DIR=str(tmp_path / "m"))
     net, _, origin = train.build_model(train.parse_args(args_with(pretrained="channel")),
-                                       train.Channels.from_env(env), None, 3)
+                                       train.Channels.from_env(env), None, 3, train.Distributed.from_env({}))
     assert origin == "pretrained channel mobilenet_v3_small.pth"
     assert torch.equal(net.backbone.features[0][0].weight, reference.features[0][0].weight)
     config = train.main(args_with(pretrained="channel", epochs=1), env)
@@ -200,3 +200,17 @@ def test_command_line_prints_one_error_line_and_fails(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"error: manifest train.jsonl not found in the manifests channel ({env['SM_CHANNEL_MANIFESTS']}); "
         "expected train.jsonl and validation.jsonl"]
+
+
+def test_torchvision_weights_are_requested_and_a_failed_download_is_one_line(monkeypatch):
+    from urllib.error import URLError
+    calls = []
+
+    def offline(name, weights=None):
+        calls.append((name, weights))
+        raise URLError("Name or service not known")
+
+    monkeypatch.setattr(vm, "torchvision_backbone", offline)
+    with pytest.raises(train.TrainingError, match="pretrained=torchvision could not download the resnet18 weights"):
+        train.torchvision_download("resnet18", train.Distributed.from_env({}))
+    assert calls == [("resnet18", "DEFAULT")]
