@@ -42,7 +42,7 @@ export interface ReviewPorts {
   /** Puts label events on the image stream (throws when any was not accepted). */
   publish(events: ReadonlyArray<Record<string, unknown>>): Promise<void>;
   /** A short-lived GET URL of an image under the images prefix. */
-  presign(imageKey: string): Promise<string>;
+  presign(imageKey: string, now: Date): Promise<string>;
   now(): Date;
   /** A fresh, unguessable lease token. */
   newToken(): string;
@@ -160,14 +160,7 @@ export class ReviewService {
 
   /** Queues one review request (a JSON value); a duplicate is ignored. */
   async intake(value: unknown): Promise<'queued' | 'duplicate'> {
-    const request = parseReviewRequest(value, this.settings.imagesPrefix);
-    await this.ports.store.addClasses([
-      ...request.topK.map((c) => c.label),
-      ...(request.labels ?? []).map((l) => l.label),
-    ]);
-    const added = await this.ports.store.add(newItem(request, this.ports.now(), this.policy));
-    if (added) this.ports.metric('ItemsQueued', 1);
-    return added ? 'queued' : 'duplicate';
+    return intakeRequest(this.ports, this.settings, value);
   }
 
   /** The keeper: publishes label events left unpublished and reports the queue depth. */
@@ -220,7 +213,7 @@ export class ReviewService {
     const r = item.request;
     return {
       itemId: item.itemId,
-      imageUrl: await this.ports.presign(r.imageKey),
+      imageUrl: await this.ports.presign(r.imageKey, this.ports.now()),
       imageKey: r.imageKey,
       inferenceId: r.inferenceId,
       predictedAt: r.predictedAt,
@@ -233,6 +226,24 @@ export class ReviewService {
       lease: { token: held.token, expiresAt: held.expiresAt },
     };
   }
+}
+
+/**
+ * Queues one review request (a JSON value from the review queue): registers its classes, adds the item unless it
+ * is a duplicate. Throws a `bad-request` {@link ReviewError} for a malformed request (nothing is written).
+ */
+export async function intakeRequest(
+  ports: Pick<ReviewPorts, 'store' | 'now' | 'metric'>,
+  settings: ReviewSettings,
+  value: unknown,
+): Promise<'queued' | 'duplicate'> {
+  const request = parseReviewRequest(value, settings.imagesPrefix);
+  // Classes first (idempotent): a retry after a failure between the two writes still registers them.
+  await ports.store.addClasses([...request.topK.map((c) => c.label), ...(request.labels ?? []).map((l) => l.label)]);
+  const added = await ports.store.add(newItem(request, ports.now(), validatePolicy(settings.policy)));
+  if (!added) return 'duplicate';
+  ports.metric('ItemsQueued', 1);
+  return 'queued';
 }
 
 function asObject(body: unknown): Record<string, unknown> {

@@ -34,3 +34,16 @@ export interface ReviewStore {
   /** Adds classes (idempotent). */
   addClasses(names: readonly string[]): Promise<void>;
 }
+
+/**
+ * The table layout, shared by the store, the construct and the local server. One item per review item
+ * (`item#<id>`) and per class (`class#<name>`); a sparse index `Queue` (`queue`, `rank`) holds what each query
+ * reads in order: `pending` items by `rankOf`, `unpublished` decisions, `disputed` items and the `class` list.
+ * Decided items whose label event is published leave the index and stay in the table as the audit trail.
+ */
+export const REVIEW_TABLE_LAYOUT = {
+  partitionKey: 'pk',
+  queueIndex: 'Queue',
+  queueKey: 'queue',
+  rankKey: 'rank',
+} as const;
