@@ -148,6 +148,71 @@ describe('decision rule', () => {
   });
 });
 
+describe('default thresholds at their boundary', () => {
+  /**
+   * A numerical feature whose KS test is clearly significant and whose PSI is set by its decile counts: 10 equal
+   * reference bins, the current window moving mass from the lower five bins to the upper five (shares a and 0.2 − a).
+   */
+  function windowWithPsi(lowerShare: number) {
+    const reference = Array.from({ length: 2_000 }, (_, i) => i / 2_000);
+    const current = reference.map((v) => v + 0.3);
+    const edges = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+    const numerical = (sample: number[], binCounts: number[]) =>
+      ({
+        kind: 'numerical',
+        count: 100_000,
+        missing: 0,
+        mean: 0.5,
+        std: 0.29,
+        min: 0,
+        max: 1,
+        edges,
+        binCounts,
+        sample,
+      }) as const;
+    const upper = 0.2 - lowerShare;
+    return compareWindow(
+      { records: 100_000, features: { x: numerical(reference, Array(10).fill(10_000)) } },
+      {
+        records: 100_000,
+        invalid: 0,
+        features: {
+          x: numerical(current, [...Array(5).fill(lowerShare * 100_000), ...Array(5).fill(upper * 100_000)]),
+        },
+      },
+    ).features[0];
+  }
+
+  test('PSI 0.21 drifts and PSI 0.19 does not under the default threshold 0.2', () => {
+    const above = windowWithPsi(0.05578);
+    expect(above.stats.psi).toBeCloseTo(0.21, 4);
+    expect(above.effect).toEqual({ metric: 'psi', value: above.stats.psi, threshold: 0.2, passed: true });
+    expect(above.drifted).toBe(true);
+    const below = windowWithPsi(0.0578);
+    expect(below.stats.psi).toBeCloseTo(0.19, 4);
+    expect(below.effect).toMatchObject({ threshold: 0.2, passed: false });
+    expect(below.test!.significant).toBe(true);
+    expect(below.drifted).toBe(false);
+  });
+
+  test('the documented defaults', () => {
+    expect(DEFAULT_POLICY).toMatchObject({
+      alpha: 0.05,
+      correction: 'bonferroni',
+      driftedShareThreshold: 0.5,
+      minWindowSize: 200,
+      thresholds: {
+        psi: 0.2,
+        jensenShannon: 0.1,
+        wassersteinNormalized: 0.1,
+        cramersV: 0.1,
+        mmd2: 0.01,
+        proportionRelativeChange: 0.1,
+      },
+    });
+  });
+});
+
 describe('embeddings and proportions', () => {
   function vectors(n: number, seed: number, shift: number): FeatureRecord[] {
     const rng = createRng(seed);
