@@ -3,8 +3,8 @@
 ``train.py`` and ``inference.py`` are common names (models/recommender has its own), and models/pytest.ini uses
 ``--import-mode=importlib``, so nothing is put on ``sys.path``: modules are loaded from their files into
 ``sys.modules`` and tests import them as ``vision_train``, ``vision_inference``, ``vision_synthetic`` and
-``vision_support``. ``vision_model`` and ``vision_data`` keep their names because train.py and inference.py import
-them by those names.
+``vision_support``. The ``vision_*`` modules keep their names because train.py and inference.py import them by
+those names.
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _load(name: str, path: str) -> ModuleType:
 
 support = _load("vision_support", os.path.join(TESTS, "vision_support.py"))
 VISION = support.VISION
-_load("vision_model", os.path.join(VISION, "vision_model.py"))
-_load("vision_data", os.path.join(VISION, "vision_data.py"))
+for _name in ("vision_model", "vision_data", "vision_job", "vision_init", "vision_loop"):  # import order
+    _load(_name, os.path.join(VISION, f"{_name}.py"))
 vision_train = _load("vision_train", os.path.join(VISION, "train.py"))
 _load("vision_inference", os.path.join(VISION, "inference.py"))
 vision_synthetic = _load("vision_synthetic", os.path.join(TESTS, "vision_synthetic.py"))

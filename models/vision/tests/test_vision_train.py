@@ -11,10 +11,13 @@ import pytest
 import torch
 import torchvision
 import vision_data as data
+import vision_init as init
+import vision_job as job
+import vision_loop as loop
 import vision_model as vm
 import vision_train as train
 from vision_support import FAST_ARGS, VISION
-from vision_synthetic import make_channels, make_images, write_jsonl
+from vision_synthetic import make_channels, write_jsonl
 
 
 def args_with(**overrides):
@@ -39,7 +42,7 @@ def args_with(**overrides):
     (["--learning_rate", "0.1"], "unrecognized arguments: --learning_rate 0.1"),
 ])
 def test_bad_hyperparameters_are_one_clear_line(argv, message):
-    with pytest.raises(train.TrainingError) as error:
+    with pytest.raises(job.TrainingError) as error:
         train.parse_args(argv)
     assert message in str(error.value) and "\n" not in str(error.value)
 
@@ -50,9 +53,9 @@ def test_hyperparameters_arrive_as_sagemaker_passes_them():
 
 
 def test_amp_true_needs_cuda():
-    with pytest.raises(train.TrainingError, match="amp=true needs a CUDA device"):
-        train.use_amp("true", torch.device("cpu"))
-    assert train.use_amp("auto", torch.device("cpu")) is False
+    with pytest.raises(job.TrainingError, match="amp=true needs a CUDA device"):
+        job.use_amp("true", torch.device("cpu"))
+    assert job.use_amp("auto", torch.device("cpu")) is False
 
 
 def test_model_directory_layout(trained):
@@ -131,16 +134,16 @@ def test_grow_head_copies_rows_into_a_larger_head():
     head = torch.nn.Linear(4, 3)
     weight, bias = torch.arange(8.0).reshape(2, 4), torch.tensor([5.0, 6.0])
     fresh = head.weight[2].clone()
-    train.grow_head(head, weight, bias)
+    init.grow_head(head, weight, bias)
     assert torch.equal(head.weight[:2], weight) and torch.equal(head.bias[:2], bias)
     assert torch.equal(head.weight[2], fresh)
-    with pytest.raises(train.TrainingError, match="cannot fit it into 3 classes x 5 features"):
-        train.grow_head(torch.nn.Linear(5, 3), weight, bias)
+    with pytest.raises(job.TrainingError, match="cannot fit it into 3 classes x 5 features"):
+        init.grow_head(torch.nn.Linear(5, 3), weight, bias)
 
 
 def test_champion_with_another_backbone_is_refused(trained, tmp_path):
     env = dict(trained["env"], SM_CHANNEL_CHAMPION=trained["model_dir"], SM_MODEL_DIR=str(tmp_path / "m"))
-    with pytest.raises(train.TrainingError, match="the champion's backbone is mobilenet_v3_small, not resnet18"):
+    with pytest.raises(job.TrainingError, match="the champion's backbone is mobilenet_v3_small, not resnet18"):
         train.main(args_with(backbone="resnet18"), env)
 
 
@@ -151,8 +154,8 @@ def test_pretrained_weights_from_the_channel(trained, tmp_path):
     reference = torchvision.models.mobilenet_v3_small()
     torch.save(reference.state_dict(), str(pretrained / "mobilenet_v3_small.pth"))
     env = dict(trained["env"], SM_CHANNEL_PRETRAINED=str(pretrained), SM_MODEL_DIR=str(tmp_path / "m"))
-    net, _, origin = train.build_model(train.parse_args(args_with(pretrained="channel")),
-                                       train.Channels.from_env(env), None, 3, train.Distributed.from_env({}))
+    net, _, origin = init.build_model(train.parse_args(args_with(pretrained="channel")),
+                                      job.Channels.from_env(env), None, 3, job.Distributed.from_env({}))
     assert origin == "pretrained channel mobilenet_v3_small.pth"
     assert torch.equal(net.backbone.features[0][0].weight, reference.features[0][0].weight)
     config = train.main(args_with(pretrained="channel", epochs=1), env)
@@ -161,12 +164,12 @@ def test_pretrained_weights_from_the_channel(trained, tmp_path):
 
 def test_pretrained_channel_errors(trained, tmp_path):
     env = dict(trained["env"], SM_MODEL_DIR=str(tmp_path / "m"))
-    with pytest.raises(train.TrainingError, match="pretrained=channel needs a pretrained channel"):
+    with pytest.raises(job.TrainingError, match="pretrained=channel needs a pretrained channel"):
         train.main(args_with(pretrained="channel"), env)
     (tmp_path / "p").mkdir()
     torch.save(torchvision.models.resnet18().state_dict(), str(tmp_path / "p" / "resnet18.pth"))
     env["SM_CHANNEL_PRETRAINED"] = str(tmp_path / "p")
-    with pytest.raises(train.TrainingError, match="resnet18.pth is not a mobilenet_v3_small state_dict"):
+    with pytest.raises(job.TrainingError, match="resnet18.pth is not a mobilenet_v3_small state_dict"):
         train.main(args_with(pretrained="channel"), env)
 
 
@@ -191,6 +194,26 @@ def test_data_errors_name_what_is_wrong(tmp_path):
     assert not os.path.exists(env["SM_MODEL_DIR"])
 
 
+def test_an_unreadable_image_read_by_a_loader_worker_is_still_one_line(tmp_path):
+    env = make_channels(str(tmp_path), ["red", "blue"], 3, 1, seed=6, size=32)
+    with open(os.path.join(env["SM_CHANNEL_IMAGES"], "red", "broken.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n truncated")
+    with open(os.path.join(env["SM_CHANNEL_MANIFESTS"], "train.jsonl"), "a") as f:
+        f.write(json.dumps({"image": "red/broken.png", "label": "red"}) + "\n")
+    with pytest.raises(data.ImageReadError) as error:
+        train.main(args_with(num_workers=1), env)
+    assert "Original Traceback" in str(error.value)  # the worker's error, re-raised by the DataLoader
+    line = train.one_line(error.value)
+    assert line.startswith("image 'red/broken.png' is unreadable (") and line.endswith("must be JPEG or PNG")
+
+
+def test_diverged_training_is_an_error(tmp_path, monkeypatch):
+    env = make_channels(str(tmp_path), ["red", "blue"], 2, 1, seed=6, size=32)
+    monkeypatch.setattr(loop, "evaluate", lambda *a: (float("nan"), 0.0))
+    with pytest.raises(job.TrainingError, match="validation loss was not finite in any of 2 epochs"):
+        train.main(FAST_ARGS, env)
+
+
 def test_command_line_prints_one_error_line_and_fails(tmp_path):
     env = make_channels(str(tmp_path), ["red", "blue"], 2, 1, seed=8, size=32)
     os.remove(os.path.join(env["SM_CHANNEL_MANIFESTS"], "train.jsonl"))
@@ -211,6 +234,6 @@ def test_torchvision_weights_are_requested_and_a_failed_download_is_one_line(mon
         raise URLError("Name or service not known")
 
     monkeypatch.setattr(vm, "torchvision_backbone", offline)
-    with pytest.raises(train.TrainingError, match="pretrained=torchvision could not download the resnet18 weights"):
-        train.torchvision_download("resnet18", train.Distributed.from_env({}))
+    with pytest.raises(job.TrainingError, match="pretrained=torchvision could not download the resnet18 weights"):
+        init.torchvision_download("resnet18", job.Distributed.from_env({}))
     assert calls == [("resnet18", "DEFAULT")]
