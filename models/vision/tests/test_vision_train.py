@@ -141,6 +141,16 @@ def test_grow_head_copies_rows_into_a_larger_head():
         init.grow_head(torch.nn.Linear(5, 3), weight, bias)
 
 
+def test_a_champion_archive_cannot_write_outside_its_folder(tmp_path):
+    (tmp_path / "evil.txt").write_text("x")
+    with tarfile.open(str(tmp_path / "model.tar.gz"), "w:gz") as tar:
+        tar.add(str(tmp_path / "evil.txt"), arcname="../evil.txt")
+    with pytest.raises(job.TrainingError, match="champion model.tar.gz has an unsafe member '../evil.txt'"):
+        init.load_champion(str(tmp_path), "resnet18")
+    with pytest.raises(job.TrainingError, match="has neither model.pth nor model.tar.gz"):
+        init.load_champion(str(tmp_path / "nowhere"), "resnet18")
+
+
 def test_champion_with_another_backbone_is_refused(trained, tmp_path):
     env = dict(trained["env"], SM_CHANNEL_CHAMPION=trained["model_dir"], SM_MODEL_DIR=str(tmp_path / "m"))
     with pytest.raises(job.TrainingError, match="the champion's backbone is mobilenet_v3_small, not resnet18"):
