@@ -37,14 +37,17 @@ def make_loaders(args: argparse.Namespace, channels: Channels, dist_ctx: Distrib
     val_shard = Subset(val_set, list(range(dist_ctx.rank, len(val_set), dist_ctx.world_size)))
     n_workers = workers(args.num_workers, dist_ctx)
     pin = torch.cuda.is_available()
+    persist = n_workers > 0  # no worker start-up per epoch (FastFile reads make that start-up slow)
     generator = torch.Generator().manual_seed(args.seed)
     sampler = DistributedSampler(train_set, dist_ctx.world_size, dist_ctx.rank, shuffle=True, seed=args.seed,
                                  drop_last=True) if dist_ctx.world_size > 1 else None
     # A last batch of one image breaks batch norm: drop it whenever there is at least one full batch.
     drop_last = len(train_set) // dist_ctx.world_size >= args.batch_size
     train_loader = DataLoader(train_set, args.batch_size, shuffle=sampler is None, sampler=sampler,
-                              num_workers=n_workers, pin_memory=pin, drop_last=drop_last, generator=generator)
-    val_loader = DataLoader(val_shard, args.batch_size, shuffle=False, num_workers=n_workers, pin_memory=pin)
+                              num_workers=n_workers, pin_memory=pin, drop_last=drop_last, generator=generator,
+                              persistent_workers=persist)
+    val_loader = DataLoader(val_shard, args.batch_size, shuffle=False, num_workers=n_workers, pin_memory=pin,
+                            persistent_workers=persist)
     return train_loader, val_loader
 
 
