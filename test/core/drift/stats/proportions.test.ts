@@ -55,4 +55,14 @@ describe('twoProportionZTest', () => {
     expect(() => twoProportionZTest(1, 10, 11, 10)).toThrow(/`successesB` \(11\) must not exceed `trialsB` \(10\)/);
     expect(() => twoProportionZTest(1, Number.NaN, 1, 10)).toThrow(/argument `trialsA`/);
   });
+  it('one-sided alternatives: a drop is significant as "smaller", never as "larger" (scipy norm.cdf / norm.sf)', () => {
+    // 3% vs 5% over 10,000 trials each: z = -7.2168783648703; norm.cdf(z) = 2.659725834699263e-13.
+    const smaller = twoProportionZTest(300, 10_000, 500, 10_000, 'smaller');
+    expect(smaller.z).toBeCloseTo(-7.216878364870324, 12);
+    expect(Math.abs(smaller.pValue - 2.659725834699263e-13)).toBeLessThan(1e-24);
+    expect(twoProportionZTest(300, 10_000, 500, 10_000, 'larger').pValue).toBeCloseTo(0.999999999999734, 14);
+    expect(twoProportionZTest(500, 10_000, 300, 10_000, 'smaller').pValue).toBeCloseTo(0.999999999999734, 14);
+    expect(twoProportionZTest(300, 10_000, 500, 10_000).pValue).toBeCloseTo(2 * 2.659725834699263e-13, 24);
+    expect(twoProportionZTest(0, 0, 3, 10, 'smaller')).toMatchObject({ z: 0, pValue: 1 });
+  });
 });
