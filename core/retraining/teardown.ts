@@ -56,12 +56,17 @@ export interface TeardownPort {
   tagsOf(arn: string): Promise<Record<string, string>>;
   /** The SageMaker scalable targets among these resource IDs. */
   listScalableTargets(resourceIds: readonly string[]): Promise<Array<{ resourceId: string; dimension: string }>>;
-  /** Alarms whose names start with the prefix. */
-  listAlarms(prefix: string): Promise<string[]>;
+  /**
+   * CloudWatch: alarms whose names start with the prefix, and their deletion. Absent when the caller has no
+   * CloudWatch client; the step then names the loop's alarm for a deletion by hand.
+   */
+  readonly alarms?: {
+    list(prefix: string): Promise<string[]>;
+    delete(names: readonly string[]): Promise<void>;
+  };
   stopTrainingJob(name: string): Promise<void>;
   stopTransformJob(name: string): Promise<void>;
   deregisterScalableTarget(resourceId: string, dimension: string): Promise<void>;
-  deleteAlarms(names: readonly string[]): Promise<void>;
   deleteInferenceComponent(name: string): Promise<void>;
   deleteEndpoint(name: string): Promise<void>;
   deleteEndpointConfig(name: string): Promise<void>;
@@ -186,9 +191,19 @@ export async function teardownStep(
     );
   }
   // The loop's own alarms (scale from zero); one call deletes them all.
-  const alarms = (await port.listAlarms(`${prefix}-`)).filter((a) => underLoopName(a, scope));
-  if (alarms.length > 0) {
-    await act({ kind: 'alarm', name: alarms.join(', '), action: 'delete' }, () => port.deleteAlarms(alarms));
+  const cloudwatch = port.alarms;
+  if (cloudwatch) {
+    const alarms = (await cloudwatch.list(`${prefix}-`)).filter((a) => underLoopName(a, scope));
+    if (alarms.length > 0) {
+      await act({ kind: 'alarm', name: alarms.join(', '), action: 'delete' }, () => cloudwatch.delete(alarms));
+    }
+  } else if (components.length > 0) {
+    actions.push({
+      kind: 'alarm',
+      name: `${prefix}-no-capacity`,
+      action: 'skip',
+      note: `no CloudWatch client here: aws cloudwatch delete-alarms --alarm-names ${prefix}-no-capacity`,
+    });
   }
 
   // 3. Inference components, then the endpoints once none is left on them.

@@ -33,7 +33,7 @@ class FakeAws implements TeardownPort {
   readonly resources: Resource[] = [];
   readonly packages: string[] = [];
   readonly targets: Array<{ resourceId: string; dimension: string }> = [];
-  readonly alarms: string[] = [];
+  readonly alarmNames: string[] = [];
   readonly calls: string[] = [];
   failOnce = new Set<string>();
 
@@ -77,7 +77,13 @@ class FakeAws implements TeardownPort {
     return Object.fromEntries(Object.entries(r.tags).filter(([k]) => k !== '__seen'));
   };
   listScalableTargets = async (ids: readonly string[]) => this.targets.filter((t) => ids.includes(t.resourceId));
-  listAlarms = async (prefix: string) => this.alarms.filter((a) => a.startsWith(prefix));
+  readonly alarms = {
+    list: async (prefix: string) => this.alarmNames.filter((a) => a.startsWith(prefix)),
+    delete: (names: readonly string[]) =>
+      this.mutate(`DeleteAlarms ${names.join(',')}`, () => {
+        for (const n of names) this.alarmNames.splice(this.alarmNames.indexOf(n), 1);
+      }),
+  };
   stopTrainingJob = (name: string) =>
     this.mutate(`StopTrainingJob ${name}`, () => (this.find('training-job', name)!.status = 'Stopping'));
   stopTransformJob = (name: string) =>
@@ -89,10 +95,6 @@ class FakeAws implements TeardownPort {
         1,
       ),
     );
-  deleteAlarms = (names: readonly string[]) =>
-    this.mutate(`DeleteAlarms ${names.join(',')}`, () => {
-      for (const n of names) this.alarms.splice(this.alarms.indexOf(n), 1);
-    });
   deleteInferenceComponent = (name: string) =>
     this.mutate(
       `DeleteInferenceComponent ${name}`,
@@ -171,7 +173,7 @@ function sandboxVision(): FakeAws {
     resourceId: 'inference-component/mlbp-sandbox-vision-ic',
     dimension: 'sagemaker:inference-component:DesiredCopyCount',
   });
-  aws.alarms.push('mlbp-sandbox-vision-no-capacity', 'Sandbox-Vision-ML-EndpointAlarmsModelErrors-1A2B');
+  aws.alarmNames.push('mlbp-sandbox-vision-no-capacity', 'Sandbox-Vision-ML-EndpointAlarmsModelErrors-1A2B');
   return aws;
 }
 
@@ -205,7 +207,7 @@ describe('loop teardown', () => {
     ]);
     expect(aws.packages).toEqual([]);
     expect(aws.targets).toEqual([]);
-    expect(aws.alarms).toEqual(['Sandbox-Vision-ML-EndpointAlarmsModelErrors-1A2B']);
+    expect(aws.alarmNames).toEqual(['Sandbox-Vision-ML-EndpointAlarmsModelErrors-1A2B']);
     // What is not the loop's is reported, never touched.
     expect(last.actions.filter((a) => a.action === 'skip').map((a) => a.name)).toEqual([
       'mlbp-sandbox-vision-manual',
@@ -308,6 +310,18 @@ describe('loop teardown', () => {
       'DeleteEndpoint mlbp-production-recommender',
       'DeleteEndpointConfig mlbp-production-recommender-r1',
     ]);
+  });
+
+  test('without a CloudWatch client the scale-from-zero alarm is named for a deletion by hand', async () => {
+    const aws = sandboxVision();
+    const port: TeardownPort = { ...aws, alarms: undefined };
+    const plan = await teardownStep(port, scope, { dryRun: true });
+    expect(plan.actions).toContainEqual({
+      kind: 'alarm',
+      name: 'mlbp-sandbox-vision-no-capacity',
+      action: 'skip',
+      note: 'no CloudWatch client here: aws cloudwatch delete-alarms --alarm-names mlbp-sandbox-vision-no-capacity',
+    });
   });
 
   test('ownership: the stage and case-study tags decide; without them the dataset-id tag marks older loop resources', () => {
