@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  LocalSageMakerRuntime,
   ModelContainer,
   runTrainingJob,
   runTransformJob,
@@ -222,5 +223,62 @@ describe('ModelContainer', () => {
     await expect(ModelContainer.start({ modelArtifact: path.join(root, 'empty-model.tar.gz') })).rejects.toThrow(
       /has no code\/inference\.py/,
     );
+  });
+});
+
+describe('LocalSageMakerRuntime with several variants', () => {
+  let runtime: LocalSageMakerRuntime;
+  let client: SageMakerRuntimeClient;
+
+  beforeAll(async () => {
+    runtime = await LocalSageMakerRuntime.start();
+    client = new SageMakerRuntimeClient({
+      endpoint: runtime.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    await runtime.createEndpoint({
+      name: 'canary',
+      variants: [
+        { variantName: 'Champion', modelArtifact, initialWeight: 3 },
+        { variantName: 'Candidate', modelArtifact, initialWeight: 1 },
+      ],
+    });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await runtime?.stop();
+  });
+
+  const invoke = (endpointName: string, targetVariant?: string) =>
+    client.send(
+      new InvokeEndpointCommand({
+        EndpointName: endpointName,
+        ContentType: 'text/csv',
+        Accept: 'text/csv',
+        Body: servingSlate(5).csv,
+        TargetVariant: targetVariant,
+      }),
+    );
+
+  test('splits traffic by weight, deterministically', async () => {
+    const variants: string[] = [];
+    for (let i = 0; i < 8; i++) variants.push((await invoke('canary')).InvokedProductionVariant as string);
+    expect(variants.filter((v) => v === 'Champion')).toHaveLength(6);
+    expect(variants.filter((v) => v === 'Candidate')).toHaveLength(2);
+  });
+
+  test('TargetVariant picks the variant; an unknown one is a ValidationError', async () => {
+    expect((await invoke('canary', 'Candidate')).InvokedProductionVariant).toBe('Candidate');
+    await expect(invoke('canary', 'Nope')).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  test('updateEndpoint replaces the variants; deleteEndpoint takes the endpoint out of service', async () => {
+    await runtime.updateEndpoint({ name: 'canary', variants: [{ variantName: 'Candidate', modelArtifact }] });
+    expect((await invoke('canary')).InvokedProductionVariant).toBe('Candidate');
+    await runtime.deleteEndpoint('canary');
+    expect(runtime.endpointNames()).toEqual([]);
+    await expect(invoke('canary')).rejects.toMatchObject({ name: 'ValidationError' });
   });
 });
