@@ -288,3 +288,57 @@ export function describeActions(actions: readonly TeardownAction[]): string[] {
 }
 
 const noop = async (): Promise<void> => undefined;
+
+/** Properties of the teardown custom resource (`ResourceProperties`). */
+export interface TeardownResourceProperties {
+  readonly Stage: string;
+  readonly CaseStudy: string;
+  readonly EndpointName: string;
+  readonly VariantName?: string;
+}
+
+/** The custom-resource event as the CDK provider framework passes it to the handler. */
+export interface TeardownResourceEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: TeardownResourceProperties;
+  /** Set by this handler's onEvent answer: the framework passes it back to the isComplete calls. */
+  readonly TeardownPhase?: 'is-complete';
+}
+
+/** What the handler answers: onEvent (`PhysicalResourceId`) or isComplete (`IsComplete`). */
+export type TeardownResourceResponse =
+  { readonly PhysicalResourceId: string; readonly TeardownPhase: 'is-complete' } | { readonly IsComplete: boolean };
+
+/**
+ * The teardown custom resource. One function serves as both the provider's onEvent and isComplete handler: onEvent
+ * only names the resource (it never fails a stack operation); on Delete, each isComplete call is one
+ * {@link teardownStep} until nothing of the loop is left (a failed step is retried by the provider until its total
+ * timeout). Create and Update change nothing: the resource exists to act when the stack is deleted.
+ */
+export async function handleTeardownEvent(
+  event: TeardownResourceEvent,
+  port: TeardownPort,
+  log: (message: string, details: Record<string, unknown>) => void = () => undefined,
+): Promise<TeardownResourceResponse> {
+  const p = event.ResourceProperties;
+  if (!p?.Stage || !p.CaseStudy || !p.EndpointName) {
+    throw new Error(
+      `teardown resource needs Stage, CaseStudy and EndpointName; received ${JSON.stringify(p ?? null).slice(0, 300)}`,
+    );
+  }
+  if (event.TeardownPhase !== 'is-complete') {
+    // A stable ID: an update never replaces the resource (a replacement would delete the old one, i.e. tear down).
+    return { PhysicalResourceId: `loop-teardown:${p.EndpointName}`, TeardownPhase: 'is-complete' };
+  }
+  if (event.RequestType !== 'Delete') return { IsComplete: true };
+  const scope: TeardownScope = {
+    stage: p.Stage,
+    caseStudy: p.CaseStudy,
+    endpointName: p.EndpointName,
+    variantName: p.VariantName,
+  };
+  const step = await teardownStep(port, scope);
+  log('teardown step', { done: step.done, actions: describeActions(step.actions) });
+  return { IsComplete: step.done };
+}

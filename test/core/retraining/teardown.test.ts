@@ -1,5 +1,6 @@
 import {
   LOOP_TAG_KEYS,
+  handleTeardownEvent,
   TeardownError,
   describeActions,
   ownedByLoop,
@@ -329,5 +330,60 @@ describe('loop teardown', () => {
     expect(ownedByLoop({ ...loopTags('a'), [LOOP_TAG_KEYS.stage]: 'production' }, scope)).toBe(false);
     expect(ownedByLoop({ [LOOP_TAG_KEYS.datasetId]: 'a' }, scope)).toBe(true);
     expect(ownedByLoop({ owner: 'alice' }, scope)).toBe(false);
+  });
+});
+
+describe('teardown custom resource handler', () => {
+  const properties = { Stage: 'sandbox', CaseStudy: 'vision', EndpointName: 'mlbp-sandbox-vision' };
+
+  test('onEvent names the resource stably and never deletes anything', async () => {
+    const aws = sandboxVision();
+    for (const RequestType of ['Create', 'Update', 'Delete'] as const) {
+      await expect(handleTeardownEvent({ RequestType, ResourceProperties: properties }, aws)).resolves.toEqual({
+        PhysicalResourceId: 'loop-teardown:mlbp-sandbox-vision',
+        TeardownPhase: 'is-complete',
+      });
+    }
+    expect(aws.calls).toEqual([]);
+  });
+
+  test('on Create and Update the isComplete call completes at once, touching nothing', async () => {
+    const aws = sandboxVision();
+    const event = { ResourceProperties: properties, TeardownPhase: 'is-complete' as const };
+    await expect(handleTeardownEvent({ ...event, RequestType: 'Create' }, aws)).resolves.toEqual({ IsComplete: true });
+    await expect(handleTeardownEvent({ ...event, RequestType: 'Update' }, aws)).resolves.toEqual({ IsComplete: true });
+    expect(aws.calls).toEqual([]);
+  });
+
+  test('on Delete each isComplete call is one step, until the loop left nothing', async () => {
+    const aws = sandboxVision();
+    const event = {
+      RequestType: 'Delete' as const,
+      PhysicalResourceId: 'loop-teardown:mlbp-sandbox-vision',
+      ResourceProperties: properties,
+      TeardownPhase: 'is-complete' as const,
+    };
+    const answers: boolean[] = [];
+    const logged: unknown[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = (await handleTeardownEvent(event, aws, (_m, d) => logged.push(d))) as { IsComplete: boolean };
+      answers.push(r.IsComplete);
+      if (r.IsComplete) break;
+    }
+    // Several steps (deletions are asynchronous), then complete.
+    expect(answers.length).toBeGreaterThan(2);
+    expect(answers).toEqual([...answers.slice(0, -1).map(() => false), true]);
+    expect(aws.resources.some((r) => r.name === 'mlbp-sandbox-vision')).toBe(false);
+    expect(aws.packages).toEqual([]);
+    expect(logged[0]).toMatchObject({ done: false, actions: expect.arrayContaining([expect.stringMatching(/^stop/)]) });
+  });
+
+  test('properties are required', async () => {
+    await expect(
+      handleTeardownEvent(
+        { RequestType: 'Delete', ResourceProperties: { Stage: 'sandbox' } as never, TeardownPhase: 'is-complete' },
+        sandboxVision(),
+      ),
+    ).rejects.toThrow(/needs Stage, CaseStudy and EndpointName; received \{"Stage":"sandbox"\}/);
   });
 });
