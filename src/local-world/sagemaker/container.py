@@ -290,6 +290,7 @@ def serve(handlers: Handlers, port: int) -> None:
 
     class Endpoint(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *_: Any) -> None:  # requests are logged by the TypeScript side
             pass
