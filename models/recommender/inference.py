@@ -120,7 +120,8 @@ def _check_widths(rows: List[List[float]], model: RankerModel) -> Optional[Reque
         if len(row) != model.num_features:
             version = f", feature_version {model.feature_version}" if model.feature_version else ""
             return RequestRejected(
-                400, f"line {number} has {len(row)} values; expected {model.num_features} (the model's features{version})"
+                400,
+                f"line {number} has {len(row)} values; expected {model.num_features} (the model's features{version})",
             )
     return None
 

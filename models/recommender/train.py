@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-import numpy as np
 import xgboost as xgb
 
 from ranking_contract import CODE_DIR, METADATA_FILE, MODEL_FILE
-from ranking_data import ChannelData, DataError, check_disjoint, read_channel
+from ranking_data import ChannelData, DataError, EmptyChannel, check_disjoint, read_channel
 
 LOG = logging.getLogger("recommender.train")
 
@@ -113,7 +112,10 @@ class Environment:
                 raise TrainingError(f"{name} is not set: {why}")
             return Path(value)
 
-        hosts = json.loads(env.get("SM_HOSTS", '["algo-1"]'))
+        try:
+            hosts = json.loads(env.get("SM_HOSTS", '["algo-1"]'))
+        except json.JSONDecodeError:
+            raise TrainingError(f"SM_HOSTS must be a JSON list of host names; received {env['SM_HOSTS']!r}") from None
         return Environment(
             model_dir=required("SM_MODEL_DIR", "the folder the model is saved to (/opt/ml/model in SageMaker)"),
             train_dir=required("SM_CHANNEL_TRAIN", "the training job needs a 'train' channel"),
@@ -269,9 +271,7 @@ def train_distributed(args: argparse.Namespace, env: Environment) -> Dict[str, o
     try:
         train, validation = read_channels(args, env)
         include, channels = True, {"train": train, "validation": validation}
-    except DataError as error:
-        if "has no data files" not in str(error):
-            raise
+    except EmptyChannel as error:
         LOG.warning("host %s: %s; it takes no part in training", env.current_host, error)
         include, channels = False, {}
     outcome: Dict[str, object] = {}
@@ -294,7 +294,6 @@ def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] 
     """Train and save the ranker; returns the metadata written to $SM_MODEL_DIR/metadata.json."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     environment = Environment.read(env if env is not None else os.environ)
-    np.random.seed(args.seed)
     try:
         if len(environment.hosts) > 1:
             return train_distributed(args, environment)

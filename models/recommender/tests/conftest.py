@@ -36,7 +36,9 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def trained(train_module: ModuleType, dataset: Dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, dict]:
+def trained(
+    train_module: ModuleType, dataset: Dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Tuple[Path, dict]:
     """One model trained on the synthetic task: its model dir and the metadata main() returned."""
     model_dir = tmp_path_factory.mktemp("job") / "model"
     metadata = train_module.main(HYPERPARAMETERS, sm_env(model_dir, dataset, TRAINING_JOB_NAME="job-1"))

@@ -20,7 +20,9 @@ def serve(inference: ModuleType, model: object, body: object, content_type: Opti
     return inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), model), accept)
 
 
-def rejected(inference: ModuleType, model: object, body: object, content_type: str = "text/csv", accept: str = "text/csv"):
+def rejected(
+    inference: ModuleType, model: object, body: object, content_type: str = "text/csv", accept: str = "text/csv"
+):
     """The RequestRejected that reaches the caller outside the containers (status_code and message)."""
     contract = sys.modules["ranking_contract"]
     with pytest.raises(contract.RequestRejected) as caught:
@@ -153,7 +155,8 @@ def test_in_the_xgboost_container_a_rejection_is_a_response_with_its_status(
     for name in ("sagemaker_containers", "sagemaker_containers.beta", "sagemaker_containers.beta.framework"):
         _install(monkeypatch, name)
     _install(monkeypatch, "sagemaker_containers.beta.framework.worker", Response=Response)
-    sys.modules["sagemaker_containers.beta.framework"].worker = sys.modules["sagemaker_containers.beta.framework.worker"]
+    framework = sys.modules["sagemaker_containers.beta.framework"]
+    framework.worker = sys.modules["sagemaker_containers.beta.framework.worker"]
     response = serve(inference_module, model, "", "text/csv", "text/csv")
     assert (response.status, response.mimetype) == (400, "text/plain")
     assert response.response.startswith("empty body")

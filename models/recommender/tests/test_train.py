@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 from types import ModuleType
 from typing import Dict, List
@@ -171,7 +172,9 @@ def test_a_group_split_within_a_file_is_refused(train_module: ModuleType, tmp_pa
 def test_a_group_split_across_shards_is_refused(train_module: ModuleType, tmp_path: Path) -> None:
     files = {"part-0.csv": _row(1, 7, GOOD) + "\n", "part-1.csv": _row(0, 7, GOOD) + "\n"}
     message = _error(train_module, tmp_path, files)
-    assert message.startswith("train/part-1.csv line 1: group 7 appears again after other rows (first at train/part-0.csv")
+    assert message.startswith(
+        "train/part-1.csv line 1: group 7 appears again after other rows (first at train/part-0.csv line 1)"
+    )
 
 
 def test_a_request_in_both_channels_is_refused(train_module: ModuleType, tmp_path: Path) -> None:
@@ -186,7 +189,8 @@ def test_hyperparameters_are_validated(train_module: ModuleType, tmp_path: Path)
     assert "invalid choice: 'binary:logistic'" in message
     message = _error(train_module, tmp_path, files, HYPERPARAMETERS + ["--negative_sampling_rate", "1.5"])
     assert "must be in (0, 1]; received 1.5" in message
-    assert "unrecognized arguments: --colour blue" in _error(train_module, tmp_path, files, HYPERPARAMETERS + ["--colour", "blue"])
+    message = _error(train_module, tmp_path, files, HYPERPARAMETERS + ["--colour", "blue"])
+    assert "unrecognized arguments: --colour blue" in message
 
 
 def test_a_missing_validation_channel_is_named(train_module: ModuleType, tmp_path: Path) -> None:
@@ -219,3 +223,55 @@ def test_the_script_exits_1_with_one_line_on_stderr(tmp_path: Path) -> None:
         "train.py: error: train/part-0.csv line 1 has 4 columns; expected 8 (label, group_id and num_features=6 "
         "features)"
     )
+
+
+class FakeDistributed:
+    """Stands in for sagemaker_xgboost_container.distributed (not installable here): records how train.py calls it
+    and runs exec_fun as rabit_run does for the given rank (ec28c4b distributed.py)."""
+
+    def __init__(self, is_master: bool) -> None:
+        self.is_master = is_master
+        self.calls: List[dict] = []
+
+    def wait_hostname_resolution(self, hosts: List[str]) -> None:
+        self.calls.append({"wait": hosts})
+
+    def rabit_run(self, exec_fun, args, include_in_training, hosts, current_host, update_rabit_args):  # noqa: ANN001
+        self.calls.append({"include_in_training": include_in_training, "hosts": hosts, "current_host": current_host})
+        if include_in_training:
+            exec_fun(**args, is_master=self.is_master)
+
+
+def _with_fake_distributed(monkeypatch: pytest.MonkeyPatch, fake: FakeDistributed) -> None:
+    package = types.ModuleType("sagemaker_xgboost_container")
+    package.distributed = fake  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sagemaker_xgboost_container", package)
+    monkeypatch.setitem(sys.modules, "sagemaker_xgboost_container.distributed", fake)
+
+
+def test_on_several_hosts_only_the_master_writes_the_model(
+    train_module: ModuleType, dataset: Dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hosts = '["algo-1","algo-2"]'
+    for is_master, host in ((False, "algo-2"), (True, "algo-1")):
+        fake = FakeDistributed(is_master)
+        _with_fake_distributed(monkeypatch, fake)
+        model_dir = tmp_path / host / "model"
+        train_module.main(HYPERPARAMETERS, sm_env(model_dir, dataset, SM_HOSTS=hosts, SM_CURRENT_HOST=host))
+        assert fake.calls[0] == {"wait": ["algo-1", "algo-2"]}
+        assert fake.calls[1] == {"include_in_training": True, "hosts": ["algo-1", "algo-2"], "current_host": host}
+        assert (model_dir / "xgboost-model").exists() == is_master
+
+
+def test_a_host_without_shards_takes_no_part(
+    train_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDistributed(is_master=False)
+    _with_fake_distributed(monkeypatch, fake)
+    for channel in ("train", "validation"):
+        (tmp_path / channel).mkdir()
+    channels = {"train": tmp_path / "train", "validation": tmp_path / "validation"}
+    env = sm_env(tmp_path / "model", channels, SM_HOSTS='["algo-1","algo-2"]', SM_CURRENT_HOST="algo-2")
+    train_module.main(HYPERPARAMETERS, env)
+    assert fake.calls[1]["include_in_training"] is False
+    assert not (tmp_path / "model").exists()

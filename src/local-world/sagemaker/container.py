@@ -116,7 +116,10 @@ def to_cmd_args(hyperparameters: Dict[str, Any]) -> List[str]:
     for key in sorted(hyperparameters):
         args.append(f"--{key}" if len(key) > 1 else f"-{key}")
         value = hyperparameters[key]
-        args.append(",".join(f"{k}={v}" for k, v in sorted(value.items())) if isinstance(value, dict) else to_text(value))
+        if isinstance(value, dict):
+            args.append(",".join(f"{k}={v}" for k, v in sorted(value.items())))
+        else:
+            args.append(to_text(value))
     return args
 
 
