@@ -262,24 +262,31 @@ export async function teardownStep(
   return step;
 }
 
-/** Runs steps until done, waiting between them; gives up after `maxSteps` with what is left. */
+/**
+ * Runs steps until done, pausing between them; a step whose actions partly failed is retried by the next one (the
+ * failures are reported through `onStep`). Gives up after `maxSteps` with what is left; the last step's failures
+ * are raised.
+ */
 export async function teardownAll(
   port: TeardownPort,
   scope: TeardownScope,
   options: {
     readonly maxSteps: number;
     readonly pause: () => Promise<void>;
-    readonly onStep?: (s: TeardownStep) => void;
+    readonly onStep?: (s: TeardownStep, failures: readonly string[]) => void;
   },
 ): Promise<TeardownStep> {
-  let step = await teardownStep(port, scope);
-  options.onStep?.(step);
-  for (let i = 1; !step.done && i < options.maxSteps; i++) {
+  for (let i = 1; ; i++) {
+    try {
+      const step = await teardownStep(port, scope);
+      options.onStep?.(step, []);
+      if (step.done || i >= options.maxSteps) return step;
+    } catch (e) {
+      if (!(e instanceof TeardownError) || i >= options.maxSteps) throw e;
+      options.onStep?.(e.step, e.failures);
+    }
     await options.pause();
-    step = await teardownStep(port, scope);
-    options.onStep?.(step);
   }
-  return step;
 }
 
 /** A one-line summary per action, for logs and the CLI. */

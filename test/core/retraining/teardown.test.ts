@@ -10,6 +10,8 @@ import {
   type TeardownPort,
   type TeardownScope,
 } from '../../../core/retraining/teardown';
+import { CliError, HelpRequested } from '../../../src/cli/common';
+import { parseTeardownArgs, runTeardown } from '../../../src/cli/teardown';
 
 type Kind = 'endpoint' | 'inference-component' | 'endpoint-config' | 'model' | 'training-job' | 'transform-job';
 
@@ -385,5 +387,81 @@ describe('teardown custom resource handler', () => {
         sandboxVision(),
       ),
     ).rejects.toThrow(/needs Stage, CaseStudy and EndpointName; received \{"Stage":"sandbox"\}/);
+  });
+});
+
+describe('npm run teardown', () => {
+  test('flags: stage, case and exactly one of --confirm or --dry-run; --help needs nothing else', () => {
+    expect(parseTeardownArgs(['--stage', 'production', '--case', 'vision', '--confirm'])).toEqual({
+      stage: 'production',
+      caseStudy: 'vision',
+      mode: 'confirm',
+      region: undefined,
+      timeoutMinutes: 60,
+    });
+    expect(() => parseTeardownArgs(['--help'])).toThrow(HelpRequested);
+    expect(() => parseTeardownArgs(['--help'])).toThrow(/--confirm +delete \(nothing is deleted without it\)/);
+    const problems: Array<[string[], RegExp]> = [
+      [
+        ['--stage', 'prod', '--case', 'vision', '--confirm'],
+        /--stage must be one of: sandbox, production; received "prod"/,
+      ],
+      [['--stage', 'sandbox', '--confirm'], /--case must be one of: recommender, vision; received null/],
+      [['--stage', 'sandbox', '--case', 'vision'], /exactly one of --confirm .* or --dry-run .*; received neither/],
+      [['--stage', 'sandbox', '--case', 'vision', '--confirm', '--dry-run'], /received both/],
+      [['--stage', 'sandbox', '--case', 'vision', '--confirm', '--timeout-minutes', '0'], /--timeout-minutes must be/],
+      [['--stage', 'sandbox', '--case', 'vision', '--force'], /Unknown option '--force'/],
+    ];
+    for (const [argv, message] of problems) {
+      expect(() => parseTeardownArgs(argv)).toThrow(CliError);
+      expect(() => parseTeardownArgs(argv)).toThrow(message);
+    }
+  });
+
+  test('--dry-run lists the first actions and deletes nothing', async () => {
+    const aws = sandboxVision();
+    const out = await runTeardown(aws, parseTeardownArgs(['--stage', 'sandbox', '--case', 'vision', '--dry-run']), () =>
+      Promise.resolve(),
+    );
+    expect(aws.calls).toEqual([]);
+    expect(out.split('\n').slice(0, 3)).toEqual([
+      'dry run: mlbp-sandbox-vision (sandbox/vision)',
+      'stop       training-job        mlbp-sandbox-vision-run-3-0',
+      'skip       endpoint            mlbp-sandbox-vision-manual (not tagged by this loop)',
+    ]);
+  });
+
+  test('--confirm deletes everything of the loop, prints each action, and names what it left alone', async () => {
+    const aws = sandboxVision();
+    const printed: string[] = [];
+    const out = await runTeardown(
+      aws,
+      parseTeardownArgs(['--stage', 'sandbox', '--case', 'vision', '--confirm']),
+      () => Promise.resolve(),
+      15,
+      (line) => printed.push(line),
+    );
+    expect(aws.packages).toEqual([]);
+    expect(printed).toContain('delete     endpoint            mlbp-sandbox-vision');
+    expect(out).toBe(
+      [
+        'nothing of the retraining loop of mlbp-sandbox-vision is left',
+        "left alone (not the loop's, or needs a hand):",
+        'skip       endpoint            mlbp-sandbox-vision-manual (not tagged by this loop)',
+        'skip       model               mlbp-sandbox-vision-other (not tagged by this loop)',
+      ].join('\n'),
+    );
+  });
+
+  test('an endpoint that never finishes deleting ends in a timeout that says what is left', async () => {
+    const aws = sandboxVision();
+    aws.deleteEndpoint = () => Promise.resolve(); // accepted, but the endpoint stays
+    await expect(
+      runTeardown(
+        aws,
+        parseTeardownArgs(['--stage', 'sandbox', '--case', 'vision', '--confirm', '--timeout-minutes', '1']),
+        () => Promise.resolve(),
+      ),
+    ).rejects.toThrow(/still waiting after 1 minutes; rerun to resume. Left:\n.*delete +endpoint +mlbp-sandbox-vision/);
   });
 });
