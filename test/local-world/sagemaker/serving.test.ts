@@ -214,6 +214,15 @@ describe('ModelContainer', () => {
     await expect(get(container.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  test('startLocalEndpoint().stop() closes the runtime API and takes its endpoints down', async () => {
+    const local = await startLocalEndpoint({ name: 'short-lived', modelArtifact });
+    const port = Number(new URL(local.endpoint).port);
+    expect(local.runtime.endpointNames()).toEqual(['short-lived']);
+    await local.stop();
+    expect(local.runtime.endpointNames()).toEqual([]);
+    await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   test('a model archive without the handler fails to start with the reason', async () => {
     const dir = path.join(root, 'empty-model');
     mkdirSync(dir, { recursive: true });
