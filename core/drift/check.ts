@@ -12,7 +12,8 @@ import {
   type BaselineProfile,
   type SamplingOptions,
 } from './profile';
-import { consumeRecords, type ChunkSource, type ReadCounters, type ReadOptions } from './readers';
+import { consumeRecords, type ChunkSource, type ReadCounters, type ReadOptions, type ReadSummary } from './readers';
+import { CAPTURE_TIME_FIELD } from './time';
 import { compareWindow, DEFAULT_POLICY, type DriftPolicy, type DriftReport, type ProportionSignal } from './engine';
 
 /** Read settings shared by both sides. */
@@ -23,6 +24,12 @@ export interface CheckReadOptions {
   readonly sampling?: SamplingOptions;
   /** Only capture records in this window (current side). */
   readonly window?: ReadOptions['window'];
+  /**
+   * The time field of every record (`inferenceTime` for data capture, see `time.ts`): never profiled; records
+   * without a parseable time are invalid; a raw baseline keeps per-phase data for seasonal comparisons, a window
+   * counts its records per phase.
+   */
+  readonly timeField?: string;
 }
 
 /** A baseline and how it was read. */
@@ -52,6 +59,39 @@ export class EmptyInputError extends Error {
   }
 }
 
+/** Raised when the configured time field is missing or unparsable in every record of an input. */
+export class TimeFieldError extends Error {
+  constructor(input: string, timeField: string, counters: ReadCounters, fieldsSeen: readonly string[]) {
+    const missing = counters.invalidReasons['time-missing'] ?? 0;
+    const unparsable = counters.invalidReasons['time-unparsable'] ?? 0;
+    super(
+      `${input}: the time field "${timeField}" is ${
+        unparsable === 0
+          ? 'absent from every record'
+          : `missing (${missing}) or unparsable (${unparsable}) in every record`
+      }${fieldsSeen.length > 0 ? `; fields seen: ${fieldsSeen.slice(0, 12).join(', ')}${fieldsSeen.length > 12 ? ', …' : ''}` : ''}. ${
+        timeField === CAPTURE_TIME_FIELD
+          ? 'Plain JSONL has no capture time: name its time field with --time-field'
+          : 'Check the name given with --time-field (ISO 8601 date-times or epoch seconds/milliseconds)'
+      }`,
+    );
+    this.name = 'TimeFieldError';
+  }
+}
+
+/** Throws {@link TimeFieldError} when no record had a usable time although some had everything else. */
+export function checkTimeField(
+  input: string,
+  options: Pick<CheckReadOptions, 'timeField'>,
+  records: number,
+  summary: Pick<ReadSummary, 'counters' | 'timeRejectedFields'>,
+): void {
+  if (options.timeField === undefined || records > 0) return;
+  const c = summary.counters;
+  const timeInvalid = (c.invalidReasons['time-missing'] ?? 0) + (c.invalidReasons['time-unparsable'] ?? 0);
+  if (timeInvalid > 0) throw new TimeFieldError(input, options.timeField, c, summary.timeRejectedFields ?? []);
+}
+
 /** Reads a baseline from a profile document or from raw records (capture or plain JSONL). */
 export async function loadBaseline(
   source: ChunkSource,
@@ -60,12 +100,19 @@ export async function loadBaseline(
   const acc = new ProfileAccumulator({
     sampling: options.sampling,
     expectations: options.schema ? expectationsFromSchema(options.schema) : undefined,
+    seasonal: options.timeField !== undefined ? { timeField: options.timeField } : undefined,
   });
-  const summary = await consumeRecords(source, { schema: options.schema }, ({ record }) => acc.add(record));
+  const name = options.name ?? 'the baseline';
+  const summary = await consumeRecords(
+    source,
+    { schema: options.schema, timeField: options.timeField },
+    ({ record, time }) => acc.add(record, time),
+  );
   if (summary.format === 'profile') {
     return { profile: parseBaselineProfile(summary.profile), fromProfile: true, counters: summary.counters };
   }
-  if (acc.records === 0) throw new EmptyInputError(options.name ?? 'the baseline', summary.counters);
+  checkTimeField(name, options, acc.records, summary);
+  if (acc.records === 0) throw new EmptyInputError(name, summary.counters);
   return {
     profile: toBaselineProfile(acc, { invalid: summary.counters.invalid, source: options.name }),
     fromProfile: false,
@@ -73,12 +120,40 @@ export async function loadBaseline(
   };
 }
 
-/** Accumulates a current window aligned with a baseline (same kinds, reference bins, embedding projection). */
-export function windowAccumulator(baseline: BaselineProfile, sampling?: SamplingOptions): ProfileAccumulator {
+/**
+ * Accumulates a current window aligned with a baseline (same kinds, reference bins, embedding projection, the
+ * baseline's time fields skipped); with `trackPhases`, records with times are counted per hour of the week.
+ */
+export function windowAccumulator(
+  baseline: BaselineProfile,
+  sampling?: SamplingOptions,
+  options: { readonly trackPhases?: boolean; readonly timeField?: string } = {},
+): ProfileAccumulator {
   return new ProfileAccumulator({
     sampling: { ...baseline.sampling, ...sampling },
     expectations: expectationsFromBaseline(baseline),
+    skip: [...(baseline.timeFields ?? []), ...(options.timeField !== undefined ? [options.timeField] : [])],
+    trackPhases: options.trackPhases ?? options.timeField !== undefined,
   });
+}
+
+/** Raised when the baseline and the current window have no feature in common. */
+export class NoSharedFeatureError extends Error {
+  constructor(baseline: readonly string[], current: readonly string[], inputs = 'the baseline and the window') {
+    const list = (names: readonly string[]) =>
+      names.length === 0 ? '(none)' : `${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`;
+    super(`${inputs} share no feature: baseline ${list(baseline)}; current ${list(current)}`);
+    this.name = 'NoSharedFeatureError';
+  }
+}
+
+/** Throws {@link NoSharedFeatureError} when no baseline feature appears in the window. */
+export function checkSharedFeatures(baseline: BaselineProfile, acc: ProfileAccumulator, inputs?: string): void {
+  const seen = acc.seenFeatures();
+  const names = Object.keys(baseline.features);
+  if (acc.records > 0 && names.length > 0 && !names.some((n) => seen.has(n))) {
+    throw new NoSharedFeatureError(names, [...acc.unexpected].sort(), inputs);
+  }
 }
 
 /** Streams every source of the current window into one accumulator; returns the accumulated counters. */
@@ -86,8 +161,8 @@ export async function accumulateWindow(
   acc: ProfileAccumulator,
   sources: Iterable<ChunkSource> | AsyncIterable<ChunkSource>,
   options: CheckReadOptions = {},
-): Promise<ReadCounters> {
-  const total: ReadCounters = {
+): Promise<ReadCounters & { timeRejectedFields?: string[] }> {
+  const total: ReadCounters & { timeRejectedFields?: string[] } = {
     lines: 0,
     records: 0,
     invalid: 0,
@@ -99,9 +174,10 @@ export async function accumulateWindow(
   for await (const source of sources) {
     const summary = await consumeRecords(
       source,
-      { schema: options.schema, window: options.window, format: 'auto' },
-      ({ record }) => acc.add(record),
+      { schema: options.schema, window: options.window, format: 'auto', timeField: options.timeField },
+      ({ record, time }) => acc.add(record, time),
     );
+    if (summary.timeRejectedFields && !total.timeRejectedFields) total.timeRejectedFields = summary.timeRejectedFields;
     const c = summary.counters;
     total.lines += c.lines;
     total.records += c.records;
@@ -118,12 +194,17 @@ export async function accumulateWindow(
   return total;
 }
 
-/** Policy with per-feature thresholds taken from a schema. */
+/** Policy with per-feature thresholds, directions and seasonalities taken from a schema. */
 export function policyWithSchema(policy: DriftPolicy, schema?: FeatureSchema): DriftPolicy {
   if (!schema) return policy;
   const features = { ...policy.features };
   for (const f of schema.features) {
-    if (f.threshold !== undefined) features[f.name] = { ...features[f.name], threshold: f.threshold };
+    const rule = {
+      ...(f.threshold !== undefined ? { threshold: f.threshold } : {}),
+      ...(f.direction !== undefined ? { direction: f.direction } : {}),
+      ...(f.seasonality !== undefined ? { seasonality: f.seasonality } : {}),
+    };
+    if (Object.keys(rule).length > 0) features[f.name] = { ...features[f.name], ...rule };
   }
   return { ...policy, features };
 }
@@ -138,7 +219,12 @@ export function reportWindow(
 ): DriftReport {
   const report = compareWindow(
     baseline,
-    { records: acc.records, invalid: counters.invalid, features: acc.features() },
+    {
+      records: acc.records,
+      invalid: counters.invalid,
+      features: acc.features(),
+      ...(acc.phaseRecords ? { phaseRecords: acc.phaseRecords } : {}),
+    },
     policy,
     proportions,
   );

@@ -12,10 +12,28 @@
  *
  * The dataset drifts when the share of drifted features reaches `driftedShareThreshold`, or when a key signal
  * drifts (by default: model outputs `output.*`, embeddings, and proportion signals such as click-through rate).
- * See docs/drift.md.
+ *
+ * Business signals are one-sided by default: a click-through rate (`ctr`, `ctr.*`) and the model's confidence
+ * (`output.confidence`) drift only when they drop (one-sided z-test, one-sided KS); a rise never alarms. Every
+ * feature and signal can be set to `both`, `decrease` or `increase` (`features.<name>.direction`, `ctr.*` patterns).
+ *
+ * With a seasonality (`daily`, `weekly`; per feature or for the whole policy) and a baseline built with a time
+ * field, each feature is compared with the baseline's records at the window's phases (`seasonal.ts`).
+ * See docs/drift.md and docs/drift-statistics.md.
  */
+import { featureDistribution, type FeatureDistribution } from './distribution';
 import type { FeatureKind } from './features';
 import type { BaselineProfile, FeatureProfile, NumericalProfile } from './profile';
+import {
+  DEFAULT_SEASONAL_POLICY,
+  matchPhases,
+  rebinCurrent,
+  seasonalReference,
+  type FeatureReference,
+  type SeasonalMatch,
+  type SeasonalPolicy,
+} from './seasonal';
+import type { Seasonality } from './time';
 import {
   chiSquareCategorical,
   jensenShannonCategorical,
@@ -39,6 +57,9 @@ export const EFFECTS_BY_KIND: Readonly<Record<FeatureKind, readonly EffectMetric
   embedding: ['mmd2'],
 };
 
+/** Which change of a feature or signal counts: any (`both`), only a drop, only a rise. */
+export type Direction = 'both' | 'decrease' | 'increase';
+
 /** How one feature is judged. */
 export interface FeatureRule {
   /** Effect-size measure. */
@@ -47,6 +68,32 @@ export interface FeatureRule {
   readonly threshold?: number;
   /** A key signal drifts the dataset on its own. */
   readonly key?: boolean;
+  /**
+   * One-sided tests for numerical features and proportion signals. @default `decrease` for `ctr`, `ctr.*` and
+   * `output.confidence`, else `both`
+   */
+  readonly direction?: Direction;
+  /** Compare with the baseline at the same phase. @default the policy's `seasonality` */
+  readonly seasonality?: Seasonality;
+}
+
+/** The default direction of a feature or signal: business signals alarm on drops only. */
+export function defaultDirection(name: string): Direction {
+  return name === 'ctr' || name.startsWith('ctr.') || name === 'output.confidence' ? 'decrease' : 'both';
+}
+
+/**
+ * The rule of a feature or signal: patterns ending in `.*` (e.g. `ctr.*`) apply to every name under the prefix,
+ * the exact name's rule on top.
+ */
+export function ruleFor(policy: Pick<DriftPolicy, 'features'>, name: string): FeatureRule {
+  const rules = policy.features;
+  if (!rules) return {};
+  let rule: FeatureRule = {};
+  for (const [pattern, r] of Object.entries(rules)) {
+    if (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))) rule = { ...rule, ...r };
+  }
+  return { ...rule, ...rules[name] };
 }
 
 /** Thresholds per effect metric. */
@@ -85,6 +132,10 @@ export interface DriftPolicy {
   readonly topK?: number;
   /** MMD permutation test settings. */
   readonly mmd?: { readonly permutations?: number; readonly maxPointsPerSide?: number; readonly seed?: number };
+  /** Seasonal comparison of every feature unless its rule says otherwise. @default 'none' */
+  readonly seasonality?: Seasonality;
+  /** Phase matching settings. @default {@link DEFAULT_SEASONAL_POLICY} */
+  readonly seasonal?: Partial<SeasonalPolicy>;
 }
 
 /** Defaults of {@link DriftPolicy}. */
@@ -135,6 +186,12 @@ export interface FeatureResult {
   test?: { name: string; pValue: number; adjustedPValue: number; significant: boolean };
   effect?: { metric: EffectMetric; value: number; threshold: number; passed: boolean };
   key: boolean;
+  /** Which change counts (one-sided test when not `both`). */
+  direction: Direction;
+  /** The reference it was compared with (whole baseline, or the baseline at the window's phases). */
+  reference: FeatureReference;
+  /** Reference and current shares on common bins, for plots. */
+  distribution?: FeatureDistribution;
   /** Why the feature was not judged, when it was not. */
   note?: string;
 }
@@ -155,7 +212,10 @@ export interface ProportionResult {
   z: number;
   pValue: number;
   adjustedPValue: number;
+  /** |p_cur − p_ref| / p_ref. */
   relativeChange: number;
+  /** Which change counts: a drop (`decrease`, the default for CTR), a rise, or both. */
+  direction: Direction;
 }
 
 /** The drift report of one window. */
@@ -172,6 +232,10 @@ export interface DriftReport {
   policy: { alpha: number; correction: string; driftedShareThreshold: number; minWindowSize: number };
   /** Features in the current window that the baseline does not have (not compared). */
   unexpectedFeatures: string[];
+  /** Time fields left out of the comparison (the configured one and timestamp columns). */
+  timeFields?: string[];
+  /** How the window's phases were matched, per seasonality used. */
+  seasonal?: SeasonalMatch[];
 }
 
 /** What the current window holds (same shape as a profile's features). */
@@ -179,6 +243,8 @@ export interface WindowProfile {
   readonly records: number;
   readonly invalid: number;
   readonly features: Readonly<Record<string, FeatureProfile>>;
+  /** Records per UTC hour of the week, when the records had times (seasonal comparisons). */
+  readonly phaseRecords?: ArrayLike<number>;
 }
 
 interface PendingTest {
@@ -222,8 +288,16 @@ function thresholdOf(metric: EffectMetric, t: EffectThresholds): number {
   return t[EFFECT_FIELDS[metric].threshold];
 }
 
-function numericalStats(ref: NumericalProfile, cur: NumericalProfile): { stats: FeatureStats; pValue: number } {
-  const ks = ks2Samp(ref.sample, cur.sample);
+function numericalStats(
+  ref: NumericalProfile,
+  cur: NumericalProfile,
+  direction: Direction,
+): { stats: FeatureStats; pValue: number } {
+  // One-sided: scipy's `greater` with the current window first means "current tends to be smaller".
+  const ks =
+    direction === 'both'
+      ? ks2Samp(ref.sample, cur.sample)
+      : ks2Samp(cur.sample, ref.sample, { alternative: direction === 'decrease' ? 'greater' : 'less' });
   const w = wassersteinNormalized(ref.sample, cur.sample);
   return {
     stats: {
@@ -241,7 +315,7 @@ function numericalStats(ref: NumericalProfile, cur: NumericalProfile): { stats: 
  * Compares a current window with a baseline. Pure: no I/O, deterministic for given inputs and policy.
  */
 export function compareWindow(
-  baseline: Pick<BaselineProfile, 'records' | 'features'>,
+  baseline: Pick<BaselineProfile, 'records' | 'features'> & Partial<Pick<BaselineProfile, 'seasonal' | 'timeFields'>>,
   current: WindowProfile,
   policy: DriftPolicy = DEFAULT_POLICY,
   proportions: readonly ProportionSignal[] = [],
@@ -252,10 +326,14 @@ export function compareWindow(
   const pending: PendingTest[] = [];
   const embeddingJobs: Array<() => void> = [];
   const features: FeatureResult[] = [];
+  const references = new ReferenceResolver(baseline, current, policy);
 
-  for (const [name, ref] of Object.entries(baseline.features)) {
-    const cur = current.features[name];
-    const rule = policy.features?.[name] ?? {};
+  for (const [name, globalRef] of Object.entries(baseline.features)) {
+    const rule = ruleFor(policy, name);
+    const resolved = references.resolve(name, globalRef, current.features[name], rule.seasonality);
+    const ref = resolved.reference;
+    const cur = resolved.current;
+    const direction = ref.kind === 'numerical' ? (rule.direction ?? defaultDirection(name)) : 'both';
     const metric = rule.effect ?? DEFAULT_EFFECT[ref.kind];
     if (!EFFECTS_BY_KIND[ref.kind].includes(metric)) {
       throw new Error(
@@ -275,7 +353,11 @@ export function compareWindow(
         currentMissing: cur ? cur.missing : current.records,
       },
       key: rule.key ?? isKey(name, ref.kind),
+      direction,
+      reference: resolved.description,
     };
+    const distribution = featureDistribution(ref, cur);
+    if (distribution) result.distribution = distribution;
     features.push(result);
     const minimum = ref.kind === 'embedding' ? 2 : 1;
     if (!cur || cur.kind !== ref.kind || cur.count < minimum || ref.count < minimum) {
@@ -292,7 +374,7 @@ export function compareWindow(
     let pValue: number;
     let testName: string;
     if (ref.kind === 'numerical' && cur.kind === 'numerical') {
-      const r = numericalStats(ref, cur);
+      const r = numericalStats(ref, cur, direction);
       result.stats = r.stats;
       pValue = r.pValue;
       testName = 'ks';
@@ -346,11 +428,13 @@ export function compareWindow(
   }
 
   const proportionResults: ProportionResult[] = proportions.map((signal) => {
+    const direction = ruleFor(policy, signal.name).direction ?? defaultDirection(signal.name);
     const z = twoProportionZTest(
       signal.current.successes,
       signal.current.trials,
       signal.reference.successes,
       signal.reference.trials,
+      direction === 'decrease' ? 'smaller' : direction === 'increase' ? 'larger' : 'two-sided',
     );
     const ref = signal.reference.trials > 0 ? signal.reference.successes / signal.reference.trials : 0;
     const cur = signal.current.trials > 0 ? signal.current.successes / signal.current.trials : 0;
@@ -363,13 +447,17 @@ export function compareWindow(
       pValue: z.pValue,
       adjustedPValue: 1,
       relativeChange: ref > 0 ? Math.abs(cur - ref) / ref : cur > 0 ? 1 : 0,
+      direction,
     };
+    // A one-sided signal moves the wrong way: never a drift, whatever the size of the change.
+    const wayCounts = direction === 'both' || (direction === 'decrease' ? cur < ref : cur > ref);
     pending.push({
       result,
       pValue: z.pValue,
       setAdjusted: (adjusted) => {
         result.adjustedPValue = adjusted;
         result.drifted =
+          wayCounts &&
           adjusted <= policy.alpha &&
           result.relativeChange >= policy.thresholds.proportionRelativeChange &&
           signal.current.trials >= policy.minWindowSize;
@@ -423,5 +511,64 @@ export function compareWindow(
       minWindowSize: policy.minWindowSize,
     },
     unexpectedFeatures: [],
+    ...(baseline.timeFields && baseline.timeFields.length > 0 ? { timeFields: [...baseline.timeFields] } : {}),
+    ...(references.matches.length > 0 ? { seasonal: references.matches } : {}),
   };
+}
+
+/**
+ * Resolves each feature's reference: the whole baseline, or the baseline at the window's phases when the feature is
+ * compared seasonally (phase matching computed once per seasonality).
+ */
+class ReferenceResolver {
+  readonly matches: SeasonalMatch[] = [];
+  private readonly components = new Map<Seasonality, ReturnType<typeof matchPhases>['components']>();
+  private readonly seasonalPolicy: SeasonalPolicy;
+
+  constructor(
+    private readonly baseline: Partial<Pick<BaselineProfile, 'seasonal'>>,
+    private readonly current: WindowProfile,
+    private readonly policy: DriftPolicy,
+  ) {
+    this.seasonalPolicy = { ...DEFAULT_SEASONAL_POLICY, ...policy.seasonal };
+  }
+
+  resolve(
+    name: string,
+    reference: FeatureProfile,
+    current: FeatureProfile | undefined,
+    featureSeasonality: Seasonality | undefined,
+  ): { reference: FeatureProfile; current: FeatureProfile | undefined; description: FeatureReference } {
+    const seasonality = featureSeasonality ?? this.policy.seasonality ?? 'none';
+    const whole = (why?: string) => ({
+      reference,
+      current,
+      description: { seasonality, description: why ? `whole baseline (${why})` : 'whole baseline' },
+    });
+    if (seasonality === 'none') return whole();
+    if (reference.kind === 'embedding') return whole('embeddings are not compared by phase');
+    const seasonal = this.baseline.seasonal;
+    if (!seasonal) return whole('the baseline has no per-phase data: build it with a time field');
+    const phaseRecords = this.current.phaseRecords;
+    if (!phaseRecords || !Array.from(phaseRecords).some((n) => n > 0)) {
+      return whole('the window has no record times');
+    }
+    let components = this.components.get(seasonality);
+    if (!components) {
+      const matched = matchPhases(seasonal, phaseRecords, seasonality, this.seasonalPolicy);
+      components = matched.components;
+      this.components.set(seasonality, components);
+      this.matches.push(matched.match);
+    }
+    const seasonalRef = seasonalReference(reference, seasonal, name, components);
+    if (!seasonalRef) return whole('no per-phase data for this feature');
+    const rebinned =
+      seasonalRef.kind === 'numerical' && current?.kind === 'numerical' ? rebinCurrent(current, seasonalRef) : current;
+    const match = this.matches.find((m) => m.seasonality === seasonality);
+    return {
+      reference: seasonalRef,
+      current: rebinned,
+      description: { seasonality, description: match?.description ?? seasonality },
+    };
+  }
 }

@@ -220,6 +220,10 @@ export interface FeatureSpec {
   threshold?: number;
   /** Embeddings only: the expected vector length; vectors of another length count as missing. */
   dimension?: number;
+  /** Numerical features: which change counts (`decrease` = one-sided, drops only). @default see the drift policy */
+  direction?: 'both' | 'decrease' | 'increase';
+  /** Compare with the baseline at the same hour of day (`daily`) or of week (`weekly`). @default the CLI's --seasonality */
+  seasonality?: 'none' | 'daily' | 'weekly';
 }
 
 /**
@@ -249,6 +253,8 @@ export const featureSpecSchema = z
     kind: z.enum(['numerical', 'categorical', 'embedding']),
     threshold: z.number().positive({ error: 'must be a positive number' }).optional(),
     dimension: z.number().int({ error: 'must be an integer' }).positive({ error: 'must be positive' }).optional(),
+    direction: z.enum(['both', 'decrease', 'increase']).optional(),
+    seasonality: z.enum(['none', 'daily', 'weekly']).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.dimension !== undefined && spec.kind !== 'embedding') {
@@ -380,7 +386,7 @@ const EXPECTED_TYPES: Record<string, string> = {
 
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   schema: ['features', 'csvColumns'],
-  feature: ['name', 'kind', 'threshold', 'dimension'],
+  feature: ['name', 'kind', 'threshold', 'dimension', 'direction', 'seasonality'],
 };
 
 function formatIssue(issue: IssueLike, input: unknown): string {

@@ -13,7 +13,15 @@
 import { z } from 'zod';
 import { conformValue, valueKind, type FeatureKind, type FeatureRecord, type FeatureSchema } from './features';
 import { NumberReservoir, SeededRandom, VectorReservoir } from './reservoir';
+import {
+  defaultPhaseSampleSize,
+  PhaseTracker,
+  seasonalProfileSchema,
+  type SeasonalOptions,
+  type SeasonalProfile,
+} from './seasonal-profile';
 import { binCounts, decileEdges, OTHER_CATEGORY } from './stats';
+import { hourOfWeek, looksLikeTimestamp, PHASES_PER_WEEK } from './time';
 
 /** The `kind` of a baseline profile document. */
 export const BASELINE_PROFILE_KIND = 'ml-blueprint/baseline-profile';
@@ -112,6 +120,13 @@ export interface BaselineProfile {
   readonly invalid: number;
   readonly sampling: Sampling;
   readonly features: Record<string, FeatureProfile>;
+  /**
+   * Fields that hold times and are never profiled: the configured time field and columns of ISO 8601 timestamps
+   * found while profiling. A window compared with this baseline skips them too.
+   */
+  readonly timeFields?: string[];
+  /** Per-phase data for seasonal comparisons, when the baseline was built with a time field. */
+  readonly seasonal?: SeasonalProfile;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -307,12 +322,47 @@ class FeatureTracker {
   private numerical: NumericalAccumulator | undefined;
   private categorical: CategoricalAccumulator | undefined;
   private embedding: EmbeddingAccumulator | undefined;
+  /** Inferred categorical values that look like ISO 8601 timestamps, and whether any did not. */
+  private timestamps = 0;
+  private notTimestamps = false;
+  /** Per-phase values (seasonal baselines only). */
+  phases: PhaseTracker | undefined;
 
   constructor(
     readonly name: string,
     private readonly sampling: Sampling,
     private readonly expected?: FeatureExpectation,
   ) {}
+
+  /** Whether any value (usable or not) was added. */
+  get seen(): boolean {
+    return (
+      this.nulls +
+        (this.numerical?.count ?? 0) +
+        (this.categorical?.count ?? 0) +
+        (this.embedding?.count ?? 0) +
+        (this.embedding?.mismatched ?? 0) >
+      0
+    );
+  }
+
+  /** A column whose values are all ISO 8601 timestamps is a time field, not a categorical feature. */
+  get isTimestampColumn(): boolean {
+    return this.expected === undefined && !this.notTimestamps && this.timestamps > 0;
+  }
+
+  /** Adds a value to its hour-of-the-week phase (seasonal baselines). */
+  addPhase(phase: number, value: unknown): void {
+    const phases = this.phases;
+    if (phases === undefined) return;
+    const kind = this.expected?.kind;
+    if (typeof value === 'number') {
+      if (value - value === 0 && (kind === undefined || kind === 'numerical')) phases.addNumber(phase, value);
+    } else if (kind === undefined || kind === 'categorical') {
+      if (typeof value === 'string') phases.addCategory(phase, value);
+      else if (typeof value === 'boolean') phases.addCategory(phase, value ? 'true' : 'false');
+    }
+  }
 
   add(value: unknown): void {
     // Hot path: a finite number for a numerical feature.
@@ -338,6 +388,10 @@ class FeatureTracker {
         );
         break;
       case 'categorical':
+        if (fixed === undefined && !this.notTimestamps) {
+          if (looksLikeTimestamp(v as string)) this.timestamps++;
+          else this.notTimestamps = true;
+        }
         (this.categorical ??= new CategoricalAccumulator(this.sampling.maxCategories)).add(v as string);
         break;
       case 'embedding':
@@ -357,7 +411,7 @@ class FeatureTracker {
   }
 
   /** The majority kind's profile; values of other kinds count as missing. */
-  finish(records: number): FeatureProfile | undefined {
+  finish(records: number): FeatureProfile {
     const counts: Array<[FeatureKind, number]> = [
       ['numerical', this.numerical?.count ?? 0],
       ['categorical', this.categorical?.count ?? 0],
@@ -394,21 +448,63 @@ export class ProfileAccumulator {
   /** Names seen in records that are not among the expected features (only with fixed features). */
   readonly unexpected = new Set<string>();
   readonly sampling: Sampling;
+  /** Fields never profiled (time fields). */
+  private readonly skip: ReadonlySet<string>;
+  /** Records per hour of the week, when records come with times (see {@link add}). */
+  readonly phaseRecords: Float64Array | undefined;
+  private readonly seasonal: Required<SeasonalOptions> | undefined;
 
-  constructor(options: { sampling?: SamplingOptions; expectations?: ReadonlyMap<string, FeatureExpectation> } = {}) {
+  constructor(options: ProfileAccumulatorOptions = {}) {
     this.sampling = { ...DEFAULT_SAMPLING, ...options.sampling };
     this.fixedFeatures = options.expectations !== undefined;
+    const seasonal = options.seasonal;
+    this.seasonal = seasonal && {
+      timeField: seasonal.timeField,
+      sampleSize: seasonal.sampleSize ?? defaultPhaseSampleSize(this.sampling.sampleSize),
+      maxCategories: seasonal.maxCategories ?? 1000,
+    };
+    this.skip = new Set([...(options.skip ?? []), ...(seasonal ? [seasonal.timeField] : [])]);
+    if (seasonal || options.trackPhases) this.phaseRecords = new Float64Array(PHASES_PER_WEEK);
     for (const [name, expectation] of options.expectations ?? []) {
-      this.trackers.set(name, new FeatureTracker(name, this.sampling, expectation));
+      if (this.skip.has(name)) continue;
+      this.trackers.set(name, this.newTracker(name, expectation));
     }
+  }
+
+  private newTracker(name: string, expectation?: FeatureExpectation): FeatureTracker {
+    const tracker = new FeatureTracker(name, this.sampling, expectation);
+    if (this.seasonal && expectation?.kind !== 'embedding') {
+      tracker.phases = new PhaseTracker(
+        this.seasonal.sampleSize,
+        this.seasonal.maxCategories,
+        hashName(name, this.sampling.seed),
+      );
+    }
+    return tracker;
   }
 
   /** Key order of the previous record and its trackers: records of one source share their shape. */
   private shapeKeys: string[] = [];
   private shapeTrackers: Array<FeatureTracker | undefined> = [];
 
-  /** Adds one record. */
-  add(record: Readonly<FeatureRecord>): void {
+  /**
+   * Adds one record. With a time (epoch milliseconds, as the readers' `ReadRecord.time`), the record is also counted
+   * in its hour of the week, and a seasonal baseline keeps its values per phase.
+   */
+  add(record: Readonly<FeatureRecord>, time?: number): void {
+    if (time !== undefined && time === time && this.phaseRecords !== undefined) this.addTimed(record, time);
+    else this.addRecord(record);
+  }
+
+  private addTimed(record: Readonly<FeatureRecord>, time: number): void {
+    const phase = hourOfWeek(time);
+    this.phaseRecords![phase]++;
+    this.addRecord(record);
+    if (this.seasonal === undefined) return;
+    for (const name in record) this.trackers.get(name)?.addPhase(phase, record[name]);
+  }
+
+  private addRecord(record: Readonly<FeatureRecord>): void {
     this.records++;
     const keys = this.shapeKeys;
     const trackers = this.shapeTrackers;
@@ -431,29 +527,68 @@ export class ProfileAccumulator {
   }
 
   private trackerFor(name: string): FeatureTracker | undefined {
-    {
-      let tracker = this.trackers.get(name);
-      if (!tracker) {
-        if (this.fixedFeatures) {
-          this.unexpected.add(name);
-          return undefined;
-        }
-        tracker = new FeatureTracker(name, this.sampling);
-        this.trackers.set(name, tracker);
+    let tracker = this.trackers.get(name);
+    if (!tracker) {
+      if (this.skip.has(name)) return undefined;
+      if (this.fixedFeatures) {
+        this.unexpected.add(name);
+        return undefined;
       }
-      return tracker;
+      tracker = this.newTracker(name);
+      this.trackers.set(name, tracker);
     }
+    return tracker;
   }
 
-  /** Per-feature profiles, in first-seen (or expectation) order. */
+  /** Per-feature profiles, in first-seen (or expectation) order; timestamp columns are left out. */
   features(): Record<string, FeatureProfile> {
     const out: Record<string, FeatureProfile> = {};
     for (const [name, tracker] of this.trackers) {
-      const profile = tracker.finish(this.records);
-      if (profile) out[name] = profile;
+      if (tracker.isTimestampColumn) continue;
+      out[name] = tracker.finish(this.records);
     }
     return out;
   }
+
+  /** Names of the features that received at least one value (usable or not). */
+  seenFeatures(): Set<string> {
+    return new Set([...this.trackers].filter(([, t]) => t.seen).map(([name]) => name));
+  }
+
+  /** Fields never profiled: the configured ones and columns found to hold ISO 8601 timestamps. */
+  timeFields(): string[] {
+    const found = [...this.trackers].filter(([, t]) => t.isTimestampColumn).map(([name]) => name);
+    return [...new Set([...this.skip, ...found])].sort();
+  }
+
+  /** The per-phase data of a seasonal baseline (undefined unless built with `seasonal`). */
+  seasonalProfile(features: Readonly<Record<string, FeatureProfile>>): SeasonalProfile | undefined {
+    if (!this.seasonal || !this.phaseRecords) return undefined;
+    const out: SeasonalProfile['features'] = {};
+    for (const [name, profile] of Object.entries(features)) {
+      const data = this.trackers.get(name)?.phases?.finish(profile.kind);
+      if (data) out[name] = data;
+    }
+    return {
+      timeField: this.seasonal.timeField,
+      sampleSize: this.seasonal.sampleSize,
+      records: Array.from(this.phaseRecords),
+      features: out,
+    };
+  }
+}
+
+/** Options of a {@link ProfileAccumulator}. */
+export interface ProfileAccumulatorOptions {
+  readonly sampling?: SamplingOptions;
+  /** Fixed features (from a schema or a baseline): others are only listed as unexpected. */
+  readonly expectations?: ReadonlyMap<string, FeatureExpectation>;
+  /** Fields never profiled (time fields). */
+  readonly skip?: Iterable<string>;
+  /** Keep per-phase data for seasonal comparisons (baselines). */
+  readonly seasonal?: SeasonalOptions;
+  /** Count records per hour of the week (current windows compared seasonally). */
+  readonly trackPhases?: boolean;
 }
 
 /** Expectations from a feature schema (kinds and embedding lengths fixed; no edges yet). */
@@ -477,6 +612,9 @@ export function toBaselineProfile(
   acc: ProfileAccumulator,
   meta: { invalid?: number; source?: string; createdAt?: Date } = {},
 ): BaselineProfile {
+  const features = acc.features();
+  const timeFields = acc.timeFields();
+  const seasonal = acc.seasonalProfile(features);
   return {
     kind: BASELINE_PROFILE_KIND,
     version: BASELINE_PROFILE_VERSION,
@@ -485,7 +623,9 @@ export function toBaselineProfile(
     records: acc.records,
     invalid: meta.invalid ?? 0,
     sampling: acc.sampling,
-    features: acc.features(),
+    features,
+    ...(timeFields.length > 0 ? { timeFields } : {}),
+    ...(seasonal ? { seasonal } : {}),
   };
 }
 
@@ -536,6 +676,8 @@ const baselineProfileSchema = z.strictObject({
     seed: z.number().int(),
   }),
   features: z.record(z.string(), featureProfileSchema),
+  timeFields: z.array(z.string()).optional(),
+  seasonal: seasonalProfileSchema.optional(),
 });
 
 /** Validates a parsed baseline profile; throws an Error naming each invalid field. */

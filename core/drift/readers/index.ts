@@ -23,14 +23,18 @@ import {
 } from './detect';
 import { type Chunk, type ChunkSource, LineSplitter, iterateChunks, type LineSink } from './jsonl';
 import { parsePlainRecord, type PlainInvalidReason } from './plain';
+import { CAPTURE_TIME_FIELD, parseTimeValue } from '../time';
 
 export * from './capture';
 export * from './detect';
 export * from './jsonl';
 export * from './plain';
 
+/** Why a record's time field was rejected (only when a time field is configured). */
+export type TimeInvalidReason = 'time-missing' | 'time-unparsable';
+
 /** Every reason a line can be counted as invalid (keys of {@link ReadCounters.invalidReasons}). */
-export type InvalidReason = CaptureInvalidReason | PlainInvalidReason | DetectInvalidReason;
+export type InvalidReason = CaptureInvalidReason | PlainInvalidReason | DetectInvalidReason | TimeInvalidReason;
 
 /** A point in time: a `Date`, epoch milliseconds, or an ISO 8601 string. */
 export type TimeLike = Date | number | string;
@@ -62,6 +66,13 @@ export interface ReadOptions {
   window?: TimeWindow;
   /** How many `{ lineNumber, reason }` examples of invalid lines to keep (default 10). */
   maxInvalidExamples?: number;
+  /**
+   * The time field every record must carry (see `core/drift/time.ts`): `inferenceTime` is the capture record's
+   * `eventMetadata.inferenceTime`; any other name is a field of the record (for a multi-instance capture line, of
+   * its first instance). A record whose time is absent or unparsable is counted invalid (`time-missing`,
+   * `time-unparsable`). The parsed time is {@link ReadRecord.time}; the field stays in the record (profiles skip it).
+   */
+  timeField?: string;
 }
 
 /** Running counters of a read. */
@@ -92,6 +103,8 @@ export interface ReadRecord {
   eventTime: string | undefined;
   /** Capture records: `eventMetadata.inferenceId`. */
   inferenceId: string | undefined;
+  /** Epoch milliseconds of the record's time field (or of its capture time in a window), NaN when not read. */
+  time: number;
 }
 
 /** Outcome of a read. */
@@ -102,6 +115,8 @@ export interface ReadSummary {
   counters: ReadCounters;
   /** The parsed baseline-profile document when `format` is `profile` (not interpreted here). */
   profile?: unknown;
+  /** The fields of the first record rejected for its time field (for error messages), when one was. */
+  timeRejectedFields?: string[];
 }
 
 /** Fresh zeroed counters. */
@@ -166,6 +181,14 @@ export function parseTimestamp(s: string): number {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
+/** A capture time: the SageMaker format directly, anything else as {@link parseTimeValue}. */
+function timeOf(eventTime: string): number | 'unparsable' {
+  const t = parseTimestamp(eventTime);
+  if (t === t) return t;
+  const parsed = parseTimeValue(eventTime);
+  return typeof parsed === 'number' ? parsed : 'unparsable';
+}
+
 /**
  * Push-based core shared by {@link consumeRecords} and {@link readRecords}: feed chunks, then take the records
  * produced so far with {@link take}. Synchronous, so per-line work involves no promise.
@@ -181,8 +204,10 @@ export class RecordPipeline {
   private readonly to: number;
   private readonly windowed: boolean;
   private readonly maxExamples: number;
+  private readonly timeField: string | undefined;
   private detected: DataFormat | undefined;
   private profileValue: unknown;
+  private timeRejectedFields: string[] | undefined;
   private batch: ReadRecord[] = [];
 
   /**
@@ -198,6 +223,7 @@ export class RecordPipeline {
     this.from = from ?? -Infinity;
     this.to = to ?? Infinity;
     this.maxExamples = options.maxInvalidExamples ?? 10;
+    this.timeField = options.timeField;
     this.splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
     const sink: DetectorSink = {
       decided: (format, profile) => this.onDecided(format, profile),
@@ -254,6 +280,7 @@ export class RecordPipeline {
   summary(): ReadSummary {
     const summary: ReadSummary = { format: this.detected ?? 'unknown', counters: this.counters };
     if (this.detected === 'profile') summary.profile = this.profileValue;
+    if (this.timeRejectedFields !== undefined) summary.timeRejectedFields = this.timeRejectedFields;
     return summary;
   }
 
@@ -279,6 +306,7 @@ export class RecordPipeline {
         return;
       }
       const { eventTime, inferenceId } = result;
+      let time = NaN;
       if (this.windowed) {
         const t = eventTime === undefined ? NaN : parseTimestamp(eventTime);
         if (t !== t) {
@@ -289,14 +317,31 @@ export class RecordPipeline {
           this.counters.outOfWindow++;
           return;
         }
+        time = t;
+      }
+      const field = this.timeField;
+      if (field !== undefined) {
+        const parsed =
+          field === CAPTURE_TIME_FIELD
+            ? time === time
+              ? time
+              : eventTime === undefined
+                ? 'missing'
+                : timeOf(eventTime)
+            : parseTimeValue(result.record[field]);
+        if (typeof parsed === 'string') {
+          this.onTimeInvalid(parsed, lineNumber, result.record);
+          return;
+        }
+        time = parsed;
       }
       const instances = result.instances;
       if (instances === undefined) {
-        this.batch.push({ record: result.record, lineNumber, eventTime, inferenceId });
+        this.batch.push({ record: result.record, lineNumber, eventTime, inferenceId, time });
         this.counters.records++;
       } else {
         for (let i = 0; i < instances.length; i++) {
-          this.batch.push({ record: instances[i], lineNumber, eventTime, inferenceId });
+          this.batch.push({ record: instances[i], lineNumber, eventTime, inferenceId, time });
         }
         this.counters.records += instances.length;
       }
@@ -307,8 +352,22 @@ export class RecordPipeline {
       this.onInvalid(result.reason, lineNumber);
       return;
     }
-    this.batch.push({ record: result.record, lineNumber, eventTime: undefined, inferenceId: undefined });
+    let time = NaN;
+    if (this.timeField !== undefined) {
+      const parsed = parseTimeValue(result.record[this.timeField]);
+      if (typeof parsed === 'string') {
+        this.onTimeInvalid(parsed, lineNumber, result.record);
+        return;
+      }
+      time = parsed;
+    }
+    this.batch.push({ record: result.record, lineNumber, eventTime: undefined, inferenceId: undefined, time });
     this.counters.records++;
+  }
+
+  private onTimeInvalid(problem: 'missing' | 'unparsable', lineNumber: number, record: object): void {
+    this.timeRejectedFields ??= Object.keys(record);
+    this.onInvalid(problem === 'missing' ? 'time-missing' : 'time-unparsable', lineNumber);
   }
 
   private onInvalid(reason: InvalidReason, lineNumber: number): void {

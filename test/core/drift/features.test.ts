@@ -149,7 +149,9 @@ describe('feature schema', () => {
     [
       'typo in a field name',
       { features: [{ name: 'a', kind: 'numerical', treshold: 0.1 }] },
-      ['features[0]: unknown field(s) "treshold"; allowed fields: name, kind, threshold, dimension'],
+      [
+        'features[0]: unknown field(s) "treshold"; allowed fields: name, kind, threshold, dimension, direction, seasonality',
+      ],
     ],
     [
       'unknown top-level field',
