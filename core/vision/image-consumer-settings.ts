@@ -17,7 +17,10 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** Reads and validates the settings; throws naming the variable and the problem. */
+/**
+ * Reads and validates the settings; throws naming the variable and the problem. `PREDICTION_LOG_BUCKET` (with
+ * `PREDICTIONS_PREFIX` and `DEFERRED_PREFIX`) turns on the prediction log for active learning and the backfill.
+ */
 export function consumerSettingsFromEnv(env: NodeJS.ProcessEnv): ImageConsumerSettings {
   let json: unknown;
   try {
@@ -37,7 +40,17 @@ export function consumerSettingsFromEnv(env: NodeJS.ProcessEnv): ImageConsumerSe
       `environment variable CONFIDENCE_THRESHOLD must be from 0 to 1; received "${env.CONFIDENCE_THRESHOLD}"`,
     );
   }
+  const logBucket = env.PREDICTION_LOG_BUCKET;
   return {
+    ...(logBucket
+      ? {
+          predictionLog: {
+            bucket: logBucket,
+            predictionsPrefix: required(env, 'PREDICTIONS_PREFIX'),
+            deferredPrefix: required(env, 'DEFERRED_PREFIX'),
+          },
+        }
+      : {}),
     endpointName: required(env, 'ENDPOINT_NAME'),
     imagesBucket: required(env, 'IMAGES_BUCKET'),
     quarantinePrefix: required(env, 'QUARANTINE_PREFIX'),

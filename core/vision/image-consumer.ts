@@ -1,8 +1,11 @@
 /**
  * One batch of the vision image consumer, independent of Lambda and the AWS SDK (ports are injected): validate each
  * image-arrival event, quarantine the rejects with their reason, measure each accepted image (one at a time, bounded),
- * classify it on the endpoint, send low-confidence predictions to human review and write the batch's image statistics
- * where the drift checker reads them.
+ * classify it on the endpoint (the inference id is the event id), and write the batch's image statistics where the
+ * drift checker reads them. With a prediction log configured, every prediction is logged for the daily active
+ * learning (`active-learning.ts`: budget + random audit) and every deferred one (no capacity) for the backfill
+ * (`backfill.ts`); without it, predictions below the confidence threshold go to review one by one (the Ground Truth
+ * path).
  */
 import type { ReviewItem } from './ground-truth';
 import { needsReview } from './ground-truth';
@@ -17,7 +20,9 @@ import {
   type IngestPolicy,
   type QuarantineReason,
 } from './ingest';
+import type { DeferredRecord } from './backfill';
 import type { Prediction } from './prediction';
+import { predictionLogKey, predictionLogRecord, type PredictionLogRecord } from './prediction-log';
 
 /** Where things go and how to judge them. */
 export interface ImageConsumerSettings {
@@ -29,8 +34,17 @@ export interface ImageConsumerSettings {
   readonly statsBucket: string;
   readonly statsPrefix: string;
   readonly policy: IngestPolicy;
-  /** Predictions below this go to review. */
+  /** Predictions below this go to review (only without {@link predictionLog}). */
   readonly confidenceThreshold: number;
+  /** Where predictions and deferred predictions are logged; replaces per-prediction review. */
+  readonly predictionLog?: PredictionLogSettings;
+}
+
+/** The prediction log's place: `s3://{bucket}/{predictionsPrefix|deferredPrefix}{endpoint}/dt=…/{batch}.jsonl`. */
+export interface PredictionLogSettings {
+  readonly bucket: string;
+  readonly predictionsPrefix: string;
+  readonly deferredPrefix: string;
 }
 
 /** One stream record. */
@@ -58,8 +72,11 @@ export interface ImageConsumerPorts {
   /** The object's bytes; throws an {@link ImageError} `too-large` past `maxBytes`. */
   read(bucket: string, key: string, maxBytes: number): Promise<Uint8Array>;
   put(bucket: string, key: string, body: string): Promise<void>;
-  /** Classifies one image; throws {@link EndpointUnavailableError} when the endpoint cannot serve now. */
-  predict(bytes: Uint8Array, contentType: string): Promise<Prediction>;
+  /**
+   * Classifies one image, sending `inferenceId` with the request (data capture records it); throws
+   * {@link EndpointUnavailableError} when the endpoint cannot serve now.
+   */
+  predict(bytes: Uint8Array, contentType: string, inferenceId: string): Promise<Prediction>;
   /** Sends review items to the review queue. */
   review(items: readonly ReviewItem[]): Promise<void>;
   count(metric: ImageMetric, value?: number): void;
@@ -83,6 +100,8 @@ export interface ImageBatchResult {
   readonly quarantined: Partial<Record<QuarantineReason, number>>;
   readonly reviewed: number;
   readonly deferred: number;
+  /** Predictions written to the prediction log. */
+  readonly logged: number;
   /** Reviewed labels passing through (already measured and classified when the image arrived). */
   readonly labelUpdates: number;
   readonly statsKey?: string;
@@ -99,6 +118,8 @@ export async function consumeImages(
   const quarantined: Partial<Record<QuarantineReason, number>> = {};
   const stats: string[] = [];
   const reviews: ReviewItem[] = [];
+  const logged: string[] = [];
+  const deferredRecords: string[] = [];
   let accepted = 0;
   let deferred = 0;
   let labelUpdates = 0;
@@ -155,7 +176,7 @@ export async function consumeImages(
 
       let prediction: Prediction | undefined;
       try {
-        prediction = await ports.predict(bytes, event.content_type);
+        prediction = await ports.predict(bytes, event.content_type, event.event_id);
         ports.count('PredictionsMade');
       } catch (e) {
         if (!(e instanceof EndpointUnavailableError)) throw e;
@@ -163,7 +184,24 @@ export async function consumeImages(
         deferred++;
         ports.count('PredictionsDeferred');
       }
-      if (prediction && needsReview(prediction.confidence, settings.confidenceThreshold)) {
+      const meta = {
+        image_key: event.image_key,
+        content_type: event.content_type as PredictionLogRecord['content_type'],
+        size_bytes: event.size_bytes,
+      };
+      if (settings.predictionLog) {
+        if (prediction) {
+          const context = { inferenceId: event.event_id, imageKey: meta.image_key, contentType: meta.content_type };
+          logged.push(
+            JSON.stringify(
+              predictionLogRecord(prediction, { ...context, sizeBytes: meta.size_bytes, predictedAt: now }),
+            ),
+          );
+        } else {
+          const record: DeferredRecord = { event_id: event.event_id, ...meta, deferred_at: now.toISOString() };
+          deferredRecords.push(JSON.stringify(record));
+        }
+      } else if (prediction && needsReview(prediction.confidence, settings.confidenceThreshold)) {
         reviews.push({
           sourceRef: `s3://${settings.imagesBucket}/${event.image_key}`,
           eventId: event.event_id,
@@ -185,10 +223,29 @@ export async function consumeImages(
     await ports.review(reviews);
     ports.count('ReviewRequested', reviews.length);
   }
+  const log = settings.predictionLog;
+  const batchId = records.length > 0 ? `${records[0].id}-${records.length}` : 'empty';
+  if (log && logged.length > 0) {
+    const key = predictionLogKey(log.predictionsPrefix, settings.endpointName, now, batchId);
+    await ports.put(log.bucket, key, logged.join('\n') + '\n');
+  }
+  if (log && deferredRecords.length > 0) {
+    const key = predictionLogKey(log.deferredPrefix, settings.endpointName, now, batchId);
+    await ports.put(log.bucket, key, deferredRecords.join('\n') + '\n');
+  }
   let statsKey: string | undefined;
   if (stats.length > 0) {
     statsKey = imageStatsKey(settings.statsPrefix, settings.endpointName, now, `${records[0].id}-${records.length}`);
     await ports.put(settings.statsBucket, statsKey, stats.join('\n') + '\n');
   }
-  return { failures, accepted, quarantined, reviewed: reviews.length, deferred, labelUpdates, statsKey };
+  return {
+    failures,
+    accepted,
+    quarantined,
+    reviewed: reviews.length,
+    deferred,
+    logged: logged.length,
+    labelUpdates,
+    statsKey,
+  };
 }
