@@ -258,6 +258,57 @@ describe('embeddings and proportions', () => {
   });
 });
 
+describe('one-sided business signals', () => {
+  const empty = { records: 1_000, invalid: 0, features: {} };
+  const ctr = (name: string, current: number) => ({
+    name,
+    reference: { successes: 500, trials: 10_000 },
+    current: { successes: current, trials: 10_000 },
+  });
+
+  test('a CTR drop drifts, a CTR rise of the same size does not (one-sided by default)', () => {
+    const report = compareWindow({ records: 10_000, features: {} }, empty, DEFAULT_POLICY, [
+      ctr('ctr.v1', 300),
+      ctr('ctr.v2', 700),
+    ]);
+    const [drop, rise] = report.proportions;
+    expect(drop).toMatchObject({ name: 'ctr.v1', direction: 'decrease', drifted: true });
+    expect(rise).toMatchObject({ name: 'ctr.v2', direction: 'decrease', drifted: false });
+    expect(rise.pValue).toBeGreaterThan(0.99);
+    expect(report.keySignalsDrifted).toEqual(['ctr.v1']);
+  });
+
+  test('a signal set to both alarms on a rise too (rule patterns like ctr.*)', () => {
+    const report = compareWindow(
+      { records: 10_000, features: {} },
+      empty,
+      { ...DEFAULT_POLICY, features: { 'ctr.*': { direction: 'both' } } },
+      [ctr('ctr.v2', 700)],
+    );
+    expect(report.proportions[0]).toMatchObject({ direction: 'both', drifted: true });
+  });
+
+  function confidence(n: number, seed: number, shift: number): FeatureRecord[] {
+    const rng = createRng(seed);
+    return Array.from({ length: n }, () => ({ 'output.confidence': 0.8 + shift + 0.05 * rng.nextNormal() }));
+  }
+  const confidenceBaseline = baselineOf(confidence(5_000, 40, 0));
+
+  test('a confidence drop drifts; a rise of the same size does not', () => {
+    const drop = check(confidenceBaseline, confidence(2_000, 41, -0.05)).features[0];
+    const rise = check(confidenceBaseline, confidence(2_000, 42, 0.05)).features[0];
+    expect(drop).toMatchObject({ name: 'output.confidence', direction: 'decrease', drifted: true });
+    expect(rise).toMatchObject({ direction: 'decrease', drifted: false });
+    expect(rise.effect!.passed).toBe(true); // the distribution moved, but the wrong way to matter
+    expect(rise.test!.pValue).toBeGreaterThan(0.5);
+  });
+
+  test('any other numerical feature stays two-sided', () => {
+    const report = check(baseline, traffic(5_000, 43, { age: -1 }), { ...DEFAULT_POLICY, keySignal: () => false });
+    expect(report.features.find((f) => f.name === 'age')).toMatchObject({ direction: 'both', drifted: true });
+  });
+});
+
 describe('multiple-testing correction', () => {
   test('Bonferroni multiplies by the family size, capped at 1', () => {
     expect(adjustPValues([0.01, 0.02, 0.5], 'bonferroni')).toEqual([0.03, 0.06, 1]);
