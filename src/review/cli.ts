@@ -8,24 +8,33 @@ import { REQUESTS_FILE, SeedError } from './seed';
 import { startReviewServer } from './server';
 
 export const USAGE = `usage: npm run review -- --dir <dir> [--bucket <name>] [--port <n>]
-  --dir     folder of the local world, e.g. the one kept by npm run simulate -- --out <dir>: images are read from
-            <dir>/s3/<bucket>/images/, review requests from <dir>/${REQUESTS_FILE} (the demo set is written there when
-            the file is missing), and label events are delivered to <dir>/s3/<bucket>/events/dt=<day>/hour=<hour>/
-  --bucket  the raw bucket's folder under <dir>/s3/ (default: the one folder holding images/, else local-raw)
-  --port    port on 127.0.0.1 (default 8014; 0 picks a free one)
-  --help    this text
-Sign-in is stubbed locally: open the printed address with ?reviewer=<name>; no password is checked.`;
+Serves the reviewers' page and the review API on 127.0.0.1 over a local folder: images from <dir>/s3/<bucket>/images/,
+review requests from <dir>/${REQUESTS_FILE} (the demo set is written there when the file is missing), label events
+delivered to <dir>/s3/<bucket>/events/dt=<day>/hour=<hour>/. Sign-in is stubbed: open the printed address with
+?reviewer=<name>; no password is checked.`;
+
+/** The flags, each with what --help says about it. */
+export const FLAGS = {
+  dir: {
+    type: 'string',
+    placeholder: '<dir>',
+    description: 'folder of the local world, e.g. the one kept by npm run simulate -- --out <dir> (required)',
+  },
+  bucket: {
+    type: 'string',
+    placeholder: '<name>',
+    description: "the raw bucket's folder under <dir>/s3/ (default: the one holding images/, else local-raw)",
+  },
+  port: { type: 'string', placeholder: '<n>', description: 'port on 127.0.0.1 (default 8014; 0 picks a free one)' },
+  help: { type: 'boolean' },
+} as const;
 
 /** Parses the flags and starts the server (it runs until the process stops); returns the usage for --help. */
 export async function main(
   argv: readonly string[],
   print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ) {
-  const flags = parseFlags(
-    argv,
-    { dir: { type: 'string' }, bucket: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } },
-    USAGE,
-  );
+  const flags = parseFlags(argv, FLAGS, USAGE);
   if (flags.help) return USAGE;
   if (!flags.dir) throw new CliError(`--dir is required\n${USAGE}`);
   let port = 8014;
