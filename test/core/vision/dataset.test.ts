@@ -21,7 +21,8 @@ const AUDIT = { share: 0.3, salt: 'audit-v1' };
 const auditIds = Array.from({ length: 400 }, (_, i) => `inf-${i}`).filter((id) => isAuditSample(id, 0.3, 'audit-v1'));
 const plainIds = Array.from({ length: 400 }, (_, i) => `inf-${i}`).filter((id) => !isAuditSample(id, 0.3, 'audit-v1'));
 
-const csv = (rows: Array<[string, string, string, string, string?]>) =>
+type Row = [string, string, string, string, string?];
+const csv = (rows: Row[]) =>
   [
     '"image_key","label","label_source","event_time","inference_id"',
     ...rows.map((r) => r.map((v) => `"${v ?? ''}"`).join(',')),
@@ -47,12 +48,7 @@ const jsonl = (text: string | undefined) =>
 
 /** Forty images of each class, labelled by folder. */
 function prefixRows(classes: string[], day = '2026-11-20 10:00:00.000') {
-  return classes.flatMap((c) =>
-    Array.from(
-      { length: 40 },
-      (_, i) => [`images/${c}/${i}.png`, c, 'prefix', day] as [string, string, string, string],
-    ),
-  );
+  return classes.flatMap((c) => Array.from({ length: 40 }, (_, i): Row => [`images/${c}/${i}.png`, c, 'prefix', day]));
 }
 
 describe('vision dataset', () => {
