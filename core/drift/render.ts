@@ -9,7 +9,9 @@ const fixed = (n: number | undefined, digits = 4) =>
       : n.toFixed(digits);
 
 function testCell(f: FeatureResult): string {
-  return f.test ? `${f.test.name} p=${fixed(f.test.pValue)} adj=${fixed(f.test.adjustedPValue)}` : '-';
+  if (!f.test) return '-';
+  const sided = f.direction === 'both' ? '' : ` (${f.direction})`;
+  return `${f.test.name}${sided} p=${fixed(f.test.pValue)} adj=${fixed(f.test.adjustedPValue)}`;
 }
 
 function effectCell(f: FeatureResult): string {
@@ -33,7 +35,7 @@ export function renderReportTable(report: DriftReport): string {
       'proportion',
       '-',
       `rel.change=${fixed(p.relativeChange)} (${fixed(p.reference)}→${fixed(p.current)})`,
-      `z-test p=${fixed(p.pValue)} adj=${fixed(p.adjustedPValue)}`,
+      `z-test${p.direction === 'both' ? '' : ` (${p.direction})`} p=${fixed(p.pValue)} adj=${fixed(p.adjustedPValue)}`,
       p.drifted ? 'YES' : 'no',
     ]);
   }
@@ -47,6 +49,8 @@ export function renderReportTable(report: DriftReport): string {
     `Drift: ${report.drifted ? 'DRIFT DETECTED' : 'no drift'} (${report.reason})`,
     `Records: reference ${report.records.reference}, current ${report.records.current}, invalid ${report.records.invalid}; drifted share ${fixed(report.driftedShare, 3)}`,
     `Policy: ${report.policy.correction} at alpha ${report.policy.alpha}, drifted share ≥ ${report.policy.driftedShareThreshold}, min window ${report.policy.minWindowSize}`,
+    ...(report.seasonal ?? []).map((s) => `Reference: ${s.description}`),
+    ...(report.timeFields?.length ? [`Time fields (not compared): ${report.timeFields.join(', ')}`] : []),
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
