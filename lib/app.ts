@@ -55,10 +55,14 @@ export function buildBlueprint(app: App, options: BlueprintAppOptions): CaseStud
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
   return configs.map((config) => {
-    const spec = CASE_STUDY_SPECS[config.caseStudy];
+    const caseStudy = CASE_STUDY_SPECS[config.caseStudy];
     const env: Environment = { account: options.account, region: config.region };
-    const data = new DataStack(app, stackName(config.stage, config.caseStudy, 'Data'), { env, config, spec });
-    const ml = new MlStack(app, stackName(config.stage, config.caseStudy, 'ML'), { env, config, spec, data });
+    const data = new DataStack(app, stackName(config.stage, config.caseStudy, 'Data'), {
+      env,
+      config,
+      spec: caseStudy,
+    });
+    const ml = new MlStack(app, stackName(config.stage, config.caseStudy, 'ML'), { env, config, caseStudy, data });
     const stacks: Stack[] = [data, ml];
     for (const stack of stacks) {
       Tags.of(stack).add('ml-blueprint:stage', config.stage);

@@ -12,20 +12,29 @@ export function acknowledgeNag(construct: IConstruct, finding: string, reason: s
 }
 
 /**
- * How cdk-nag names an ARN in IAM5 findings: `<LogicalId.Arn>` for a resource of the same stack, the export name
- * for an imported value, the literal otherwise.
+ * How cdk-nag names an ARN in IAM5 findings: `<LogicalId.Arn>` for an attribute of a resource of the same stack,
+ * `<AWS::AccountId>` (and the like) for a reference, the export name for an imported value, literals as they are,
+ * and the parts of a joined value in order (e.g. an ARN built from the stack's partition, region and account).
  */
 export function nagArnName(scope: IConstruct, arn: string): string {
   if (!Token.isUnresolved(arn)) return arn;
-  const resolved: unknown = Stack.of(scope).resolve(arn);
-  if (resolved && typeof resolved === 'object') {
-    const r = resolved as Record<string, unknown>;
-    const getAtt = r['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const imported = r['Fn::ImportValue'];
-    if (typeof imported === 'string') return imported;
-  }
-  throw new Error(`cannot name ARN ${JSON.stringify(resolved)} for a cdk-nag acknowledgement`);
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    if (part && typeof part === 'object') {
+      const o = part as Record<string, unknown>;
+      if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+      const getAtt = o['Fn::GetAtt'];
+      if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+      const imported = o['Fn::ImportValue'];
+      if (typeof imported === 'string') return imported;
+      const join = o['Fn::Join'];
+      if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+        return (join[1] as unknown[]).map(render).join(join[0]);
+      }
+    }
+    throw new Error(`cannot name ARN ${JSON.stringify(part)} for a cdk-nag acknowledgement`);
+  };
+  return render(Stack.of(scope).resolve(arn));
 }
 
 /** What an S3 grant gave a principal, for {@link acknowledgeBucketGrants}. */

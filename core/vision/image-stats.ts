@@ -18,6 +18,12 @@ export interface ImageLimits {
   readonly maxPixels: number;
 }
 
+/**
+ * Bounds when none are configured: 6 MiB, the InvokeEndpoint payload limit (an image larger than that cannot be
+ * classified anyway), and 25 megapixels.
+ */
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 6_291_456, maxPixels: 25_000_000 };
+
 /** Statistics of one image. Means and standard deviations are on the 0–255 scale. */
 export interface ImageStats {
   readonly format: ImageFormat;

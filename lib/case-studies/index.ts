@@ -1,14 +1,47 @@
+/**
+ * The registry of case studies. Adding one is a folder (`lib/case-studies/<name>/`, implementing
+ * {@link CaseStudy}) and a line here; see docs/ARCHITECTURE.md, "Where do I change X".
+ */
 import type { CaseStudyName } from '../config/schema';
+import {
+  resolveAlgorithmRecipe,
+  type AlgorithmRecipeOptions,
+  type TrainingRecipe,
+} from '../retraining/training-recipe';
+import type { CaseStudy } from './case-study';
 import { RECOMMENDER } from './recommender';
-import type { CaseStudySpec } from './types';
 import { VISION } from './vision';
 
+export * from './case-study';
 export * from './types';
-export { RECOMMENDER } from './recommender';
-export { VISION } from './vision';
 
 /** Every case study, by name. */
-export const CASE_STUDY_SPECS: Readonly<Record<CaseStudyName, CaseStudySpec>> = {
+export const CASE_STUDY_SPECS: Readonly<Record<CaseStudyName, CaseStudy>> = {
   recommender: RECOMMENDER,
   vision: VISION,
 };
+
+/** The registered case study of that name; unknown names fail with the registered ones. */
+export function caseStudyOf(name: string): CaseStudy {
+  const study = (CASE_STUDY_SPECS as Readonly<Record<string, CaseStudy | undefined>>)[name];
+  if (!study) {
+    throw new Error(
+      `no case study is registered as "${name}"; registered: ${Object.keys(CASE_STUDY_SPECS).join(', ')}`,
+    );
+  }
+  return study;
+}
+
+/** What the recipe of a case study is resolved from. */
+export interface TrainingRecipeOptions extends Omit<AlgorithmRecipeOptions, 'algorithm'> {
+  readonly caseStudy: CaseStudyName;
+}
+
+/**
+ * The training recipe of a case study's algorithm (image for the region, channels, hyperparameters, metrics).
+ * @throws when the region has no known image or the instance type cannot run the algorithm
+ */
+export function resolveTrainingRecipe(options: TrainingRecipeOptions): TrainingRecipe {
+  const { caseStudy, ...rest } = options;
+  return resolveAlgorithmRecipe({ ...rest, algorithm: caseStudyOf(caseStudy).algorithm });
+}

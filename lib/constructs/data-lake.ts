@@ -79,6 +79,8 @@ export class DataLake extends Construct {
   public readonly databaseName: string;
   /** Athena workgroup with enforced, encrypted result location. */
   public readonly workGroup: athena.CfnWorkGroup;
+  /** The Athena workgroup name (queries name it). */
+  public readonly workGroupName: string;
   /** Prefix of Athena query results in the curated bucket. */
   public readonly athenaResultsPrefix = 'athena-results/';
 
@@ -149,6 +151,7 @@ export class DataLake extends Construct {
     });
     this.database.applyRemovalPolicy(removalPolicy);
 
+    this.workGroupName = props.workGroupName;
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workGroupName,
       description: 'Queries over the data lake; results encrypted with the lake key',

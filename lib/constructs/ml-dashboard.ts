@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { DriftMonitor } from './drift-monitor';
 import type { EndpointAlarms } from './endpoint-alarms';
-import type { RetrainingLoop } from './retraining-loop';
+import type { RetrainingLoop } from '../retraining/loop';
 
 /** Properties of an {@link MlDashboard}. */
 export interface MlDashboardProps {

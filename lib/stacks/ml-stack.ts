@@ -4,23 +4,22 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PolicyDocument } from '../../core/drift/checker-settings';
-import type { CaseStudySpec } from '../case-studies';
+import type { CaseStudy } from '../case-studies';
 import { endpointNameOf, instanceTypeInfo, type BlueprintConfig } from '../config';
 import { DriftMonitor } from '../constructs/drift-monitor';
 import { EndpointAlarms } from '../constructs/endpoint-alarms';
-import { MlDashboard } from '../constructs/ml-dashboard';
-import { RecommenderServing } from '../constructs/recommender-serving';
-import { VisionSystem } from '../constructs/vision-system';
-import { RetrainingLoop } from '../constructs/retraining-loop';
-import { resolveTrainingRecipe } from '../constructs/training-recipe';
 import { allowCloudWatchLogs, allowServicePublishers } from '../constructs/key-policies';
+import { MlDashboard } from '../constructs/ml-dashboard';
+import { RetrainingLoop } from '../retraining/loop';
+import { resolveAlgorithmRecipe } from '../retraining/training-recipe';
 import { ImportedDataPlane } from './data-plane-import';
 import type { DataStack } from './data-stack';
 
 /** Properties of an {@link MlStack}. */
 export interface MlStackProps extends StackProps {
   readonly config: BlueprintConfig;
-  readonly spec: CaseStudySpec;
+  /** The case study: its constructs and its part of the retraining loop. */
+  readonly caseStudy: CaseStudy;
   /** The case study's data plane. */
   readonly data: DataStack;
 }
@@ -43,9 +42,9 @@ export function driftPolicyDocument(config: BlueprintConfig): PolicyDocument {
 }
 
 /**
- * The ML control plane of one case study: operations key, notification topic, the drift monitor, the retraining
- * loop (which owns the endpoint's lifecycle), endpoint alarms and one dashboard (serving safeguards join it as they
- * are built).
+ * The ML control plane of one case study: operations key, notification topic, the drift monitor, endpoint alarms,
+ * the case study's own constructs (ingestion, serving path, review), the retraining loop (which owns the endpoint's
+ * lifecycle) and one dashboard.
  */
 export class MlStack extends Stack {
   /** Key of the stack's logs, queues and topic. */
@@ -64,10 +63,6 @@ export class MlStack extends Stack {
   public readonly retraining: RetrainingLoop;
   /** Loop, endpoint and drift on one page. */
   public readonly dashboard: MlDashboard;
-  /** Real-time features, the recommend API with its fallback, and the CTR signal (recommender only). */
-  public readonly recommenderServing?: RecommenderServing;
-  /** Image ingestion and statistics, the human review queue and the serving plan (vision only). */
-  public readonly vision?: VisionSystem;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     const { config, data } = props;
@@ -125,37 +120,32 @@ export class MlStack extends Stack {
       gpu: servingGpu,
     });
 
-    if (config.vision) {
-      this.vision = new VisionSystem(this, 'Vision', {
-        config,
-        endpointName: this.endpointName,
-        stream: this.dataPlane.stream,
-        imagesBucket: this.dataPlane.raw,
-        captureBucket: this.dataPlane.capture,
-        reviewBucket: this.dataPlane.artifacts,
-        encryptionKey: this.opsKey,
-        alarmTopic: this.topic,
-        driftChecker: this.driftMonitor.function,
-        rollbackAlarms: this.endpointAlarms.rollbackAlarms,
-      });
-    }
+    const serving = props.caseStudy.addToMlStack(this, {
+      config,
+      endpointName: this.endpointName,
+      dataPlane: this.dataPlane,
+      opsKey: this.opsKey,
+      topic: this.topic,
+      driftChecker: this.driftMonitor.function,
+      rollbackAlarms: this.endpointAlarms.rollbackAlarms,
+    });
 
     const t = config.training;
     const r = config.retraining;
-    const recipe = resolveTrainingRecipe({
-      caseStudy: config.caseStudy,
+    const recipe = resolveAlgorithmRecipe({
+      algorithm: props.caseStudy.algorithm,
       region: config.region,
       instanceType: t.instanceType,
       instanceCount: t.instanceCount,
       image: t.image,
       hyperparameters: t.hyperparameters,
     });
-    const dbName = data.lake.databaseName;
     this.retraining = new RetrainingLoop(this, 'Retraining', {
       caseStudy: config.caseStudy,
+      study: props.caseStudy.retraining(config),
       stage: config.stage,
       endpointName: this.endpointName,
-      eventSchema: props.spec.eventSchema,
+      eventSchema: props.caseStudy.eventSchema,
       recipe,
       training: {
         instanceType: t.instanceType,
@@ -189,36 +179,14 @@ export class MlStack extends Stack {
       curatedBucket: this.dataPlane.curated,
       artifactsBucket: this.dataPlane.artifacts,
       captureBucket: this.dataPlane.capture,
-      databaseName: dbName,
+      databaseName: data.lake.databaseName,
       tableName: data.table.tableName,
-      // Same derivation as DataStack (the workgroup is named after the database, with hyphens).
-      workGroupName: dbName.replace(/_/g, '-'),
+      workGroupName: data.lake.workGroupName,
       rollbackAlarms: this.endpointAlarms.rollbackAlarms,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      // Vision: scale-to-zero serving (inference component) in the sandbox, the image drift baseline.
-      servingPlan: this.vision?.serving.plan,
-      imageLimits: config.vision
-        ? {
-            maxImageSize: Size.bytes(config.vision.ingestion.maxBytes),
-            maxImagePixels: config.vision.ingestion.maxPixels,
-          }
-        : undefined,
+      servingPlan: serving.servingPlan,
     });
-
-    this.vision?.serving.grantDeploy(this.retraining.stateMachine);
-
-    if (config.caseStudy === 'recommender') {
-      this.recommenderServing = new RecommenderServing(this, 'RecommenderServing', {
-        config,
-        stream: this.dataPlane.stream,
-        rawBucket: this.dataPlane.raw,
-        dataKey: this.dataPlane.key,
-        opsKey: this.opsKey,
-        alarmTopic: this.topic,
-        endpointName: this.endpointName,
-        driftChecker: this.driftMonitor.function,
-      });
-    }
+    serving.grantDeploy?.(this.retraining.stateMachine);
 
     this.dashboard = new MlDashboard(this, 'Dashboard', {
       title: `ml-blueprint ${config.stage} ${config.caseStudy}`,

@@ -17,8 +17,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { DynamoFeatureStore } from '../../../lambdas/shared/aws/dynamo-feature-store';
 import { bucketStart } from '../../../core/recommender/features';
 import type { ServingOutcome } from '../../../core/recommender/recommend';
-import { FeatureStore } from '../../../lib/constructs/feature-store';
-import { RecommendApi } from '../../../lib/constructs/recommend-api';
+import { FeatureStore } from '../../../lib/case-studies/recommender/feature-store';
+import { RecommendApi } from '../../../lib/case-studies/recommender/recommend-api';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: { createTableMs: number }) => Server;

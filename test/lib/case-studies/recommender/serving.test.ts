@@ -9,10 +9,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { endpointNameOf, resolveConfig, type StageName } from '../../../lib/config';
-import { BlueprintFunction } from '../../../lib/constructs/blueprint-function';
-import { RecommenderServing } from '../../../lib/constructs/recommender-serving';
-import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../support/synth';
+import { endpointNameOf, resolveConfig, type StageName } from '../../../../lib/config';
+import { BlueprintFunction } from '../../../../lib/constructs/blueprint-function';
+import { RecommenderServing } from '../../../../lib/case-studies/recommender/serving';
+import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../../support/synth';
 
 const ARN = `arn:aws:%s:us-east-1:${TEST_ACCOUNT}`;
 const arn = (service: string, rest: string) => `${ARN.replace('%s', service)}:${rest}`;

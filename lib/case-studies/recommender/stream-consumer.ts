@@ -7,8 +7,8 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BlueprintFunction } from './blueprint-function';
-import { FailureQueue } from './failure-queue';
+import { BlueprintFunction } from '../../constructs/blueprint-function';
+import { FailureQueue } from '../../constructs/failure-queue';
 import type { FeatureStore } from './feature-store';
 
 /** Event source mapping settings of a {@link StreamConsumer}. */

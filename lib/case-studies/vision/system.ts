@@ -6,10 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { BlueprintConfig } from '../config';
+import type { BlueprintConfig } from '../../config';
 import { ImageIngestion } from './image-ingestion';
 import { ReviewQueue } from './review-queue';
-import { VisionServing } from './vision-serving';
+import { VisionServing } from './serving';
 
 /** Properties of a {@link VisionSystem}. */
 export interface VisionSystemProps {

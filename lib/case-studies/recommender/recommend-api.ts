@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { BlueprintFunction } from './blueprint-function';
+import { BlueprintFunction } from '../../constructs/blueprint-function';
 import type { FeatureStore } from './feature-store';
 
 /** Properties of a {@link RecommendApi}. */

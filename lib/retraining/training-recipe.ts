@@ -1,9 +1,9 @@
 /**
- * Training recipes: which AWS-published SageMaker image trains (and serves) each case study, on which instances,
- * with which input format, hyperparameters and metric definitions. Resolved at synth time, offline: the ECR
- * registry accounts of the built-in algorithms are public data, committed below.
+ * Training recipes: which AWS-published SageMaker image trains (and serves) a built-in algorithm, on which
+ * instances, with which input format, hyperparameters and metric definitions. Resolved at synth time, offline: the
+ * ECR registry accounts of the built-in algorithms are public data, committed below. Each case study names its
+ * algorithm (`lib/case-studies/<name>/`).
  */
-import type { CaseStudyName } from '../config/schema';
 import { instanceTypeInfo } from '../config/instance-types';
 
 /**
@@ -102,7 +102,7 @@ export interface RecipeChannel {
   readonly recordWrapperType?: 'RecordIO';
 }
 
-/** Everything the retraining loop needs to train and serve one case study. */
+/** Everything the retraining loop needs to train and serve one model. */
 export interface TrainingRecipe {
   readonly algorithm: BuiltInAlgorithm;
   /** Training image URI (also the inference image of the built-in algorithms). */
@@ -123,21 +123,16 @@ export interface TrainingRecipe {
 }
 
 /** What a recipe is resolved from. */
-export interface TrainingRecipeOptions {
-  readonly caseStudy: CaseStudyName;
+export interface AlgorithmRecipeOptions {
+  readonly algorithm: BuiltInAlgorithm;
   readonly region: string;
   readonly instanceType: string;
   readonly instanceCount: number;
-  /** Training image override. @default the AWS-published image of the case study's algorithm */
+  /** Training image override. @default the AWS-published image of the algorithm */
   readonly image?: string;
   /** Hyperparameter overrides. @default none */
   readonly hyperparameters?: Readonly<Record<string, string>>;
 }
-
-const ALGORITHM_OF: Readonly<Record<CaseStudyName, BuiltInAlgorithm>> = {
-  recommender: 'xgboost',
-  vision: 'image-classification',
-};
 
 /** The AWS-published image URI of an algorithm in a region; unknown regions fail with the supported list. */
 export function algorithmImageUri(algorithm: BuiltInAlgorithm, region: string): string {
@@ -146,7 +141,7 @@ export function algorithmImageUri(algorithm: BuiltInAlgorithm, region: string): 
   if (!account) {
     throw new Error(
       `no ${algorithm} training image is known for region "${region}"; supported regions: ${Object.keys(registries).join(', ')}. ` +
-        'Add the region to ALGORITHM_REGISTRIES (lib/constructs/training-recipe.ts) or set training.image.',
+        'Add the region to ALGORITHM_REGISTRIES (lib/retraining/training-recipe.ts) or set training.image.',
     );
   }
   const { repository, tag } = ALGORITHM_IMAGES[algorithm];
@@ -163,12 +158,12 @@ export function repositoryArnOf(image: string): string {
 }
 
 /**
- * Resolves the recipe of a case study: image for the region, compatible instance type, channels, hyperparameters
- * and metric definitions.
+ * Resolves the recipe of a built-in algorithm: image for the region, compatible instance type, channels,
+ * hyperparameters and metric definitions.
  * @throws when the region has no known image or the instance type cannot run the algorithm
  */
-export function resolveTrainingRecipe(options: TrainingRecipeOptions): TrainingRecipe {
-  const algorithm = ALGORITHM_OF[options.caseStudy];
+export function resolveAlgorithmRecipe(options: AlgorithmRecipeOptions): TrainingRecipe {
+  const algorithm = options.algorithm;
   const info = instanceTypeInfo(options.instanceType);
   if (!info || !info.training) {
     throw new Error(`training.instanceType "${options.instanceType}" is not a known SageMaker training instance type`);

@@ -10,10 +10,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { IngestPolicy } from '../../core/vision/ingest';
-import { acknowledgeBucketGrants } from '../nag';
-import { BlueprintFunction } from './blueprint-function';
-import { FailureQueue } from './failure-queue';
+import type { IngestPolicy } from '../../../core/vision/ingest';
+import { acknowledgeBucketGrants } from '../../nag';
+import { BlueprintFunction } from '../../constructs/blueprint-function';
+import { FailureQueue } from '../../constructs/failure-queue';
 
 /** Event source mapping settings of an {@link ImageIngestion}. */
 export interface ImageIngestionMapping {

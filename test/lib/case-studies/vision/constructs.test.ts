@@ -10,12 +10,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { endpointNameOf, resolveConfig, type StageName } from '../../../lib/config';
-import { BlueprintFunction } from '../../../lib/constructs/blueprint-function';
-import { ImageIngestion } from '../../../lib/constructs/image-ingestion';
-import { ReviewQueue } from '../../../lib/constructs/review-queue';
-import { inferenceComponentNameOf, VisionServing, visionServingPlan } from '../../../lib/constructs/vision-serving';
-import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../support/synth';
+import { endpointNameOf, resolveConfig, type StageName } from '../../../../lib/config';
+import { BlueprintFunction } from '../../../../lib/constructs/blueprint-function';
+import { ImageIngestion } from '../../../../lib/case-studies/vision/image-ingestion';
+import { ReviewQueue } from '../../../../lib/case-studies/vision/review-queue';
+import {
+  inferenceComponentNameOf,
+  VisionServing,
+  visionServingPlan,
+} from '../../../../lib/case-studies/vision/serving';
+import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../../support/synth';
 
 const arn = (service: string, rest: string) => `arn:aws:${service}:us-east-1:${TEST_ACCOUNT}:${rest}`;
 

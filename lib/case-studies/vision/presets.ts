@@ -1,6 +1,5 @@
-import { IMAGE_EVENT_SCHEMA } from '../../core/contracts/events';
-import type { BlueprintConfigInput, StageName } from '../config/schema';
-import type { CaseStudySpec } from './types';
+import type { BlueprintConfigInput, StageName } from '../../config/schema';
+import type { CaseStudySpec } from '../types';
 
 /** Classification is judged on validation accuracy (top-1) as the built-in algorithm reports it. */
 const VISION_RETRAINING = {
@@ -66,28 +65,22 @@ const VISION_SETTINGS: Readonly<Record<StageName, NonNullable<BlueprintConfigInp
   },
 };
 
-/** The vision system: classifies a large, changing stream of images. */
-export const VISION: CaseStudySpec = {
-  name: 'vision',
-  displayName: 'Vision',
-  summary: 'Classifies arriving images; low-confidence predictions go to human review.',
-  eventSchema: IMAGE_EVENT_SCHEMA,
-  presets: {
-    sandbox: {
-      ingestion: { traffic: { peakEventsPerSecond: 5, averageEventSizeBytes: 400 } },
-      training: { instanceType: 'ml.g4dn.xlarge' },
-      retraining: VISION_RETRAINING,
-      // Scales to zero when idle: a GPU endpoint costs nothing in a quiet sandbox.
-      serving: { instanceType: 'ml.g4dn.xlarge', initialInstanceCount: 1, minCapacity: 0, maxCapacity: 1 },
-      vision: VISION_SETTINGS.sandbox,
-    },
-    production: {
-      // 2M images a day with a 3× peak hour: about 70 arrival events per second.
-      ingestion: { traffic: { peakEventsPerSecond: 70, averageEventSizeBytes: 400 } },
-      training: { instanceType: 'ml.g5.2xlarge', instanceCount: 2 },
-      retraining: VISION_RETRAINING,
-      serving: { instanceType: 'ml.g5.xlarge', initialInstanceCount: 1, minCapacity: 1, maxCapacity: 8 },
-      vision: VISION_SETTINGS.production,
-    },
+/** The vision system's settings that differ from the stage presets. */
+export const VISION_PRESETS: CaseStudySpec['presets'] = {
+  sandbox: {
+    ingestion: { traffic: { peakEventsPerSecond: 5, averageEventSizeBytes: 400 } },
+    training: { instanceType: 'ml.g4dn.xlarge' },
+    retraining: VISION_RETRAINING,
+    // Scales to zero when idle: a GPU endpoint costs nothing in a quiet sandbox.
+    serving: { instanceType: 'ml.g4dn.xlarge', initialInstanceCount: 1, minCapacity: 0, maxCapacity: 1 },
+    vision: VISION_SETTINGS.sandbox,
+  },
+  production: {
+    // 2M images a day with a 3× peak hour: about 70 arrival events per second.
+    ingestion: { traffic: { peakEventsPerSecond: 70, averageEventSizeBytes: 400 } },
+    training: { instanceType: 'ml.g5.2xlarge', instanceCount: 2 },
+    retraining: VISION_RETRAINING,
+    serving: { instanceType: 'ml.g5.xlarge', initialInstanceCount: 1, minCapacity: 1, maxCapacity: 8 },
+    vision: VISION_SETTINGS.production,
   },
 };

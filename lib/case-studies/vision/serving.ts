@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { ServingPlan } from '../../retraining/serving-plan';
 
 /**
  * Serving of the vision model, as the parameters of the SageMaker and Application Auto Scaling calls the retraining
@@ -41,38 +42,15 @@ export interface VisionServingProps {
 }
 
 /** Variant name, as the loop uses it. */
-export const VISION_VARIANT = 'AllTraffic';
+const VISION_VARIANT = 'AllTraffic';
 
 /** Name of the inference component of an endpoint (stable, so alarms and the consumer can name it). */
 export function inferenceComponentNameOf(endpointName: string): string {
   return `${endpointName}-ic`;
 }
 
-/** The API parameters of vision serving, JSONPath placeholders (`.$`) as the loop's state machine passes them. */
-export interface VisionServingPlan {
-  readonly mode: 'inference-component' | 'instances';
-  readonly inferenceComponentName?: string;
-  /** Merged into `CreateEndpointConfig` (`ProductionVariants`; `DataCaptureConfig` stays the loop's). */
-  readonly endpointConfig: Record<string, unknown>;
-  /** `CreateInferenceComponent` after the endpoint is InService (first deploy). */
-  readonly createInferenceComponent?: Record<string, unknown>;
-  /** `UpdateInferenceComponent` with a rolling update and auto-rollback (later deploys). */
-  readonly updateInferenceComponent?: Record<string, unknown>;
-  /** `RegisterScalableTarget`. */
-  readonly scalableTarget: Record<string, unknown>;
-  /** `PutScalingPolicy`, target tracking. */
-  readonly targetTracking: Record<string, unknown>;
-  /** `PutScalingPolicy`, step scaling from zero (its result's `PolicyARN` goes to the alarm). */
-  readonly scaleFromZeroPolicy?: Record<string, unknown>;
-  /** `PutMetricAlarm` on `NoCapacityInvocationFailures`, acting on the step policy. */
-  readonly scaleFromZeroAlarm?: Record<string, unknown>;
-}
-
 /** Validates the props and builds the plan. */
-export function visionServingPlan(
-  p: VisionServingProps,
-  rollbackAlarmNames: readonly string[] = [],
-): VisionServingPlan {
+export function visionServingPlan(p: VisionServingProps, rollbackAlarmNames: readonly string[] = []): ServingPlan {
   if (p.maxCapacity < 1 || p.maxCapacity < p.minCapacity) {
     throw new Error(
       `maxCapacity must be at least 1 and at least minCapacity (${p.minCapacity}); received ${p.maxCapacity}`,
@@ -226,7 +204,7 @@ export function visionServingPlan(
  */
 export class VisionServing extends Construct {
   /** The API parameters the loop passes. */
-  public readonly plan: VisionServingPlan;
+  public readonly plan: ServingPlan;
   private readonly props: VisionServingProps;
 
   constructor(scope: Construct, id: string, props: VisionServingProps & { readonly rollbackAlarmNames?: string[] }) {

@@ -1,0 +1,43 @@
+import { IMAGE_EVENT_SCHEMA } from '../../../core/contracts/events';
+import type { CaseStudy } from '../case-study';
+import { VISION_PRESETS } from './presets';
+import { visionRetraining } from './retraining';
+import { VisionSystem } from './system';
+
+/**
+ * The vision system: classifies a large, changing stream of images. Image classification trained on labelled
+ * images (human reviews first); served as an inference component that scales to zero in the sandbox.
+ */
+export const VISION: CaseStudy = {
+  name: 'vision',
+  displayName: 'Vision',
+  summary: 'Classifies arriving images; low-confidence predictions go to human review.',
+  eventSchema: IMAGE_EVENT_SCHEMA,
+  presets: VISION_PRESETS,
+  algorithm: 'image-classification',
+  retraining: (config) =>
+    visionRetraining(
+      config?.vision && {
+        imagesPrefix: config.vision.ingestion.imagesPrefix,
+        imageLimits: { maxBytes: config.vision.ingestion.maxBytes, maxPixels: config.vision.ingestion.maxPixels },
+      },
+    ),
+  addToMlStack(stack, c) {
+    const system = new VisionSystem(stack, 'Vision', {
+      config: c.config,
+      endpointName: c.endpointName,
+      stream: c.dataPlane.stream,
+      imagesBucket: c.dataPlane.raw,
+      captureBucket: c.dataPlane.capture,
+      reviewBucket: c.dataPlane.artifacts,
+      encryptionKey: c.opsKey,
+      alarmTopic: c.topic,
+      driftChecker: c.driftChecker,
+      rollbackAlarms: c.rollbackAlarms,
+    });
+    return {
+      servingPlan: system.serving.plan,
+      grantDeploy: (grantee) => system.serving.grantDeploy(grantee),
+    };
+  },
+};

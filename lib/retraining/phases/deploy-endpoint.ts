@@ -1,0 +1,274 @@
+/**
+ * Deployment to an endpoint with an instance-based variant: a new endpoint config (data capture on), then the
+ * endpoint is created (first model) or updated blue/green with a canary and auto-rollback on the rollback alarms;
+ * the loop polls it until it settles, then registers autoscaling. A rollback keeps the champion serving and marks
+ * the candidate rejected. The endpoint states are shared with the inference-component deployment.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { RetrainingLoopProps } from '../props';
+import type { LoopStates } from '../states';
+import { hasInstanceStorage } from '../training-recipe';
+
+/** Variant name of the endpoint. */
+const VARIANT = 'AllTraffic';
+
+/** Tags of what a run creates: the dataset it came from. */
+export const DATASET_TAGS = [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }];
+
+/** Properties of the endpoint states and of a {@link DeployToEndpoint}. */
+export interface DeployPhaseProps {
+  readonly states: LoopStates;
+  readonly props: RetrainingLoopProps;
+  /** The role SageMaker assumes (named on inference-component endpoint configs). */
+  readonly sageMakerRole: iam.IRole;
+}
+
+/**
+ * The endpoint's own states: its config, the lookup, creation, and a bounded poll (`maxPolls` of `interval`, so
+ * the wait ends within `deployTimeout`) with its failure and timeout outcomes. The caller adds the choices.
+ */
+export class EndpointStates {
+  public readonly createConfig: tasks.CallAwsService;
+  public readonly findEndpoint: tasks.CallAwsService;
+  public readonly createEndpoint: tasks.CallAwsService;
+  public readonly startPolling: sfn.Pass;
+  public readonly wait: sfn.Wait;
+  public readonly countPoll: sfn.Pass;
+  public readonly endpointFailed: sfn.Pass;
+  public readonly timedOut: sfn.Pass;
+  /** The endpoint failed or could not roll back. */
+  public readonly broken: sfn.Condition;
+  public readonly interval: Duration;
+  public readonly maxPolls: number;
+  public readonly endpointArn: string;
+
+  constructor(scope: Construct, p: DeployPhaseProps, variants: Record<string, unknown>) {
+    const { states, props } = p;
+    const s = props.serving;
+    this.createConfig = states.sageMaker(
+      scope,
+      'CreateEndpointConfig',
+      'createEndpointConfig',
+      {
+        'EndpointConfigName.$': '$.run.endpointConfigName',
+        ...variants,
+        DataCaptureConfig: {
+          EnableCapture: true,
+          InitialSamplingPercentage: s.dataCapturePercent,
+          DestinationS3Uri: `s3://${props.captureBucket.bucketName}/${(props.capturePrefix ?? 'datacapture/').replace(/\/$/, '')}`,
+          KmsKeyId: props.dataKey.keyArn,
+          CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+          CaptureContentTypeHeader: { CsvContentTypes: ['text/csv'], JsonContentTypes: ['application/json'] },
+        },
+        ...(hasInstanceStorage(s.instanceType) ? {} : { KmsKeyId: props.dataKey.keyArn }),
+        Tags: DATASET_TAGS,
+      },
+      [states.arn(scope, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
+    );
+    this.endpointArn = states.arn(scope, 'sagemaker', `endpoint/${props.endpointName}`);
+    this.findEndpoint = states.sageMaker(
+      scope,
+      'FindEndpoint',
+      'listEndpoints',
+      { NameContains: props.endpointName, MaxResults: 100 },
+      ['*'],
+      {
+        // The endpoint name is reserved for this loop (mlbp-<stage>-<case>); any match is ours.
+        resultSelector: { 'count.$': 'States.ArrayLength($.Endpoints)' },
+        resultPath: '$.existing',
+      },
+    );
+    this.createEndpoint = states.sageMaker(
+      scope,
+      'CreateEndpoint',
+      'createEndpoint',
+      { EndpointName: props.endpointName, 'EndpointConfigName.$': '$.run.endpointConfigName', Tags: DATASET_TAGS },
+      [this.endpointArn],
+    );
+    this.interval = props.pollInterval ?? Duration.minutes(1);
+    this.maxPolls = Math.ceil(props.deployTimeout.toSeconds() / this.interval.toSeconds());
+    this.startPolling = new sfn.Pass(scope, 'StartPolling', {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.poll',
+    });
+    this.wait = new sfn.Wait(scope, 'WaitForEndpoint', { time: sfn.WaitTime.duration(this.interval) });
+    const describe = states.sageMaker(
+      scope,
+      'DescribeEndpoint',
+      'describeEndpoint',
+      { EndpointName: props.endpointName },
+      [this.endpointArn],
+      {
+        resultSelector: {
+          'status.$': '$.EndpointStatus',
+          'configName.$': '$.EndpointConfigName',
+          'details.$': 'States.JsonToString($)',
+        },
+        resultPath: '$.endpoint',
+      },
+    );
+    this.countPoll = new sfn.Pass(scope, 'CountPoll', {
+      parameters: { 'count.$': 'States.MathAdd($.poll.count, 1)' },
+      resultPath: '$.poll',
+    });
+    this.endpointFailed = states.outcome(scope, 'RecordEndpointFailed', {
+      status: 'failed',
+      error: 'EndpointFailed',
+      'cause.$': '$.endpoint.details',
+      reason: 'the endpoint failed to deploy',
+      'datasetId.$': '$.run.datasetId',
+    });
+    this.timedOut = states.outcome(scope, 'RecordDeployTimeout', {
+      status: 'failed',
+      error: 'DeploymentTimedOut',
+      'cause.$': `States.Format('endpoint still {} after {} polls (${props.deployTimeout.toHumanString()})', $.endpoint.status, $.poll.count)`,
+      reason: 'the deployment did not settle in time',
+      'datasetId.$': '$.run.datasetId',
+    });
+    this.broken = sfn.Condition.or(
+      sfn.Condition.stringEquals('$.endpoint.status', 'Failed'),
+      sfn.Condition.stringEquals('$.endpoint.status', 'UpdateRollbackFailed'),
+    );
+    this.startPolling.next(this.wait).next(describe).next(this.countPoll);
+    this.createEndpoint.next(this.startPolling);
+  }
+}
+
+/** `RegisterScalableTarget` → `PutScalingPolicy` with the given Application Auto Scaling parameters. */
+export function scalingStates(
+  scope: Construct,
+  states: LoopStates,
+  scalableTarget: Record<string, unknown>,
+  targetTracking: Record<string, unknown>,
+): { start: tasks.CallAwsService; end: tasks.CallAwsService } {
+  const call = (stateId: string, action: string, parameters: Record<string, unknown>) =>
+    states.guard(
+      new tasks.CallAwsService(scope, stateId, {
+        service: 'applicationautoscaling',
+        action,
+        iamAction: `application-autoscaling:${action.charAt(0).toUpperCase()}${action.slice(1)}`,
+        parameters,
+        iamResources: ['*'],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+  const register = call('RegisterScalableTarget', 'registerScalableTarget', scalableTarget);
+  const put = call('PutScalingPolicy', 'putScalingPolicy', targetTracking);
+  register.next(put);
+  return { start: register, end: put };
+}
+
+/**
+ * `CreateEndpointConfig` → `FindEndpoint` → `EndpointExists?` → `CreateEndpoint` or `UpdateEndpoint` (blue/green
+ * canary) → poll → `EndpointSettled?` → `RegisterScalableTarget` → `PutScalingPolicy`.
+ */
+export class DeployToEndpoint extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, p: DeployPhaseProps) {
+    super(scope, id);
+    const { states, props } = p;
+    const s = props.serving;
+    const endpoint = new EndpointStates(this, p, {
+      ProductionVariants: [
+        {
+          VariantName: VARIANT,
+          'ModelName.$': '$.run.modelName',
+          InstanceType: s.instanceType,
+          InitialInstanceCount: s.initialInstanceCount,
+        },
+      ],
+    });
+    const resourceId = `endpoint/${props.endpointName}/variant/${VARIANT}`;
+    const scaling = scalingStates(
+      this,
+      states,
+      {
+        ServiceNamespace: 'sagemaker',
+        ResourceId: resourceId,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        MinCapacity: Math.max(1, s.minCapacity),
+        MaxCapacity: s.maxCapacity,
+      },
+      {
+        PolicyName: `${props.endpointName}-invocations`,
+        ServiceNamespace: 'sagemaker',
+        ResourceId: resourceId,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: {
+          TargetValue: s.targetInvocationsPerInstance ?? 100,
+          PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+          ScaleInCooldown: 300,
+          ScaleOutCooldown: 60,
+        },
+      },
+    );
+    const updateEndpoint = states.sageMaker(
+      this,
+      'UpdateEndpoint',
+      'updateEndpoint',
+      {
+        EndpointName: props.endpointName,
+        'EndpointConfigName.$': '$.run.endpointConfigName',
+        RetainAllVariantProperties: false,
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: {
+              Type: 'CANARY',
+              CanarySize: { Type: 'CAPACITY_PERCENT', Value: props.canaryPercent },
+              WaitIntervalInSeconds: props.canaryBake.toSeconds(),
+            },
+            TerminationWaitInSeconds: 300,
+            MaximumExecutionTimeoutInSeconds: props.deployTimeout.toSeconds(),
+          },
+          AutoRollbackConfiguration: { Alarms: props.rollbackAlarms.map((a) => ({ AlarmName: a.alarmName })) },
+        },
+      },
+      [endpoint.endpointArn, states.arn(this, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
+    );
+    const rolledBack = states.setApproval(
+      this,
+      'MarkRolledBack',
+      'Rejected',
+      "States.Format('canary rolled back by a CloudWatch alarm; endpoint kept {}', $.endpoint.configName)",
+    );
+    rolledBack.next(
+      states.outcome(this, 'RecordRolledBack', {
+        status: 'rolled-back',
+        error: 'DeploymentRolledBack',
+        'cause.$':
+          "States.Format('the canary of {} raised an alarm; {} rolled back to {} (the champion keeps serving)', $.run.endpointConfigName, $.endpoint.configName, $.endpoint.configName)",
+        'reason.$': "States.Format('deployment rolled back; champion kept ({})', $.endpoint.configName)",
+        'modelPackageArn.$': '$.registered.arn',
+        'datasetId.$': '$.run.datasetId',
+      }),
+    );
+    endpoint.countPoll.next(
+      new sfn.Choice(this, 'EndpointSettled?')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.endpoint.status', 'InService'),
+            sfn.Condition.stringEqualsJsonPath('$.endpoint.configName', '$.run.endpointConfigName'),
+          ),
+          scaling.start,
+        )
+        .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), rolledBack)
+        .when(endpoint.broken, endpoint.endpointFailed)
+        .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', endpoint.maxPolls), endpoint.timedOut)
+        .otherwise(endpoint.wait),
+    );
+    const exists = new sfn.Choice(this, 'EndpointExists?')
+      .when(sfn.Condition.numberGreaterThan('$.existing.count', 0), updateEndpoint)
+      .otherwise(endpoint.createEndpoint);
+    updateEndpoint.next(endpoint.startPolling);
+    endpoint.createConfig.next(endpoint.findEndpoint).next(exists);
+    this.startState = endpoint.createConfig;
+    this.endStates = [scaling.end];
+  }
+}

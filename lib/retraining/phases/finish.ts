@@ -1,0 +1,116 @@
+/**
+ * The end of a run. After a deployment: refresh the drift baseline and record the outcome. After every outcome:
+ * notify, release the lock, and succeed or fail the execution.
+ */
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { retryTransient, type LoopStates } from '../states';
+import { LOCK_KEY } from './lock';
+
+/** Properties of a {@link RunEnd}. */
+export interface RunEndProps {
+  readonly lockTable: dynamodb.ITableV2;
+  /** The lock's key: the endpoint name. */
+  readonly endpointName: string;
+  readonly topic: sns.ITopic;
+  /** Subject of the notification. */
+  readonly subject: string;
+}
+
+/**
+ * The path every outcome takes: notify (`$.outcome`), release the lock if this execution holds it, then end failed
+ * (failure or rollback) or succeeded. Neither the notification nor the release can fail the run by itself.
+ */
+export class RunEnd extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[] = [];
+
+  constructor(scope: Construct, id: string, props: RunEndProps) {
+    super(scope, id);
+    const succeeded = new sfn.Succeed(this, 'RunSucceeded', {
+      comment: 'Deployed, or ended cleanly without deploying.',
+    });
+    const failed = new sfn.Fail(this, 'RunFailed', { errorPath: '$.outcome.error', causePath: '$.outcome.cause' });
+    const finished = new sfn.Choice(this, 'Finished?')
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.outcome.status', 'failed'),
+          sfn.Condition.stringEquals('$.outcome.status', 'rolled-back'),
+        ),
+        failed,
+      )
+      .otherwise(succeeded);
+    const releaseLock = retryTransient(
+      new tasks.DynamoDeleteItem(this, 'ReleaseLock', {
+        table: props.lockTable,
+        key: { [LOCK_KEY]: tasks.DynamoAttributeValue.fromString(props.endpointName) },
+        // Never release another execution's lock (e.g. after "already running" or a failure before acquiring).
+        conditionExpression: 'executionId = :me',
+        expressionAttributeValues: {
+          ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    releaseLock.addCatch(finished, { errors: ['States.ALL'], resultPath: '$.releaseError' });
+    releaseLock.next(finished);
+    const notifyOutcome = retryTransient(
+      new tasks.SnsPublish(this, 'NotifyOutcome', {
+        topic: props.topic,
+        subject: props.subject,
+        message: sfn.TaskInput.fromJsonPathAt('$.outcome'),
+        messageAttributes: { status: { value: sfn.JsonPath.stringAt('$.outcome.status') } },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    notifyOutcome.addCatch(releaseLock, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+    notifyOutcome.next(releaseLock);
+    this.startState = notifyOutcome;
+  }
+}
+
+/** Properties of a {@link FinishPhase}. */
+export interface FinishPhaseProps {
+  readonly states: LoopStates;
+  /** The Lambda that writes the new baseline profile. */
+  readonly baselineFunction: lambda.IFunction;
+  /** Its payload (the case study's). */
+  readonly baselinePayload: Record<string, unknown>;
+  /** What the outcome says was deployed, besides the package, dataset and training job. */
+  readonly deployed: Record<string, unknown>;
+}
+
+/** After a deployment: the drift baseline of the new model, then the `deployed` outcome. */
+export class FinishPhase extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[] = [];
+
+  constructor(scope: Construct, id: string, props: FinishPhaseProps) {
+    super(scope, id);
+    const { states } = props;
+    const baseline = states.guard(
+      new tasks.LambdaInvoke(this, 'RefreshBaseline', {
+        lambdaFunction: props.baselineFunction,
+        payload: sfn.TaskInput.fromObject(props.baselinePayload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
+        resultPath: '$.baseline',
+      }),
+    );
+    const deployed = states.outcome(this, 'RecordDeployed', {
+      status: 'deployed',
+      'reason.$': '$.evaluation.reason',
+      'modelPackageArn.$': '$.registered.arn',
+      'datasetId.$': '$.run.datasetId',
+      'trainingJobName.$': '$.training.jobName',
+      ...props.deployed,
+      'baselineUri.$': '$.baseline.profileUri',
+    });
+    baseline.next(deployed);
+    this.startState = baseline;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The first phase of a run: plan it (names, dataset window, lock expiry), then take the model's lock. A second
+ * trigger while a run holds the lock ends cleanly (`AlreadyRunning`).
+ */
+import type { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { retryTransient, type LoopStates } from '../states';
+
+/** Partition key of the lock table: one item per model, keyed by the endpoint name. */
+export const LOCK_KEY = 'lockId';
+/** TTL attribute of the lock table (epoch seconds): an abandoned lock expires. */
+export const LOCK_EXPIRY = 'expiresAt';
+
+/**
+ * The condition that takes the lock: free, expired, or already ours (a retried write that had succeeded).
+ * Exported so that tests can pin it in the synthesized definition.
+ */
+export const ACQUIRE_CONDITION = `attribute_not_exists(${LOCK_KEY}) OR ${LOCK_EXPIRY} < :now OR executionId = :me`;
+
+/** Properties of a {@link LockPhase}. */
+export interface LockPhaseProps {
+  readonly states: LoopStates;
+  readonly lockTable: dynamodb.ITableV2;
+  /** Plans the run (`lambdas/retraining-plan`). */
+  readonly planFunction: lambda.IFunction;
+  /** The model's name: the lock's key and the prefix of every name the run creates. */
+  readonly endpointName: string;
+  /** History the dataset covers. */
+  readonly datasetWindow: Duration;
+  /** How long the lock lasts. */
+  readonly lockTtl: Duration;
+}
+
+/** `PlanRun` → `AcquireLock` (or `AlreadyRunning`). */
+export class LockPhase extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, props: LockPhaseProps) {
+    super(scope, id);
+    const { states } = props;
+    const plan = states.guard(
+      new tasks.LambdaInvoke(this, 'PlanRun', {
+        lambdaFunction: props.planFunction,
+        payload: sfn.TaskInput.fromObject({
+          executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+          startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          input: sfn.JsonPath.objectAt('$'),
+          namePrefix: props.endpointName,
+          datasetDays: props.datasetWindow.toDays(),
+          lockTtlHours: props.lockTtl.toHours(),
+        }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
+        resultPath: '$.run',
+      }),
+    );
+    const alreadyRunning = new sfn.Succeed(this, 'AlreadyRunning', {
+      comment: 'Another run holds the lock of this model: end without training.',
+    });
+    const acquireLock = retryTransient(
+      new tasks.DynamoPutItem(this, 'AcquireLock', {
+        table: props.lockTable,
+        item: {
+          [LOCK_KEY]: tasks.DynamoAttributeValue.fromString(props.endpointName),
+          executionId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),
+          datasetId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.datasetId')),
+          reason: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.trigger.reason')),
+          [LOCK_EXPIRY]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockExpiresAt')),
+        },
+        conditionExpression: ACQUIRE_CONDITION,
+        expressionAttributeValues: {
+          ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockNow')),
+          ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    acquireLock.addCatch(alreadyRunning, {
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      resultPath: '$.lockError',
+    });
+    acquireLock.addCatch(states.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    plan.next(acquireLock);
+    this.startState = plan;
+    this.endStates = [acquireLock];
+  }
+}
