@@ -43,6 +43,15 @@ function num(n: number | undefined, digits = 3): string {
   return Number(n.toFixed(digits)).toString();
 }
 
+/** The `stats` field holding each effect metric. */
+const STAT_OF_EFFECT: Readonly<Record<string, string>> = {
+  psi: 'psi',
+  wasserstein: 'wassersteinNormalized',
+  'jensen-shannon': 'jensenShannon',
+  'cramers-v': 'cramersV',
+  mmd2: 'mmd2',
+};
+
 const ratio = (f: FeatureResult) => (f.effect && f.effect.threshold > 0 ? f.effect.value / f.effect.threshold : 0);
 
 /** The score of a report for the history: drifted share and effect ratios. */
@@ -59,7 +68,7 @@ function badge(drifted: boolean, yes = 'DRIFT', no = 'no drift'): string {
 function distributionSvg(d: FeatureDistribution): string {
   const width = 460;
   const height = 170;
-  const pad = { left: 40, right: 8, top: 8, bottom: 34 };
+  const pad = { left: 40, right: 16, top: 8, bottom: 34 };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
   const max = Math.max(...d.reference, ...d.current, 1e-9);
@@ -86,19 +95,29 @@ function distributionSvg(d: FeatureDistribution): string {
       path += `${i === 0 ? 'M' : 'L'}${x0.toFixed(1)},${y(d.current[i]).toFixed(1)}L${(x0 + band).toFixed(1)},${y(d.current[i]).toFixed(1)}`;
     }
     parts.push(`<path d="${path}" fill="none" stroke="${CURRENT_COLOR}" stroke-width="1.5"/>`);
-    const ticks = [0, Math.floor(n / 2), n];
-    for (const t of ticks) {
+    const ticks: Array<[number, string]> = [
+      [0, 'start'],
+      [Math.floor(n / 2), 'middle'],
+      [n, 'end'],
+    ];
+    for (const [t, anchor] of ticks) {
       const x = pad.left + t * band;
       parts.push(
-        `<text x="${x.toFixed(1)}" y="${height - 18}" text-anchor="middle" class="tick">${escapeHtml(num(d.edges[t], 2))}</text>`,
+        `<text x="${x.toFixed(1)}" y="${height - 18}" text-anchor="${anchor}" class="tick">${escapeHtml(num(d.edges[t], 2))}</text>`,
       );
     }
   } else {
+    // Few categories: level labels under their pair of bars; many: the first characters, slanted.
+    const slanted = n > 6;
+    const room = slanted ? 10 : Math.max(4, Math.floor(band / 6.5));
     for (let i = 0; i < n; i++) {
       const x = pad.left + (i + 0.5) * band;
-      const label = d.categories[i].length > 10 ? `${d.categories[i].slice(0, 9)}…` : d.categories[i];
+      const name = d.categories[i];
+      const label = name.length > room ? `${name.slice(0, room - 1)}…` : name;
       parts.push(
-        `<text x="${x.toFixed(1)}" y="${height - 18}" text-anchor="end" transform="rotate(-30 ${x.toFixed(1)} ${height - 18})" class="tick">${escapeHtml(label)}</text>`,
+        slanted
+          ? `<text x="${x.toFixed(1)}" y="${height - 24}" text-anchor="end" transform="rotate(-35 ${x.toFixed(1)} ${height - 24})" class="tick"><title>${escapeHtml(name)}</title>${escapeHtml(label)}</text>`
+          : `<text x="${x.toFixed(1)}" y="${height - 18}" text-anchor="middle" class="tick"><title>${escapeHtml(name)}</title>${escapeHtml(label)}</text>`,
       );
     }
   }
@@ -124,9 +143,9 @@ function featureCard(f: FeatureResult): string {
       `<b>${num(f.effect.value)}</b> ${f.effect.passed ? '≥' : '<'} threshold ${num(f.effect.threshold)}`,
     ]);
   }
+  const effectKey = f.effect ? STAT_OF_EFFECT[f.effect.metric] : undefined;
   const other = Object.entries(f.stats)
-    .filter(([k]) => !f.effect || k !== (f.effect.metric === 'wasserstein' ? 'wassersteinNormalized' : k))
-    .filter(([, v]) => typeof v === 'number')
+    .filter(([k, v]) => k !== effectKey && typeof v === 'number')
     .map(([k, v]) => `${k} ${num(v as number)}`);
   if (other.length > 0) rows.push(['other statistics', other.join(' · ')]);
   rows.push(['reference', escapeHtml(f.reference.description)]);
@@ -166,7 +185,7 @@ function historySvg(history: readonly WindowScore[], threshold: number): string 
   const labels = history
     .map((p, i) =>
       i % step === 0 || i === history.length - 1
-        ? `<text x="${x(i).toFixed(1)}" y="${height - 24}" text-anchor="middle" class="tick">${escapeHtml(p.label.length > 16 ? p.label.slice(-16) : p.label)}</text>`
+        ? `<text x="${x(i).toFixed(1)}" y="${height - 24}" text-anchor="${history.length > 1 && i === 0 ? 'start' : history.length > 1 && i === history.length - 1 ? 'end' : 'middle'}" class="tick">${escapeHtml(p.label.length > 16 ? p.label.slice(-16) : p.label)}</text>`
         : '',
     )
     .join('');
@@ -183,7 +202,8 @@ function historyTable(history: readonly WindowScore[], features: readonly string
   const cell = (v: number | undefined) => {
     if (v === undefined) return '<td class="muted">–</td>';
     const alpha = Math.min(1, v / 2);
-    return `<td style="background:rgba(197,48,48,${alpha.toFixed(2)})" title="effect ÷ threshold">${num(v, 2)}</td>`;
+    const color = alpha > 0.55 ? ';color:#fff' : '';
+    return `<td style="background:rgba(197,48,48,${alpha.toFixed(2)})${color}" title="effect ÷ threshold">${num(v, 2)}</td>`;
   };
   const head = history
     .map((p) => `<th>${escapeHtml(p.label.length > 16 ? p.label.slice(-16) : p.label)}</th>`)
