@@ -4,7 +4,7 @@
  * diagram is stale.
  */
 import type { CaseStudyName, StageName } from '../../lib/config/schema';
-import { synthesizeStacks } from '../cost/assembly';
+import { synthesizeStacks } from '../synth/assembly';
 import { resolveDefinitionString } from '../cost/definition';
 
 interface ChoiceRule {

@@ -1,53 +1,15 @@
 /**
  * What the simulation takes from the synthesized sandbox templates: per case study, the stream, the consumer's
- * batch size and settings, the feature table, the drift checker's settings, the buckets, the lock table and the
- * retraining state machine definition (intrinsics resolved to fixed, recognizable values).
+ * batch size and settings, the feature table, the drift checker's settings, the buckets (intrinsics resolved to
+ * fixed, recognizable values), and the ML stack's template, which the local world deploys (lock table, state
+ * machine).
  */
-import { synthesizeStacks, type CfnResource, type StackTemplate } from '../cost/assembly';
+import { synthesizeStacks, type CfnResource, type StackTemplate } from '../synth/assembly';
+import { resolveIntrinsics } from '../local-world/intrinsics';
+import type { TemplateLike } from '../local-world/world';
 import type { CaseStudyName } from '../../lib/config';
 
 type Json = Record<string, unknown>;
-
-/** Fixed values of the intrinsics a template uses, for local execution. */
-export const FIXED = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
-
-/** Resolves CloudFormation intrinsics with fixed values: imported bucket ARNs become `arn:aws:s3:::<export name>`. */
-export function resolveIntrinsics(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(resolveIntrinsics);
-  const o = value as Json;
-  if ('Fn::Join' in o) {
-    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map((p) => String(resolveIntrinsics(p))).join(sep);
-  }
-  if ('Ref' in o) {
-    const ref = String(o.Ref);
-    if (ref === 'AWS::Partition') return FIXED.partition;
-    if (ref === 'AWS::Region') return FIXED.region;
-    if (ref === 'AWS::AccountId') return FIXED.account;
-    if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
-    return ref.startsWith('Notifications') ? `arn:aws:sns:${FIXED.region}:${FIXED.account}:${ref}` : ref;
-  }
-  if ('Fn::GetAtt' in o) {
-    const [id, attr] = o['Fn::GetAtt'] as [string, string];
-    return `arn:aws:fake:${FIXED.region}:${FIXED.account}:${id}/${attr}`;
-  }
-  if ('Fn::ImportValue' in o) {
-    const name = String(resolveIntrinsics(o['Fn::ImportValue']));
-    return name.endsWith('BucketArn')
-      ? `arn:aws:s3:::${name.toLowerCase()}`
-      : `arn:aws:kms:${FIXED.region}:${FIXED.account}:key/${name}`;
-  }
-  if ('Fn::Select' in o) {
-    const [index, list] = o['Fn::Select'] as [number, unknown];
-    return (resolveIntrinsics(list) as unknown[])[index];
-  }
-  if ('Fn::Split' in o) {
-    const [sep, source] = o['Fn::Split'] as [string, unknown];
-    return String(resolveIntrinsics(source)).split(sep);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolveIntrinsics(v)]));
-}
 
 /** One case study's resources, as the simulation needs them. */
 export interface CaseStudyBlueprint {
@@ -67,13 +29,11 @@ export interface CaseStudyBlueprint {
   readonly driftEnv: Record<string, string>;
   /** Key schema and name of the feature table (recommender). */
   readonly featureTable?: { name: string; keys: Array<{ name: string; type: 'HASH' | 'RANGE' }> };
-  /** Key schema and name of the retraining lock table. */
-  readonly lockTable: { name: string; keys: Array<{ name: string; type: 'HASH' | 'RANGE' }> };
   /** Bucket names (raw, curated, artifacts, capture). */
   readonly buckets: { raw: string; curated: string; artifacts: string; capture: string };
   readonly endpointName: string;
-  /** The retraining state machine definition. */
-  readonly definition: Json;
+  /** The ML stack's template: the local world deploys it (lock table, state machine). */
+  readonly mlTemplate: TemplateLike;
 }
 
 const find = (stack: StackTemplate, type: string, idPrefix?: string): Array<[string, CfnResource]> =>
@@ -117,11 +77,6 @@ export function caseStudyBlueprint(caseStudy: CaseStudyName, stacks: readonly St
   if (mappings.length !== 1) throw new Error(`${ml.stackName}: expected one event source mapping of ${consumerId}`);
   const mapping = props(mappings[0][1]);
   const driftEnv = envOf(ml, 'DriftMonitorFunction');
-  const machine = props(only(ml, 'AWS::StepFunctions::StateMachine')[1]);
-  const [lockId, lock] = only(ml, 'AWS::DynamoDB::GlobalTable', 'RetrainingLockTable');
-  // Table names are generated at deploy time; locally each stack's lock table gets its own name.
-  const lockName = `${ml.stackName}-${lockId}`;
-  const definition = JSON.parse(String(machine.DefinitionString).split(`"${lockId}"`).join(`"${lockName}"`)) as Json;
   const consumerEnv = envOf(ml, consumerPrefix);
   let featureTable: CaseStudyBlueprint['featureTable'];
   if (caseStudy === 'recommender') {
@@ -142,10 +97,9 @@ export function caseStudyBlueprint(caseStudy: CaseStudyName, stacks: readonly St
     consumerEnv,
     driftEnv,
     featureTable,
-    lockTable: { name: lockName, keys: keysOf(props(lock)) },
     buckets: { raw, curated: raw.replace(/rawbucketarn$/, 'curatedbucketarn'), artifacts, capture },
     endpointName: driftEnv.ENDPOINT_NAME,
-    definition,
+    mlTemplate: { Resources: ml.resources },
   };
 }
 

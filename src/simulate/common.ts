@@ -6,11 +6,23 @@ import { settingsFromEnv } from '../../core/drift/checker-settings';
 import type { DriftReport } from '../../core/drift/engine';
 import type { FeatureStore } from '../../core/recommender/feature-store';
 import type { CaseStudyBlueprint } from './blueprint';
-import type { Emulators } from './emulators';
-import { LocalServices, type LakeEvent, type ServiceScenario } from './services';
+import type { Emulators } from '../local-world/emulators';
+import { fabricatedModels, type FabricatedScript } from '../local-world/fabricated-models';
+import { loopFunctions } from '../local-world/services/lambda';
+import type { LakeEvent } from '../local-world/types';
+import { LocalWorld } from '../local-world/world';
 import type { LocalObjectStore } from './store';
 import type { SimClock, Timeline } from './timeline';
 import type { ImageLimits } from '../../core/vision/image-stats';
+
+/**
+ * How the run goes for a seed: the fabricated models' script (how good the candidate and the champion are, how long
+ * training takes) and whether the rollout trips an alarm and rolls back.
+ */
+export interface ServiceScenario extends FabricatedScript {
+  /** The deployment trips an auto-rollback alarm. */
+  readonly rollback: boolean;
+}
 
 /** The outcome of the retraining decision. */
 export type Decision = 'deployed' | 'rejected' | 'rolled-back' | 'skipped';
@@ -149,27 +161,52 @@ export async function retrain(
   detail: ModelDriftDetectedDetail,
   imageLimits?: ImageLimits,
 ): Promise<{ decision: Decision; states: string[] }> {
-  const services = new LocalServices({
-    blueprint: ctx.blueprint,
+  const bp = ctx.blueprint;
+  const world = new LocalWorld({
+    dynamo: ctx.emulators.dynamo,
     store: ctx.store,
-    emulators: ctx.emulators,
     clock: ctx.clock,
-    timeline: ctx.timeline,
+    log: (phase, message) => ctx.timeline.log(phase, message),
     lake,
-    scenario: ctx.scenario,
-    imageLimits,
+    athenaResultsUri: `s3://${bp.buckets.curated}/athena-results/`,
   });
-  services.addChampion(champion);
-  await ctx.emulators.createTable(ctx.blueprint.lockTable.name, ctx.blueprint.lockTable.keys);
+  world.deployFunctions(loopFunctions(world, { caseStudy: bp.caseStudy, imageLimits }));
+  // The model that served the baseline period: approved, deployed (in its inference component where one is used).
+  world.registry.add(bp.endpointName, 'Approved', {
+    datasetId: 'initial',
+    datasetEnd: champion.datasetEnd,
+    metricName: champion.metricName,
+    metricValue: String(champion.metricValue),
+    modelName: champion.modelName,
+  });
+  world.hosting.addEndpoint(bp.endpointName, champion.modelName);
+  world.hosting.addInferenceComponent(`${bp.endpointName}-ic`, bp.endpointName, champion.modelName);
+  const { definition } = await world.deploy(bp.mlTemplate, bp.mlStack);
   const stamp = ctx.clock.now().toISOString().replace(/[-:]/g, '').slice(0, 13);
   const executionName = `drift-${stamp}-s${ctx.seed}`;
   ctx.timeline.log(
     'retrain',
     `ModelDriftDetected → starting execution ${executionName} of the synthesized state machine`,
   );
-  const run = await services.run(executionName, {
-    trigger: { kind: 'drift', reason: detail.reason.slice(0, 1000), detail: { ...detail } },
+  const { rollback, ...script } = ctx.scenario;
+  const record = await world.run(definition, {
+    execution: executionName,
+    stateMachineName: `${bp.mlStack}-Retraining`,
+    input: { trigger: { kind: 'drift', reason: detail.reason.slice(0, 1000), detail: { ...detail } } },
+    models: fabricatedModels(script),
+    rollout: {
+      endpointPolls: { create: 3, update: 4 },
+      componentPolls: { create: 2, update: 3 },
+      endpointRollback: rollback,
+      componentRollback: rollback,
+    },
   });
+  const run = {
+    status: record.status,
+    visited: record.visited,
+    outcome: world.notifications.at(-1),
+    error: record.error?.message,
+  };
   const status = String(run.outcome?.status ?? '');
   ctx.timeline.log('retrain', `path: ${run.visited.join(' → ')}`);
   ctx.timeline.log('retrain', `execution ${run.status}${run.error ? ` (${run.error})` : ''}; outcome ${status}`);

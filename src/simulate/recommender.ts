@@ -25,7 +25,7 @@ import {
   type CaseContext,
   type CaseStudyResult,
 } from './common';
-import type { LakeEvent } from './services';
+import type { LakeEvent } from '../local-world/types';
 
 const SURFACE_CODES: Record<string, number> = { home: 0, search: 1, detail: 2, email: 3, notification: 4 };
 const DEVICE_CODES: Record<string, number> = { mobile: 0, desktop: 1, tablet: 2, tv: 3 };

@@ -5,14 +5,13 @@
  * and, when retraining is requested, the synthesized retraining state machine with local services. Everything is
  * in simulated time and seeded, so the result is a function of (seed, drift).
  */
-import './polyfill';
+import '../local-world/polyfill';
 import { createRng } from '../../core/drift/stats/random';
 import type { CaseStudyName } from '../../lib/config';
 import { synthesizeSandbox, type CaseStudyBlueprint } from './blueprint';
-import type { CaseContext, CaseStudyResult } from './common';
-import { Emulators } from './emulators';
+import type { CaseContext, CaseStudyResult, ServiceScenario } from './common';
+import { Emulators } from '../local-world/emulators';
 import { simulateRecommender } from './recommender';
-import type { ServiceScenario } from './services';
 import { LocalObjectStore } from './store';
 import { SimClock, Timeline, type TimelineSink } from './timeline';
 import { simulateVision } from './vision';

@@ -1,29 +1,7 @@
-/** Simulated time and the readable timeline: nothing the simulation prints depends on the wall clock. */
+/** The simulation's readable timeline, stamped with simulated time (the clock lives in the local world). */
+import type { SimClock } from '../local-world/clock';
 
-/** A clock that only moves when the simulation says so. */
-export class SimClock {
-  private t: number;
-
-  constructor(start: Date) {
-    this.t = start.getTime();
-  }
-
-  now(): Date {
-    return new Date(this.t);
-  }
-
-  /** Moves forward by `ms` (never backwards). */
-  advance(ms: number): Date {
-    this.t += Math.max(0, ms);
-    return this.now();
-  }
-
-  /** Moves to `at` when it is later. */
-  setAtLeast(at: Date): Date {
-    this.t = Math.max(this.t, at.getTime());
-    return this.now();
-  }
-}
+export { SimClock } from '../local-world/clock';
 
 /** Where timeline lines go (stdout in the CLI, nowhere with --json). */
 export type TimelineSink = (line: string) => void;

@@ -22,7 +22,7 @@ import {
   type CaseContext,
   type CaseStudyResult,
 } from './common';
-import type { LakeEvent } from './services';
+import type { LakeEvent } from '../local-world/types';
 
 /** Classes of the simulated camera, by dominant hue. */
 export const CLASSES = ['cat', 'dog'] as const;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeStacks } from '../../src/cost/assembly';
+import { synthesizeStacks } from '../../src/synth/assembly';
 
 const root = join(__dirname, '..', '..');
 const runbooks = readdirSync(join(root, 'docs', 'runbooks')).filter((f) => f.endsWith('.md'));

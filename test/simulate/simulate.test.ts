@@ -5,12 +5,10 @@
  */
 import { main } from '../../src/cli/simulate';
 import { CliError } from '../../src/cli/common';
+import { Emulators } from '../../src/local-world/emulators';
+import { LocalWorld } from '../../src/local-world/world';
 import { synthesizeSandbox, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
 import { simulate, driftsByDefault, scenarioFor } from '../../src/simulate/run';
-import { callOf, LocalServices } from '../../src/simulate/services';
-import { LocalObjectStore } from '../../src/simulate/store';
-import { SimClock, Timeline } from '../../src/simulate/timeline';
-import type { Emulators } from '../../src/simulate/emulators';
 
 let blueprints: CaseStudyBlueprint[];
 /** Smaller periods than the CLI's defaults (vision needs 1,000 new labelled images for the loop to train). */
@@ -32,10 +30,26 @@ test('the blueprint comes from the synthesized templates', () => {
   expect(rec.batchSize).toBeGreaterThan(0);
   expect(rec.featureTable?.keys.map((k) => k.name)).toEqual(['pk', 'sk']);
   expect(rec.driftEnv.WINDOW_MINUTES).toBe('60');
-  expect(Object.keys(rec.definition.States as object)).toEqual(expect.arrayContaining(['PlanRun', 'TrainCandidate']));
   const vis = byCase(blueprints, 'vision');
   expect(vis.driftEnv.EXTRA_CAPTURE_PREFIX).toBe('datacapture/_image-stats/');
-  expect(vis.lockTable.name).not.toBe(rec.lockTable.name);
+});
+
+test('the local world deploys each ML stack: its own lock table, the definition naming it', async () => {
+  const emulators = await Emulators.start();
+  try {
+    const world = new LocalWorld({ dynamo: emulators.dynamo });
+    const rec = await world.deploy(byCase(blueprints, 'recommender').mlTemplate, 'Sandbox-Recommender-ML');
+    const vis = await world.deploy(byCase(blueprints, 'vision').mlTemplate, 'Sandbox-Vision-ML');
+    expect(Object.keys(rec.definition.States as object)).toEqual(expect.arrayContaining(['PlanRun', 'TrainCandidate']));
+    const lockOf = (d: { tables: Readonly<Record<string, string>> }) =>
+      Object.entries(d.tables).find(([id]) => id.startsWith('RetrainingLockTable'))?.[1] ?? '';
+    expect(lockOf(rec)).toMatch(/^Sandbox-Recommender-ML-RetrainingLockTable/);
+    expect(lockOf(vis)).not.toBe(lockOf(rec));
+    expect(JSON.stringify(rec.definition)).toContain(`"TableName":"${lockOf(rec)}"`);
+    expect(await world.items(lockOf(rec))).toEqual([]);
+  } finally {
+    await emulators.close();
+  }
 });
 
 test('a non-drifted seed: events flow, nothing drifts, the retraining loop does not start', async () => {
@@ -102,86 +116,6 @@ test('a drifted seed whose candidate wins and rolls out: deployed, the baseline 
   const rerun = await simulate({ seed: 5, blueprints, ...SIZES, caseStudies: ['vision'], sink: (l) => again.push(l) });
   expect(rerun).toEqual(result);
   expect(again).toEqual(lines);
-});
-
-describe('local services', () => {
-  const services = (definition: Record<string, unknown>) => {
-    const clock = new SimClock(new Date('2026-11-23T10:00:00Z'));
-    const blueprint = { ...byCase(blueprints, 'vision'), definition };
-    const s = new LocalServices({
-      blueprint,
-      store: new LocalObjectStore(),
-      emulators: {} as Emulators,
-      clock,
-      timeline: new Timeline('vision', clock, () => undefined),
-      lake: () => [],
-      scenario: scenarioFor(1, 'vision'),
-    });
-    s.addChampion({
-      modelName: 'm0',
-      metricName: 'validation:accuracy',
-      metricValue: 0.8,
-      datasetEnd: '2026-11-16T10:00:00Z',
-    });
-    return s;
-  };
-  const task = (resource: string, next: string | undefined, parameters: Record<string, unknown> = {}) => ({
-    Type: 'Task',
-    Resource: resource,
-    Parameters: parameters,
-    ...(next ? { Next: next } : { End: true }),
-  });
-
-  test('resources map to service and action', () => {
-    expect(callOf('arn:aws:states:::sagemaker:createTrainingJob.sync')).toEqual({
-      service: 'sagemaker',
-      action: 'createTrainingJob',
-    });
-    expect(callOf('arn:aws:states:::aws-sdk:applicationautoscaling:putScalingPolicy')).toEqual({
-      service: 'applicationautoscaling',
-      action: 'putScalingPolicy',
-    });
-    expect(callOf('arn:aws:lambda:us-east-1:123456789012:function:plan').service).toBe('lambda');
-  });
-
-  test('an unknown SageMaker call fails the simulation with a message naming it', async () => {
-    const s = services({
-      StartAt: 'Tune',
-      States: { Tune: task('arn:aws:states:::aws-sdk:sagemaker:createHyperParameterTuningJob', undefined) },
-    });
-    await expect(s.run('x', {})).rejects.toThrow(/sagemaker:createHyperParameterTuningJob \(state Tune\)/);
-  });
-
-  test('inference components, scaling and alarms are accepted and come up InService', async () => {
-    const s = services({
-      StartAt: 'Create',
-      States: {
-        Create: task('arn:aws:states:::aws-sdk:sagemaker:createInferenceComponent', 'Describe', {
-          InferenceComponentName: 'ic',
-          EndpointName: 'mlbp-sandbox-vision',
-          Specification: { ModelName: 'm1' },
-        }),
-        Describe: {
-          ...task('arn:aws:states:::aws-sdk:sagemaker:describeInferenceComponent', 'Settled?', {
-            InferenceComponentName: 'ic',
-          }),
-          ResultPath: '$.ic',
-        },
-        'Settled?': {
-          Type: 'Choice',
-          Choices: [{ Variable: '$.ic.InferenceComponentStatus', StringEquals: 'InService', Next: 'Target' }],
-          Default: 'Describe',
-        },
-        Target: task('arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget', 'Policy'),
-        Policy: task('arn:aws:states:::aws-sdk:applicationautoscaling:putScalingPolicy', 'Alarm', { PolicyName: 'p' }),
-        Alarm: task('arn:aws:states:::aws-sdk:cloudwatch:putMetricAlarm', undefined),
-      },
-    });
-    const run = await s.run('ic-run', {});
-    expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited.filter((v) => v === 'Describe').length).toBeGreaterThan(1);
-    expect(run.visited.at(-1)).toBe('Alarm');
-  });
 });
 
 describe('the CLI', () => {

@@ -12,7 +12,9 @@ import { resolveTrainingRecipe } from '../../../lib/case-studies';
 import { visionServingPlan } from '../../../lib/case-studies/vision/serving';
 import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/retraining';
 import { algorithmImageUri } from '../../../lib/retraining/training-recipe';
-import { LocalWorld } from '../../support/retraining-world';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { Emulators } from '../../../src/local-world/emulators';
+import { LoopWorld } from '../../support/loop-world';
 import { stateMachineDefinition } from '../../support/state-machine';
 import { synthesize } from '../../support/synth';
 
@@ -23,8 +25,11 @@ let sandboxVision: Json;
 let productionRecommender: Json;
 let templates: Record<string, Template>;
 let sandboxVisionStack: Stack;
+/** dynalite for the lock tables, started once for the file. */
+let emulators: Emulators;
 
-beforeAll(() => {
+beforeAll(async () => {
+  emulators = await Emulators.start();
   const sandbox = synthesize('sandbox');
   sandboxVisionStack = sandbox.caseStudies.flatMap((c) => c.stacks).find((st) => st.stackName === 'Sandbox-Vision-ML')!;
   const production = synthesize('production');
@@ -38,19 +43,24 @@ beforeAll(() => {
   sandboxVision = stateMachineDefinition(templates.sbxVis);
   productionRecommender = stateMachineDefinition(templates.prdRec);
 });
+afterAll(() => emulators?.close());
+
+/** A new local world with one of the synthesized ML stacks deployed (its own lock table). */
+const newWorld = (stack: 'sbxRec' | 'sbxVis' | 'prdRec') =>
+  LoopWorld.deploy(emulators, templates[stack], stack === 'sbxVis' ? 'vision' : 'recommender');
 
 const ENDPOINT = 'mlbp-sandbox-recommender';
 const driftInput = {
   trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: ENDPOINT } },
 };
-const inputOf = (run: Awaited<ReturnType<LocalWorld['run']>>, state: string): Json => {
+const inputOf = (run: Awaited<ReturnType<LoopWorld['run']>>, state: string): Json => {
   const call = run.calls.find((c) => c.state === state);
   if (!call) throw new Error(`${state} was not called; visited: ${run.visited.join(' → ')}`);
   return call.input;
 };
 
 /** Asserts the final status, showing the error and the path taken when it differs. */
-function expectEnded(run: Awaited<ReturnType<LocalWorld['run']>>, status: 'SUCCEEDED' | 'FAILED'): void {
+function expectEnded(run: Awaited<ReturnType<LoopWorld['run']>>, status: 'SUCCEEDED' | 'FAILED'): void {
   if (run.status !== status) {
     throw new Error(
       `expected ${status}, got ${run.status}: ${run.error?.message ?? ''}\npath: ${run.visited.join(' → ')}`,
@@ -60,8 +70,8 @@ function expectEnded(run: Awaited<ReturnType<LocalWorld['run']>>, status: 'SUCCE
 
 describe('retraining loop, executed locally from the synthesized definition', () => {
   test('first model: trains, passes the floor, is registered approved, creates the endpoint, scales, refreshes the baseline', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(sandboxRecommender, { candidateMetric: 0.71 }, 'first-run', driftInput);
+    const world = await newWorld('sbxRec');
+    const run = await world.run({ candidateMetric: 0.71 }, 'first-run', driftInput);
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).toEqual([
@@ -149,15 +159,14 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'deployed', datasetId: 'first-run', executionName: 'first-run' }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('a candidate worse than the champion on the same validation data is registered as rejected and never deployed', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxRec');
     world.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
     // Its training job reports more than the champion's recorded 0.8, but re-scored on the same data it loses.
     const run = await world.run(
-      sandboxRecommender,
       { candidateMetric: 0.85, sameData: { candidate: 0.69, champion: 0.72 } },
       'worse-run',
       driftInput,
@@ -204,12 +213,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         ),
       }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('training that fails after its retry notifies with the cause, releases the lock and fails the execution', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(sandboxRecommender, { candidateMetric: 'fail' }, 'failing-run', driftInput);
+    const world = await newWorld('sbxRec');
+    const run = await world.run({ candidateMetric: 'fail' }, 'failing-run', driftInput);
 
     expectEnded(run, 'FAILED');
     expect(run.error?.message).toMatch(/AlgorithmError: out of memory/);
@@ -223,18 +232,17 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         cause: expect.stringContaining('AlgorithmError: out of memory'),
       }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
     expect(world.packages).toEqual([]);
   });
 
   test('a second trigger while a run holds the lock ends cleanly without training', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxRec');
     let release!: () => void;
     let started!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const trainingStarted = new Promise<void>((r) => (started = r));
     const first = world.run(
-      sandboxRecommender,
       {
         trainingGate: () => {
           started();
@@ -245,27 +253,26 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       driftInput,
     );
     await trainingStarted;
-    expect(world.locks.get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } });
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } });
 
-    const second = await world.run(sandboxRecommender, {}, 'second', {
+    const second = await world.run({}, 'second', {
       trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' },
     });
     expectEnded(second, 'SUCCEEDED');
     expect(second.visited).toEqual(['PlanRun', 'AcquireLock', 'AlreadyRunning']);
-    expect(world.locks.get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } }); // untouched
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } }); // untouched
 
     release();
     const done = await first;
     expectEnded(done, 'SUCCEEDED');
     expect(world.trainingJobs).toEqual(['mlbp-sandbox-recommender-first-0']);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('a canary that rolls back keeps the champion, rejects the candidate, notifies and fails the run', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxRec');
     world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const run = await world.run(
-      sandboxRecommender,
       { candidateMetric: 0.75, endpointStatuses: ['Updating', 'Updating', 'InService'], rollback: true },
       'canary-run',
       driftInput,
@@ -298,14 +305,13 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('production: a model rejected by the approver is marked rejected, not deployed, and the run ends', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('prdRec');
     const endpoint = 'mlbp-production-recommender';
     const run = await world.run(
-      productionRecommender,
       {
         newRecords: 250_000,
         candidateMetric: 0.72,
@@ -333,12 +339,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         reason: 'rejected by the approver: offline review found a leakage issue',
       }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('production: an approved model is marked approved, then deployed', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(productionRecommender, { newRecords: 250_000, candidateMetric: 0.72 }, 'prod-ok', {
+    const world = await newWorld('prdRec');
+    const run = await world.run({ newRecords: 250_000, candidateMetric: 0.72 }, 'prod-ok', {
       trigger: { kind: 'manual', reason: 'first deploy', requestedBy: 'alice' },
     });
     expectEnded(run, 'SUCCEEDED');
@@ -351,21 +357,21 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   });
 
   test('too little new data ends the run with a notification and no training job', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(sandboxRecommender, { newRecords: 12 }, 'quiet-run', driftInput);
+    const world = await newWorld('sbxRec');
+    const run = await world.run({ newRecords: 12 }, 'quiet-run', driftInput);
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).not.toContain('TrainCandidate');
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/^only 12 new records/) }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('vision: with a champion, both are scored on the validation images and the better candidate is deployed', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxVis');
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
-    const run = await world.run(sandboxVision, { sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
+    const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
     expectEnded(run, 'SUCCEEDED');
@@ -387,8 +393,8 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   });
 
   test('vision sandbox, first model: a scale-to-zero endpoint, then the inference component, its scaling from zero and the image baseline', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(sandboxVision, { candidateMetric: 0.9 }, 'ic-first', {
+    const world = await newWorld('sbxVis');
+    const run = await world.run({ candidateMetric: 0.9 }, 'ic-first', {
       trigger: { kind: 'manual', reason: 'bootstrap' },
     });
 
@@ -514,12 +520,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         modelName: 'mlbp-sandbox-vision-ic-first',
       }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('vision sandbox: labels are chosen by precedence (human > labels file > prefix > model, latest among equals)', async () => {
-    const world = new LocalWorld();
-    await world.run(sandboxVision, { candidateMetric: 0.9 }, 'labels-run', {
+    const world = await newWorld('sbxVis');
+    await world.run({ candidateMetric: 0.9 }, 'labels-run', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
     const select = world.queries.find((q) => q.includes('GROUP BY image_key')) ?? '';
@@ -530,10 +536,10 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   });
 
   test('vision sandbox, later model: the existing endpoint is kept and the inference component is updated (rolling, auto-rollback)', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxVis');
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
-    const run = await world.run(sandboxVision, { sameData: { candidate: 0.9, champion: 0.8 } }, 'ic-update', {
+    const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'ic-update', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
 
@@ -561,13 +567,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-ic-update');
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Approved']);
     expect(world.notifications).toEqual([expect.objectContaining({ status: 'deployed' })]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('vision sandbox: an inference component that fails notifies with its reason, releases the lock and fails the run', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxVis');
     const run = await world.run(
-      sandboxVision,
       { candidateMetric: 0.9, componentStatuses: ['Creating', 'Creating', 'Failed'] },
       'ic-failed',
       { trigger: { kind: 'manual', reason: 'bootstrap' } },
@@ -593,15 +598,14 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         cause: expect.stringContaining('CannotStartContainerError: model failed to load'),
       }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('vision sandbox: a rolling update that rolls back keeps the champion, rejects the candidate and fails the run', async () => {
-    const world = new LocalWorld();
+    const world = await newWorld('sbxVis');
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
     const run = await world.run(
-      sandboxVision,
       { sameData: { candidate: 0.9, champion: 0.8 }, componentRollback: true },
       'ic-rollback',
       { trigger: { kind: 'manual', reason: 'new labels' } },
@@ -615,12 +619,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
     ]);
-    expect(world.locks.size).toBe(0);
+    expect((await world.locks()).size).toBe(0);
   });
 
   test('vision: labelled images become manifests whose class count reaches the training hyperparameters', async () => {
-    const world = new LocalWorld();
-    const run = await world.run(sandboxVision, { candidateMetric: 0.9 }, 'vision-run', {
+    const world = await newWorld('sbxVis');
+    const run = await world.run({ candidateMetric: 0.9 }, 'vision-run', {
       trigger: { kind: 'manual', reason: 'bootstrap' },
     });
     expectEnded(run, 'SUCCEEDED');
@@ -646,6 +650,62 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         expect.objectContaining({ ChannelName: 'validation' }),
       ],
     });
+  });
+});
+
+describe('the world obeys the synthesized requests (the lock condition on dynalite, the champion filter)', () => {
+  const holdLock = async (world: LoopWorld, executionId: string, expiresAt: number) =>
+    emulators.dynamo.send(
+      new PutItemCommand({
+        TableName: world.lockTable,
+        Item: {
+          lockId: { S: ENDPOINT },
+          executionId: { S: executionId },
+          datasetId: { S: 'holder' },
+          reason: { S: 'test' },
+          expiresAt: { N: String(expiresAt) },
+        },
+      }),
+    );
+  const FAR_FUTURE = Date.parse('2100-01-01T00:00:00Z') / 1000;
+
+  test('a lock held by another execution and not expired stops the run; the holder keeps it', async () => {
+    const world = await newWorld('sbxRec');
+    await holdLock(world, world.world.executionArn('other'), FAR_FUTURE);
+    const run = await world.run({}, 'blocked', driftInput);
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited).toEqual(['PlanRun', 'AcquireLock', 'AlreadyRunning']);
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'holder' } });
+  });
+
+  test('an expired lock is taken over, and a retry by the holding execution re-acquires its own lock', async () => {
+    for (const [execution, holder, expiresAt] of [
+      ['takeover', 'other', 1],
+      ['retried', 'retried', FAR_FUTURE],
+    ] as const) {
+      const world = await newWorld('sbxRec');
+      await holdLock(world, world.world.executionArn(holder), expiresAt);
+      const run = await world.run({ newRecords: 12 }, execution, driftInput);
+      expectEnded(run, 'SUCCEEDED');
+      expect(run.visited.slice(0, 3)).toEqual(['PlanRun', 'AcquireLock', 'FindChampion']);
+      expect(run.visited).toContain('ReleaseLock');
+      expect((await world.locks()).size).toBe(0);
+    }
+  });
+
+  test('the champion is the newest Approved package of the endpoint group, not a newer rejected one or another group', async () => {
+    const world = await newWorld('sbxRec');
+    world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
+    world.addChampion(0.75, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    const champion = world.packages[1];
+    // Newer than the champion: a rejected candidate of the same group and an approved model of another endpoint.
+    world.world.registry.add(ENDPOINT, 'Rejected', { datasetId: 'rejected', datasetEnd: '2026-11-20T00:00:00.000Z' });
+    world.world.registry.add('mlbp-sandbox-vision', 'Approved', { datasetId: 'vision' });
+    const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'champion-run', driftInput);
+    expectEnded(run, 'SUCCEEDED');
+    expect(inputOf(run, 'FindChampion')).toMatchObject({ ModelApprovalStatus: 'Approved' });
+    expect(inputOf(run, 'DescribeChampion')).toEqual({ ModelPackageName: champion.arn });
+    expect(inputOf(run, 'CreateChampionModel')).toMatchObject({ PrimaryContainer: { ModelPackageName: champion.arn } });
   });
 });
 
@@ -1100,7 +1160,10 @@ function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> =
   };
 }
 
-const standaloneStack = () => new Stack(new App(), 'Loop', { env: { account: '123456789012', region: 'eu-west-1' } });
+const standaloneStack = () =>
+  new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Loop', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
 
 describe('retraining loop as a construct', () => {
   test('in a VPC, training jobs and the model run in its private subnets with their own security group', () => {

@@ -1,0 +1,85 @@
+/**
+ * Lambda: the loop's functions run their real core logic (plan, manifests, evaluation, baseline), chosen by the
+ * function's name (its logical ID locally). Both integrations: the function ARN as the Task resource (the payload
+ * is the input and the output) and `lambda:invoke` (`FunctionName`, `Payload`; the result in `Payload`). A test
+ * may deploy other code for a function (e.g. a fixed manifest result).
+ */
+import { runEvaluation, type EvaluationRequest } from '../../../core/retraining/evaluate';
+import { buildManifests, type ManifestInput } from '../../../core/retraining/manifests';
+import { parseS3Uri } from '../../../core/storage/s3-uri';
+import { refreshBaseline, type BaselineInput } from '../../../core/retraining/baseline';
+import { planInputSchema, planRun } from '../../../core/retraining/plan';
+import { refreshVisionBaseline, type VisionBaselineInput } from '../../../core/vision/baseline';
+import type { ImageLimits } from '../../../core/vision/image-stats';
+import { TaskError, UNSUPPORTED_CALL } from '../errors';
+import type { CallContext, Json, LambdaCode, ServiceHandlers, WorldContext } from '../types';
+
+/** Which baseline builder the Baseline function runs, and its image limits. */
+export interface LoopFunctionsOptions {
+  readonly caseStudy: 'recommender' | 'vision';
+  /** Vision: limits of the baseline builder's image reads. @default 5 MiB, 25 Mpx */
+  readonly imageLimits?: ImageLimits;
+}
+
+/** The loop's functions, by a fragment of their name. */
+export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Record<string, LambdaCode> {
+  return {
+    Plan: (i) => planRun(planInputSchema.parse(i)),
+    Evaluate: async (i) => {
+      const evaluation = await runEvaluation(world.store, i as unknown as EvaluationRequest);
+      world.clock.advance(5_000);
+      world.log('evaluate', `${evaluation.promote ? 'promote' : 'reject'}: ${evaluation.reason}`);
+      return evaluation;
+    },
+    Manifests: async (i) => {
+      const result = await buildManifests(world.store, i as unknown as ManifestInput);
+      world.log(
+        'dataset',
+        `manifests: ${result.train} train / ${result.validation} validation images, classes ${result.classes.join(', ')}`,
+      );
+      return result;
+    },
+    Baseline: async (i) => {
+      const result =
+        o.caseStudy === 'vision'
+          ? await refreshVisionBaseline(
+              world.store,
+              async (ref) => {
+                const { bucket, key } = parseS3Uri(ref);
+                return world.store.bytes(bucket, key);
+              },
+              i as unknown as VisionBaselineInput,
+              o.imageLimits ?? { maxBytes: 5_242_880, maxPixels: 25_000_000 },
+              world.clock.now(),
+            )
+          : await refreshBaseline(world.store, i as unknown as BaselineInput, world.clock.now());
+      world.log(
+        'baseline',
+        `drift baseline refreshed from ${result.records} validation records (${result.features.length} features)`,
+      );
+      return result;
+    },
+  };
+}
+
+/** The Lambda service over the run's code (`run.functions`: name fragment → code; the first match runs). */
+export function lambdaService(): ServiceHandlers {
+  const invokeArn = async (functionName: string, payload: Json, ctx: CallContext): Promise<unknown> => {
+    const name = functionName.split(':').slice(-1)[0];
+    const code = Object.entries(ctx.run.functions).find(([fragment]) => name.includes(fragment))?.[1];
+    if (!code) {
+      throw new TaskError(
+        UNSUPPORTED_CALL,
+        `the local world has no code for the function ${name} (state ${ctx.state})`,
+      );
+    }
+    return code(payload, ctx);
+  };
+  return {
+    // The function ARN as the resource: the input is the payload; else the optimized integration.
+    invoke: async (i, ctx) =>
+      ctx.call.functionName !== undefined
+        ? invokeArn(ctx.call.functionName, i, ctx)
+        : { Payload: await invokeArn(String(i.FunctionName), (i.Payload ?? {}) as Json, ctx), StatusCode: 200 },
+  };
+}

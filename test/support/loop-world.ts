@@ -1,0 +1,235 @@
+/**
+ * The retraining loop in the local world, for tests: one ML stack template deployed into a {@link LocalWorld}
+ * (its lock table on dynalite), and a {@link Scenario} per execution that scripts what the world cannot know: how
+ * good the models are, how deployments go, what the approver answers. Every AWS call is the world's own, by
+ * service and action; a scenario only chooses behaviours and replaces the few results that need a real lake
+ * (the new-record count, the vision manifests, the baseline).
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { parseS3Uri } from '../../core/storage/s3-uri';
+import type { Emulators } from '../../src/local-world/emulators';
+import { TaskError } from '../../src/local-world/errors';
+import { loopFunctions } from '../../src/local-world/services/lambda';
+import type { Json, JobContext, ModelRuntime, RolloutBehaviour } from '../../src/local-world/types';
+import { LocalWorld, type RunRecord, type TemplateLike } from '../../src/local-world/world';
+
+/** What one execution sees of the world and how it behaves. */
+export interface Scenario {
+  /** Records counted since the champion's dataset. @default 50000 */
+  newRecords?: number;
+  /** Candidate's validation metric (training job), or a training failure. @default 0.8 */
+  candidateMetric?: number | 'fail';
+  /**
+   * Quality of candidate and champion re-scored on the same validation data: the AUC (recommender) or accuracy
+   * (vision) the batch-transform outputs will give, in hundredths. @default candidate 0.8, champion 0.7
+   */
+  sameData?: { candidate: number; champion: number };
+  /** Statuses DescribeEndpoint returns, in order (the last repeats). @default Creating/Updating, then InService */
+  endpointStatuses?: string[];
+  /** The update rolls back: the endpoint returns to its previous config. @default false */
+  rollback?: boolean;
+  /** Manual approval answer. @default approve */
+  approval?: { approve: true; approver: string } | { approve: false; comment: string };
+  /**
+   * Statuses DescribeInferenceComponent returns while it deploys, in order (`Failed` last fails it).
+   * @default Creating/Updating, then InService
+   */
+  componentStatuses?: string[];
+  /** The rolling update of the inference component rolls back to the previous model. @default false */
+  componentRollback?: boolean;
+  /** Called when training starts; resolve to let it finish (for concurrency tests). */
+  trainingGate?: () => Promise<void>;
+}
+
+const SETTLED = new Set(['InService', 'Failed']);
+/** Polls before a status list settles (`['Updating', 'Updating', 'InService']` → 2). */
+const pollsOf = (statuses: string[] | undefined) => {
+  if (!statuses) return undefined;
+  const polls = statuses.findIndex((s) => SETTLED.has(s));
+  return polls < 0 ? statuses.length : polls;
+};
+
+/**
+ * Scripted models: a training job that reports the scenario's metric (or fails), batch transforms whose outputs
+ * give exactly the scenario's quality (recommender: 100 positives and 100 negatives, AUC = quality; vision: 100
+ * images, that share right).
+ */
+function scriptedModels(s: Scenario): ModelRuntime {
+  return {
+    async train(i: Json) {
+      if (s.trainingGate) await s.trainingGate();
+      if (s.candidateMetric === 'fail') {
+        throw new TaskError(
+          'States.TaskFailed',
+          `Training job ${String(i.TrainingJobName)} failed: AlgorithmError: out of memory`,
+        );
+      }
+      const metric = ((i.AlgorithmSpecification as Json).MetricDefinitions as Array<{ Name: string }>)[0].Name;
+      return { metrics: [{ name: metric, value: s.candidateMetric ?? 0.8 }] };
+    },
+    async transform(i: Json, job: JobContext) {
+      const champion = job.state === 'ScoreChampion';
+      const quality = champion ? (s.sameData?.champion ?? 0.7) : (s.sameData?.candidate ?? 0.8);
+      const out = parseS3Uri(String((i.TransformOutput as Json).S3OutputPath));
+      const input = ((i.TransformInput as Json).DataSource as { S3DataSource: { S3DataType: string } }).S3DataSource;
+      const right = Math.round(quality * 100);
+      if (input.S3DataType === 'S3Prefix') {
+        // 100 positives, 100 negatives at 0.5; `right` positives above them, the rest below: AUC = right / 100.
+        const lines = Array.from({ length: 100 }, (_, k) => `1,${k < right ? 0.9 : 0.1}`).concat(
+          Array.from({ length: 100 }, () => '0,0.5'),
+        );
+        await job.store.put(out.bucket, `${out.key}part-0.csv.out`, lines.join('\n'));
+        return { records: 200 };
+      }
+      for (let k = 0; k < 100; k++) {
+        const truth = k % 2;
+        const predicted = k < right ? truth : 1 - truth;
+        await job.store.put(
+          out.bucket,
+          `${out.key}images/${k}.jpg.out`,
+          JSON.stringify(predicted === 0 ? [0.9, 0.1] : [0.1, 0.9]),
+        );
+      }
+      return { records: 100 };
+    },
+  };
+}
+
+/** The loop deployed in a local world. */
+export class LoopWorld {
+  private constructor(
+    readonly world: LocalWorld,
+    readonly definition: Json,
+    /** Physical name of the lock table on dynalite. */
+    readonly lockTable: string,
+    private readonly lockKey: string,
+  ) {}
+
+  /** Deploys a case study's ML stack template into a new world on the given emulators. */
+  static async deploy(
+    emulators: Emulators,
+    template: Template | TemplateLike,
+    caseStudy: 'recommender' | 'vision',
+  ): Promise<LoopWorld> {
+    const json = ('toJSON' in template ? template.toJSON() : template) as TemplateLike;
+    const world = new LocalWorld({ dynamo: emulators.dynamo });
+    world.deployFunctions(loopFunctions(world, { caseStudy }));
+    const { definition, tables } = await world.deploy(json, 'Loop');
+    const [lockId, lockTable] = Object.entries(tables).find(([id]) => id.startsWith('RetrainingLockTable')) ?? [];
+    if (!lockId || !lockTable) throw new Error('the template has no retraining lock table');
+    const schema = json.Resources?.[lockId]?.Properties?.KeySchema as Array<{ AttributeName: string; KeyType: string }>;
+    const lockKey = schema.find((k) => k.KeyType === 'HASH')?.AttributeName ?? 'lockId';
+    return new LoopWorld(world, definition, lockTable, lockKey);
+  }
+
+  /** Runs one execution with a scenario. */
+  run(scenario: Scenario = {}, execution = 'run-1', input: Json = {}): Promise<RunRecord> {
+    const endpointPolls = pollsOf(scenario.endpointStatuses);
+    const componentPolls = pollsOf(scenario.componentStatuses);
+    const rollout: RolloutBehaviour = {
+      endpointPolls: endpointPolls === undefined ? undefined : { create: endpointPolls, update: endpointPolls },
+      endpointRollback: scenario.rollback,
+      componentPolls: componentPolls === undefined ? undefined : { create: componentPolls, update: componentPolls },
+      componentRollback: scenario.componentRollback,
+      componentFailure: scenario.componentStatuses?.includes('Failed')
+        ? 'CannotStartContainerError: model failed to load'
+        : undefined,
+    };
+    return this.world.run(this.definition, {
+      execution,
+      input,
+      models: scriptedModels(scenario),
+      rollout,
+      approver: () => {
+        const a = scenario.approval ?? { approve: true, approver: 'alice' };
+        if (!a.approve) throw new TaskError('ModelRejected', a.comment);
+        return { approved: true, approver: a.approver };
+      },
+      overrides: {
+        // The lake is empty: the count the loop reads back is the scenario's.
+        'athena:getQueryResults': (_input, ctx) =>
+          ctx.state === 'ReadNewRecordCount'
+            ? {
+                ResultSet: {
+                  Rows: [
+                    { Data: [{ VarCharValue: 'n' }] },
+                    { Data: [{ VarCharValue: String(scenario.newRecords ?? 50_000) }] },
+                  ],
+                },
+              }
+            : ctx.fallback(),
+      },
+      functions: {
+        // Manifests of 5,000 labelled images (100 validation images in the manifest the transform scores).
+        Manifests: async (p) => {
+          const out = parseS3Uri(String(p.outputUri));
+          const validation = Array.from({ length: 100 }, (_, k) =>
+            JSON.stringify({ 'source-ref': `s3://raw/images/${k}.jpg`, class: k % 2 }),
+          );
+          await this.world.store.put(out.bucket, `${out.key}validation.manifest`, validation.join('\n'));
+          return {
+            scoringManifestUri: `${String(p.outputUri)}validation.images.manifest`,
+            imagePrefixUri: 's3://raw/',
+            trainUri: `${String(p.outputUri)}train.manifest`,
+            validationUri: `${String(p.outputUri)}validation.manifest`,
+            classesUri: `${String(p.outputUri)}classes.json`,
+            records: 5000,
+            train: 4500,
+            validation: 500,
+            classes: ['cat', 'dog'],
+            hyperparameters: { ...(p.hyperparameters as Json), num_classes: '2', num_training_samples: '4500' },
+          };
+        },
+        Baseline: (p) => ({
+          profileUri: `s3://artifacts/drift/baselines/${String(p.endpointName)}/profile.json`,
+          records: 1000,
+          features: ['f0'],
+        }),
+      },
+    });
+  }
+
+  /** Adds an approved champion to the registry and an endpoint serving it. */
+  addChampion(metricValue: number, o: { endpointName: string; configName: string; datasetEnd?: string }): void {
+    this.world.registry.add(o.endpointName, 'Approved', {
+      datasetId: 'previous-run',
+      datasetEnd: o.datasetEnd ?? '2026-11-01T00:00:00.000Z',
+      metricName: 'validation:auc',
+      metricValue: String(metricValue),
+    });
+    this.world.hosting.addEndpoint(o.endpointName, o.configName);
+  }
+
+  /** Adds the inference component that serves the champion on its endpoint. */
+  addInferenceComponent(name: string, endpointName: string, modelName: string): void {
+    this.world.hosting.addInferenceComponent(name, endpointName, modelName);
+  }
+
+  /** The locks held, by lock ID (items as DynamoDB JSON, read from dynalite). */
+  async locks(): Promise<Map<string, Json>> {
+    const items = await this.world.items(this.lockTable);
+    return new Map(items.map((item) => [String(item[this.lockKey]?.S), item as Json]));
+  }
+
+  get packages() {
+    return this.world.registry.packages;
+  }
+  get endpoint() {
+    return this.world.hosting.endpoint;
+  }
+  get inferenceComponent() {
+    return this.world.hosting.inferenceComponent;
+  }
+  get notifications() {
+    return this.world.notifications;
+  }
+  get alarms() {
+    return this.world.messaging.alarms;
+  }
+  get trainingJobs() {
+    return this.world.jobs.trainingJobs;
+  }
+  get queries() {
+    return this.world.queries;
+  }
+}
