@@ -113,3 +113,62 @@ describe('evaluateCandidate', () => {
     });
   });
 });
+
+describe('the promotion threshold is inclusive: a gain equal to minImprovement promotes, just below does not', () => {
+  // Binary fractions, so that the differences are exact: 0.75 - 0.5 = 0.25 exactly.
+  const exact = { ...policy, minImprovement: 0.25 };
+  const justBelow = 0.75 - 2 ** -20;
+
+  test('re-scored on the same data', () => {
+    const rescored = (c: number) => ({
+      candidate: { metric: 'auc', value: c, records: 100 },
+      champion: { metric: 'auc', value: 0.5, records: 100 },
+    });
+    const at = evaluateCandidate({
+      policy: exact,
+      candidateMetrics: metrics(0.75),
+      champion: champion('0.5'),
+      rescored: rescored(0.75),
+    });
+    expect(at).toMatchObject({
+      promote: true,
+      reason: expect.stringMatching(/beats the champion's 0.5 by 0.25 \(needed 0.25\)/),
+    });
+    const below = evaluateCandidate({
+      policy: exact,
+      candidateMetrics: metrics(0.75),
+      champion: champion('0.5'),
+      rescored: rescored(justBelow),
+    });
+    expect(below.promote).toBe(false);
+  });
+
+  test("on the champion's recorded metric, in both directions", () => {
+    expect(
+      evaluateCandidate({ policy: exact, candidateMetrics: metrics(0.75), champion: champion('0.5') }).promote,
+    ).toBe(true);
+    expect(
+      evaluateCandidate({ policy: exact, candidateMetrics: metrics(justBelow), champion: champion('0.5') }).promote,
+    ).toBe(false);
+    const minimize = { ...exact, metricName: 'validation:logloss', metricDirection: 'minimize' as const };
+    const loss = (v: number) => [{ MetricName: 'validation:logloss', Value: v }];
+    expect(
+      evaluateCandidate({ policy: minimize, candidateMetrics: loss(0.25), champion: champion('0.5') }).promote,
+    ).toBe(true);
+    expect(
+      evaluateCandidate({ policy: minimize, candidateMetrics: loss(0.25 + 2 ** -20), champion: champion('0.5') })
+        .promote,
+    ).toBe(false);
+  });
+
+  test('the first model: the floor itself passes, just below it does not', () => {
+    const floor = { ...policy, absoluteFloor: 0.5 };
+    expect(
+      evaluateCandidate({ policy: floor, candidateMetrics: metrics(0.5), champion: { found: false } }).promote,
+    ).toBe(true);
+    expect(
+      evaluateCandidate({ policy: floor, candidateMetrics: metrics(0.5 - 2 ** -20), champion: { found: false } })
+        .promote,
+    ).toBe(false);
+  });
+});
