@@ -203,6 +203,15 @@ describe('image consumer', () => {
     expect(consumerSettingsFromEnv(env)).toEqual({ ...SETTINGS, endpointName: 'e' });
     expect(() => consumerSettingsFromEnv({ ...env, CONFIDENCE_THRESHOLD: '2' })).toThrow(/CONFIDENCE_THRESHOLD/);
     expect(() => consumerSettingsFromEnv({ ...env, INGEST_POLICY: '{' })).toThrow(/INGEST_POLICY is not valid JSON/);
-    expect(ImageError).toBeDefined();
+  });
+
+  test('a read past the byte limit fails with an ImageError "too-large" (what the consumer quarantines by)', async () => {
+    const chunks = async function* () {
+      yield new Uint8Array(6);
+      yield new Uint8Array(6);
+    };
+    await expect(readBounded(chunks(), 11)).rejects.toBeInstanceOf(ImageError);
+    await expect(readBounded(chunks(), 11)).rejects.toMatchObject({ name: 'ImageError', reason: 'too-large' });
+    await expect(readBounded(chunks(), 12)).resolves.toHaveLength(12);
   });
 });
