@@ -5,8 +5,12 @@
  */
 import { z } from 'zod';
 
-/** Column types, as Glue/Athena names them. */
-export type EventFieldType = 'string' | 'bigint' | 'double' | 'boolean' | 'timestamp';
+/**
+ * Column types, as Glue/Athena names them; `array<double>` and `array<struct>` (with {@link EventField.fields})
+ * are nested columns (Glue type from {@link glueType}).
+ */
+export type EventFieldType =
+  'string' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'array<double>' | 'array<struct>';
 
 /** One field of an event. */
 export interface EventField {
@@ -20,6 +24,10 @@ export interface EventField {
   readonly description: string;
   /** Allowed values of a string field, when closed. */
   readonly values?: readonly string[];
+  /** Fields of each element of an `array<struct>` field. */
+  readonly fields?: readonly EventField[];
+  /** Most elements of an array field. @default 1000 */
+  readonly maxItems?: number;
 }
 
 /** A versioned event schema. */
@@ -93,8 +101,140 @@ export const INTERACTION_EVENT_SCHEMA: EventSchema = {
       required: false,
       description: 'Model package version that produced the recommendation, or "fallback".',
     },
+    {
+      name: 'category',
+      type: 'string',
+      required: false,
+      description: 'Catalogue category of the item, when the client knows it (feeds category affinity).',
+    },
   ],
 };
+
+/** Where a served item came from (candidate generation). */
+export const CANDIDATE_SOURCES = ['covisit', 'trending', 'fresh', 'popular'] as const;
+
+/** Why a slate was ranked by popularity instead of the model. */
+export const FALLBACK_REASONS = [
+  'timeout',
+  'throttled',
+  'model-error',
+  'no-endpoint',
+  'bad-response',
+  'error',
+  'no-candidates',
+] as const;
+
+/**
+ * One served recommendation (a slate), logged by the `recommend` API on the event stream for every request and
+ * delivered to the lake: the training data of the ranker (joined to the interactions it led to) and the input of
+ * online monitoring. `features` are the model's inputs exactly as served, in the feature contract's order
+ * (`core/recommender/contract.ts`) of `feature_version`.
+ */
+export const SERVED_SLATE_SCHEMA: EventSchema = {
+  name: 'served_slate',
+  version: 1,
+  description: 'A slate of items the recommend API served for one request, with the features it scored.',
+  fields: [
+    {
+      name: 'record_type',
+      type: 'string',
+      required: true,
+      description: 'Kind of record on the stream: always `served_slate` (interactions carry no record type).',
+      values: ['served_slate'],
+    },
+    {
+      name: 'inference_id',
+      type: 'string',
+      required: true,
+      description: 'Id of the response; the interactions it leads to carry it.',
+    },
+    { name: 'event_time', type: 'timestamp', required: true, description: 'When the slate was served, UTC.' },
+    { name: 'user_id', type: 'string', required: true, description: 'Pseudonymous user id.' },
+    {
+      name: 'surface',
+      type: 'string',
+      required: true,
+      description: 'Where the slate was shown.',
+      values: ['home', 'search', 'detail', 'email', 'notification'],
+    },
+    {
+      name: 'device',
+      type: 'string',
+      required: false,
+      description: 'Client device class.',
+      values: ['mobile', 'desktop', 'tablet', 'tv'],
+    },
+    {
+      name: 'model_version',
+      type: 'string',
+      required: true,
+      description: 'Model that ranked the slate, or `fallback` when popularity ranked it.',
+    },
+    {
+      name: 'feature_version',
+      type: 'bigint',
+      required: true,
+      description: 'Version of the feature contract the features follow.',
+    },
+    { name: 'fallback', type: 'boolean', required: true, description: 'Whether popularity ranked the slate.' },
+    {
+      name: 'fallback_reason',
+      type: 'string',
+      required: false,
+      description: 'Why the fallback was served.',
+      values: FALLBACK_REASONS,
+    },
+    {
+      name: 'candidates',
+      type: 'bigint',
+      required: true,
+      description: 'Candidates scored for the request (the slate holds the top k).',
+    },
+    {
+      name: 'items',
+      type: 'array<struct>',
+      required: true,
+      description: 'The served items in position order.',
+      maxItems: 200,
+      fields: [
+        { name: 'item_id', type: 'string', required: true, description: 'Catalogue item id.' },
+        { name: 'position', type: 'bigint', required: true, description: 'Position shown (0-based).' },
+        {
+          name: 'score',
+          type: 'double',
+          required: true,
+          description: 'Model score (fallback: popularity relative to the top item).',
+        },
+        {
+          name: 'source',
+          type: 'string',
+          required: true,
+          description: 'Candidate source.',
+          values: CANDIDATE_SOURCES,
+        },
+        {
+          name: 'features',
+          type: 'array<double>',
+          required: true,
+          description: 'The model inputs as served, in contract order.',
+          maxItems: 256,
+        },
+      ],
+    },
+  ],
+};
+
+/** The Glue/Hive type of a field (nested types spelled out). */
+export function glueType(field: EventField): string {
+  switch (field.type) {
+    case 'array<double>':
+      return 'array<double>';
+    case 'array<struct>':
+      return `array<struct<${(field.fields ?? []).map((f) => `${f.name}:${glueType(f)}`).join(',')}>>`;
+    default:
+      return field.type;
+  }
+}
 
 /** Image content types the vision system accepts. */
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png'] as const;
@@ -173,13 +313,23 @@ function fieldValidator(field: EventField): z.ZodType {
         .regex(ISO_TIMESTAMP, 'must be an ISO-8601 timestamp such as 2026-11-23T10:00:00.000Z')
         .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a valid date');
       break;
+    case 'array<double>':
+      inner = z.array(z.number().finite()).max(field.maxItems ?? 1000);
+      break;
+    case 'array<struct>':
+      inner = z.array(objectValidator(field.fields ?? [])).max(field.maxItems ?? 1000);
+      break;
   }
   return field.required ? inner : inner.optional().nullable();
 }
 
+function objectValidator(fields: readonly EventField[]): z.ZodType<Record<string, unknown>> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const field of fields) shape[field.name] = fieldValidator(field);
+  return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
+}
+
 /** A zod validator for events of a schema; unknown fields are rejected so typos surface. */
 export function eventValidator(schema: EventSchema): z.ZodType<Record<string, unknown>> {
-  const shape: Record<string, z.ZodType> = {};
-  for (const field of schema.fields) shape[field.name] = fieldValidator(field);
-  return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
+  return objectValidator(schema.fields);
 }

@@ -1,6 +1,8 @@
 /**
- * The stream consumer's logic, independent of Lambda and of the AWS SDK: decode and validate each Kinesis record,
- * quarantine what cannot be used (with the reason), keep real-time features and join feedback to predictions.
+ * The stream consumer's logic, independent of Lambda and of the AWS SDK: decode and validate each Kinesis record
+ * (an interaction, or a served slate logged by the `recommend` API), quarantine what cannot be used (with the
+ * reason), keep real-time features and join feedback to predictions. Valid slates need nothing here (Firehose
+ * delivers them to the lake); they are validated so a malformed one is quarantined and counted, not lost.
  *
  * Failure model: a record that can never succeed (not JSON, fails the schema, rejected by the feature store as
  * invalid) is quarantined and acknowledged, so it never blocks its shard. A record that failed for a transient
@@ -8,8 +10,9 @@
  * queue). Aggregated counters are written once per batch; a failure there fails the whole batch.
  */
 import { eventValidator, INTERACTION_EVENT_SCHEMA } from '../contracts/events';
-import type { CtrCounts, FeatureStore, ItemCounts, RecentInteraction } from './feature-store';
+import type { CtrCounts, FeatureStore, ItemCounts, ItemSighting, RecentInteraction } from './feature-store';
 import { bucketStart } from './features';
+import { isSlateRecord, validateSlate, type ServedSlate } from './slate';
 
 /** A Kinesis record as the consumer needs it (from the Lambda event, or from GetRecords in tests). */
 export interface StreamRecord {
@@ -37,6 +40,7 @@ export interface InteractionEvent {
   readonly session_id?: string | null;
   readonly inference_id?: string | null;
   readonly model_version?: string | null;
+  readonly category?: string | null;
 }
 
 /** Why a record was quarantined. */
@@ -83,6 +87,10 @@ export interface BatchSummary {
   readonly failed: number;
   readonly feedbackJoined: number;
   readonly feedbackUnjoined: number;
+  /** Valid served slates in the batch. */
+  readonly slates: number;
+  /** Items seen for the first time (within the feature TTL), added to the fresh list. */
+  readonly newItems: number;
   /** Age of the oldest record at processing time, ms. */
   readonly maxAgeMs: number;
 }
@@ -99,10 +107,14 @@ export const MAX_KEY_BYTES = 1000;
 const validate = eventValidator(INTERACTION_EVENT_SCHEMA);
 const FEEDBACK_TYPES = new Set(['impression', 'click']);
 
-/** Decodes and validates one record; the reason when it cannot be used. */
-export function decodeRecord(
-  record: StreamRecord,
-): { ok: true; event: InteractionEvent } | { ok: false; reason: QuarantineReason; detail: string } {
+/** A decoded record: an interaction, a slate, or why it cannot be used. */
+export type DecodedRecord =
+  | { ok: true; event: InteractionEvent; slate?: undefined }
+  | { ok: true; slate: ServedSlate; event?: undefined }
+  | { ok: false; reason: QuarantineReason; detail: string };
+
+/** Decodes and validates one record (a slate when it says `record_type: served_slate`); the reason when it cannot be used. */
+export function decodeRecord(record: StreamRecord): DecodedRecord {
   const bytes = Buffer.from(record.data, 'base64');
   const text = bytes.toString('utf8');
   let json: unknown;
@@ -110,6 +122,14 @@ export function decodeRecord(
     json = JSON.parse(text);
   } catch (e) {
     return { ok: false, reason: 'not-json', detail: (e as Error).message };
+  }
+  if (isSlateRecord(json)) {
+    const slate = validateSlate(json);
+    if (!slate.ok) return { ok: false, reason: 'schema', detail: `served_slate: ${slate.detail}` };
+    if (Buffer.byteLength(slate.slate.user_id) > MAX_KEY_BYTES) {
+      return { ok: false, reason: 'key-too-long', detail: `user_id is longer than ${MAX_KEY_BYTES} bytes` };
+    }
+    return { ok: true, slate: slate.slate };
   }
   const parsed = validate.safeParse(json);
   if (!parsed.success) {
@@ -190,10 +210,15 @@ export async function processBatch(
   const valid: { record: StreamRecord; event: InteractionEvent }[] = [];
   const seen = new Set<string>();
   const rejected: Promise<void>[] = [];
+  let slates = 0;
   for (const record of records) {
     const decoded = decodeRecord(record);
     if (!decoded.ok) {
       rejected.push(quarantine(record, decoded.reason, decoded.detail));
+      continue;
+    }
+    if (decoded.slate) {
+      slates++;
       continue;
     }
     if (seen.has(decoded.event.event_id)) continue;
@@ -202,13 +227,15 @@ export async function processBatch(
   }
   await Promise.all(rejected);
 
-  // 2. Per-record writes (recent interactions). On a batch error, isolate the records one by one.
+  // 2. Per-record writes (a user's recent interactions and engagements). On a batch error, isolate the records one
+  // by one.
   const recent = (e: InteractionEvent): RecentInteraction => ({
     userId: e.user_id,
     itemId: e.item_id,
     eventType: e.event_type,
     eventTime: e.event_time,
     eventId: e.event_id,
+    ...(e.category ? { category: e.category } : {}),
   });
   let written = valid;
   try {
@@ -276,12 +303,35 @@ export async function processBatch(
   const ctrByBucket = new Map<number, CtrCounts[]>();
   for (const entry of ctr.values()) ctrByBucket.set(entry.bucket, [...(ctrByBucket.get(entry.bucket) ?? []), entry]);
 
+  // Catalogue facts of the items seen (category, first seen); new items join the fresh list of their bucket.
+  const sightings = new Map<string, ItemSighting>();
+  for (const { event } of written) {
+    const at = Date.parse(event.event_time);
+    const s = sightings.get(event.item_id);
+    sightings.set(event.item_id, {
+      itemId: event.item_id,
+      category: event.category ?? s?.category,
+      seenAt: Math.min(at, s?.seenAt ?? at),
+    });
+  }
+  const newItems = sightings.size > 0 ? await ports.store.touchItems([...sightings.values()], expiresAt) : [];
+  const freshBuckets = new Map<number, Map<string, number>>();
+  for (const itemId of newItems) {
+    const seenAt = (sightings.get(itemId) as ItemSighting).seenAt;
+    const bucket = bucketStart(seenAt, settings.popularityBucketMinutes);
+    const list = freshBuckets.get(bucket) ?? new Map<string, number>();
+    freshBuckets.set(bucket, list.set(itemId, Math.floor(seenAt / 1000)));
+  }
+
   await Promise.all([
     ...[...itemBuckets].map(([bucket, counts]) => ports.store.addItemCounts(bucket, counts, expiresAt)),
     ...[...popularBuckets].map(([bucket, counts]) =>
       ports.store.mergePopular(bucket, counts, settings.popularityListSize, expiresAt),
     ),
     ...[...ctrByBucket].map(([bucket, counts]) => ports.store.addCtr(bucket, counts, expiresAt)),
+    ...[...freshBuckets].map(([bucket, items]) =>
+      ports.store.mergePopular(bucket, items, settings.popularityListSize, expiresAt, 'fresh'),
+    ),
   ]);
 
   const arrival = records.map((r) => r.approximateArrivalTimestamp * 1000);
@@ -296,6 +346,8 @@ export async function processBatch(
       failed: failures.size,
       feedbackJoined: joined,
       feedbackUnjoined: feedback.length - joined,
+      slates,
+      newItems: newItems.length,
       maxAgeMs: arrival.length ? Math.max(0, now.getTime() - Math.min(...arrival)) : 0,
     },
   };

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +13,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ServedSlate } from '../../core/recommender/slate';
 import { DynamoFeatureStore } from '../shared/aws/dynamo-feature-store';
 import { parseRequest, recommend, RequestError, type ServingOutcome } from '../../core/recommender/recommend';
 import { ModelVersionCache, sageMakerScorer } from '../shared/aws/sagemaker-scorer';
@@ -34,8 +36,27 @@ const runtime = tracer.captureAWSv3Client(
   }),
 );
 const sagemaker = tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 2 }));
+const kinesis = tracer.captureAWSv3Client(new KinesisClient({ maxAttempts: 2 }));
 
 const scorer = sageMakerScorer(runtime, settings.endpointName, new ModelVersionCache(sagemaker, settings.endpointName));
+
+/**
+ * Puts a served slate on the event stream (partition key: the user, so it precedes the user's feedback on its
+ * shard); Firehose delivers it to the lake's `served_slate_events` table.
+ */
+export function slateLogger(client: KinesisClient, streamName: string): (slate: ServedSlate) => Promise<void> {
+  return async (slate) => {
+    await client.send(
+      new PutRecordCommand({
+        StreamName: streamName,
+        PartitionKey: slate.user_id,
+        Data: new TextEncoder().encode(JSON.stringify(slate)),
+      }),
+    );
+  };
+}
+
+const logSlate = settings.slateStreamName ? slateLogger(kinesis, settings.slateStreamName) : undefined;
 
 /** The request fields from the query string (GET) or the JSON body (POST). */
 export function requestInput(event: APIGatewayProxyEventV2): unknown {
@@ -63,6 +84,7 @@ export function publishOutcome(m: Metrics, outcome: ServingOutcome): void {
   if (outcome.modelLatencyMs !== undefined)
     m.addMetric('ModelLatency', MetricUnit.Milliseconds, outcome.modelLatencyMs);
   if (!outcome.predictionStored) m.addMetric('PredictionNotStored', MetricUnit.Count, 1);
+  if (outcome.slateLogged !== undefined) m.addMetric('SlateNotLogged', MetricUnit.Count, outcome.slateLogged ? 0 : 1);
   if (r.fallbackReason) {
     const single = m.singleMetric();
     single.addDimensions({ Endpoint: settings.endpointName, Reason: r.fallbackReason });
@@ -81,6 +103,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       newInferenceId: randomUUID,
       now: () => new Date(),
       log: (level, message, data) => logger[level](message, data ?? {}),
+      logSlate,
     });
     publishOutcome(metrics, outcome);
     logger.info('served', {

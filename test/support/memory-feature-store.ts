@@ -1,7 +1,12 @@
 import type {
+  BucketList,
   CtrCounts,
   FeatureStore,
   ItemCounts,
+  ItemMeta,
+  ItemSighting,
+  Neighbour,
+  NeighbourList,
   PredictionRecord,
   RecentInteraction,
 } from '../../core/recommender/feature-store';
@@ -11,6 +16,9 @@ export class MemoryFeatureStore implements FeatureStore {
   readonly recent = new Map<string, RecentInteraction[]>();
   readonly items = new Map<string, ItemCounts>();
   readonly popularLists = new Map<number, Map<string, number>>();
+  readonly freshLists = new Map<number, Map<string, number>>();
+  readonly meta = new Map<string, ItemMeta>();
+  readonly neighbourLists = new Map<string, Neighbour[]>();
   readonly ctr = new Map<string, CtrCounts>();
   readonly predictionRecords = new Map<string, PredictionRecord>();
   /** Makes the next calls of a method fail with this error. */
@@ -34,6 +42,11 @@ export class MemoryFeatureStore implements FeatureStore {
   async recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]> {
     this.check('recentInteractions', [userId]);
     return (this.recent.get(userId) ?? []).slice(0, limit);
+  }
+
+  async recentEngagements(userId: string, limit: number): Promise<RecentInteraction[]> {
+    this.check('recentEngagements', [userId]);
+    return (this.recent.get(userId) ?? []).filter((r) => r.eventType !== 'impression').slice(0, limit);
   }
 
   async addItemCounts(bucket: number, counts: ReadonlyMap<string, ItemCounts>): Promise<void> {
@@ -65,15 +78,52 @@ export class MemoryFeatureStore implements FeatureStore {
     return out;
   }
 
-  async mergePopular(bucket: number, counts: ReadonlyMap<string, number>, keep: number): Promise<void> {
-    const merged = new Map(this.popularLists.get(bucket) ?? []);
+  async mergePopular(
+    bucket: number,
+    counts: ReadonlyMap<string, number>,
+    keep: number,
+    _expiresAt?: number,
+    list: BucketList = 'popular',
+  ): Promise<void> {
+    const lists = list === 'fresh' ? this.freshLists : this.popularLists;
+    const merged = new Map(lists.get(bucket) ?? []);
     for (const [item, n] of counts) merged.set(item, (merged.get(item) ?? 0) + n);
-    this.popularLists.set(bucket, new Map([...merged].sort((a, b) => b[1] - a[1]).slice(0, keep)));
+    lists.set(bucket, new Map([...merged].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, keep)));
   }
 
-  async popular(bucket: number): Promise<Map<string, number>> {
-    this.check('popular', [bucket]);
-    return new Map(this.popularLists.get(bucket) ?? []);
+  async popular(bucket: number, list: BucketList = 'popular'): Promise<Map<string, number>> {
+    this.check('popular', [bucket, list]);
+    return new Map((list === 'fresh' ? this.freshLists : this.popularLists).get(bucket) ?? []);
+  }
+
+  async touchItems(items: readonly ItemSighting[]): Promise<string[]> {
+    this.check('touchItems', [items]);
+    const fresh: string[] = [];
+    for (const i of items) {
+      const old = this.meta.get(i.itemId);
+      if (!old) fresh.push(i.itemId);
+      this.meta.set(i.itemId, {
+        firstSeen: old?.firstSeen ?? i.seenAt,
+        ...((i.category ?? old?.category) ? { category: i.category ?? old?.category } : {}),
+      });
+    }
+    return fresh.sort();
+  }
+
+  async itemMeta(itemIds: readonly string[]): Promise<Map<string, ItemMeta>> {
+    this.check('itemMeta', [itemIds]);
+    return new Map(itemIds.filter((id) => this.meta.has(id)).map((id) => [id, this.meta.get(id) as ItemMeta]));
+  }
+
+  async putNeighbours(lists: readonly NeighbourList[]): Promise<void> {
+    for (const l of lists) this.neighbourLists.set(l.itemId, [...l.neighbours]);
+  }
+
+  async neighbours(itemIds: readonly string[]): Promise<Map<string, Neighbour[]>> {
+    this.check('neighbours', [itemIds]);
+    return new Map(
+      itemIds.filter((id) => this.neighbourLists.has(id)).map((id) => [id, this.neighbourLists.get(id) as Neighbour[]]),
+    );
   }
 
   async addCtr(bucket: number, counts: readonly CtrCounts[]): Promise<void> {

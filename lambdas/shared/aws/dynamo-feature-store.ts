@@ -9,9 +9,14 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type {
+  BucketList,
   CtrCounts,
   FeatureStore,
   ItemCounts,
+  ItemMeta,
+  ItemSighting,
+  Neighbour,
+  NeighbourList,
   PredictionRecord,
   RecentInteraction,
 } from '../../../core/recommender/feature-store';
@@ -22,7 +27,8 @@ const itemPk = (itemId: string) => `i#${itemId}`;
 const bucketSk = (bucket: number) => `w#${bucket}`;
 const ctrPk = (bucket: number) => `ctr#${bucket}`;
 const predictionPk = (id: string) => `p#${id}`;
-const POPULAR_PK = 'popular';
+const neighboursPk = (itemId: string) => `n#${itemId}`;
+const META_SK = 'meta';
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -49,17 +55,22 @@ export class DynamoFeatureStore implements FeatureStore {
   }
 
   async putRecent(interactions: readonly RecentInteraction[], expiresAt: number): Promise<void> {
-    const requests = interactions.map((r) => ({
+    const item = (r: RecentInteraction, prefix: string) => ({
       PutRequest: {
         Item: {
           pk: recentPk(r.userId),
-          sk: `r#${r.eventTime}#${r.eventId}`,
+          sk: `${prefix}#${r.eventTime}#${r.eventId}`,
           itemId: r.itemId,
           eventType: r.eventType,
+          ...(r.category ? { category: r.category } : {}),
           expiresAt,
         },
       },
-    }));
+    });
+    const requests = interactions.flatMap((r) => [
+      item(r, 'r'),
+      ...(r.eventType === 'impression' ? [] : [item(r, 'e')]),
+    ]);
     await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
       let pending = chunk;
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -73,20 +84,35 @@ export class DynamoFeatureStore implements FeatureStore {
     });
   }
 
-  async recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]> {
+  recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]> {
+    return this.recentUnder(userId, 'r', limit);
+  }
+
+  recentEngagements(userId: string, limit: number): Promise<RecentInteraction[]> {
+    return this.recentUnder(userId, 'e', limit);
+  }
+
+  private async recentUnder(userId: string, prefix: string, limit: number): Promise<RecentInteraction[]> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
-        ExpressionAttributeValues: { ':pk': recentPk(userId), ':r': 'r#' },
+        ExpressionAttributeValues: { ':pk': recentPk(userId), ':r': `${prefix}#` },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
     return (out.Items ?? []).map((item) => {
       const sk = String(item.sk);
-      const [, eventTime, eventId] = /^r#(.*)#([^#]*)$/.exec(sk) ?? ['', '', ''];
-      return { userId, itemId: String(item.itemId), eventType: String(item.eventType), eventTime, eventId };
+      const [, eventTime, eventId] = /^\w#(.*)#([^#]*)$/.exec(sk) ?? ['', '', ''];
+      return {
+        userId,
+        itemId: String(item.itemId),
+        eventType: String(item.eventType),
+        eventTime,
+        eventId,
+        ...(typeof item.category === 'string' ? { category: item.category } : {}),
+      };
     });
   }
 
@@ -132,8 +158,9 @@ export class DynamoFeatureStore implements FeatureStore {
     counts: ReadonlyMap<string, number>,
     keep: number,
     expiresAt: number,
+    list: BucketList = 'popular',
   ): Promise<void> {
-    const key = { pk: POPULAR_PK, sk: bucketSk(bucket) };
+    const key = { pk: list, sk: bucketSk(bucket) };
     for (let attempt = 0; ; attempt++) {
       const current = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
@@ -159,11 +186,104 @@ export class DynamoFeatureStore implements FeatureStore {
     }
   }
 
-  async popular(bucket: number): Promise<Map<string, number>> {
+  async popular(bucket: number, list: BucketList = 'popular'): Promise<Map<string, number>> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: POPULAR_PK, sk: bucketSk(bucket) } }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: list, sk: bucketSk(bucket) } }),
     );
     return new Map(Object.entries((out.Item?.counts ?? {}) as Record<string, number>).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async touchItems(items: readonly ItemSighting[], expiresAt: number): Promise<string[]> {
+    const fresh: string[] = [];
+    await mapLimit(items, this.concurrency, async (item) => {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: itemPk(item.itemId), sk: META_SK },
+          UpdateExpression: `SET firstSeen = if_not_exists(firstSeen, :t), expiresAt = :e${item.category ? ', category = :c' : ''}`,
+          ExpressionAttributeValues: {
+            ':t': item.seenAt,
+            ':e': expiresAt,
+            ...(item.category ? { ':c': item.category } : {}),
+          },
+          // The old firstSeen is absent exactly when this write created it.
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      if (out.Attributes?.firstSeen === undefined) fresh.push(item.itemId);
+    });
+    return fresh.sort();
+  }
+
+  async itemMeta(itemIds: readonly string[]): Promise<Map<string, ItemMeta>> {
+    const out = new Map<string, ItemMeta>();
+    await this.batchGet(
+      [...new Set(itemIds)].map((id) => ({ pk: itemPk(id), sk: META_SK })),
+      (item) =>
+        out.set(String(item.pk).slice(2), {
+          firstSeen: Number(item.firstSeen ?? 0),
+          ...(typeof item.category === 'string' ? { category: item.category } : {}),
+        }),
+    );
+    return out;
+  }
+
+  async putNeighbours(lists: readonly NeighbourList[], datasetId: string, expiresAt: number): Promise<void> {
+    const requests = lists.map((l) => ({
+      PutRequest: {
+        Item: {
+          pk: neighboursPk(l.itemId),
+          sk: 'n',
+          neighbours: l.neighbours.map((n) => [n.itemId, n.strength]),
+          datasetId,
+          expiresAt,
+        },
+      },
+    }));
+    await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= (this.options.maxAttempts ?? 6)) {
+          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        }
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    });
+  }
+
+  async neighbours(itemIds: readonly string[]): Promise<Map<string, Neighbour[]>> {
+    const out = new Map<string, Neighbour[]>();
+    await this.batchGet(
+      [...new Set(itemIds)].map((id) => ({ pk: neighboursPk(id), sk: 'n' })),
+      (item) =>
+        out.set(
+          String(item.pk).slice(2),
+          ((item.neighbours ?? []) as [string, number][]).map(([itemId, strength]) => ({
+            itemId: String(itemId),
+            strength: Number(strength),
+          })),
+        ),
+    );
+    return out;
+  }
+
+  private async batchGet(keys: Record<string, unknown>[], onItem: (item: Record<string, unknown>) => void) {
+    await mapLimit(chunks(keys, 100), this.concurrency, async (chunk) => {
+      let pending: Record<string, unknown>[] = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= (this.options.maxAttempts ?? 6)) {
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        }
+        if (attempt > 0) await sleep(Math.min(200, 10 * 2 ** attempt));
+        const page = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of page.Responses?.[this.tableName] ?? []) onItem(item);
+        pending = (page.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
   }
 
   async addCtr(bucket: number, counts: readonly CtrCounts[], expiresAt: number): Promise<void> {

@@ -1,11 +1,12 @@
 /**
- * The scorer on a SageMaker endpoint (built-in XGBoost: `text/csv` in, one score per row out), bounded by a
- * timeout that aborts the request, and the model version behind the endpoint (its endpoint config name, one per
- * retraining run), cached so it costs no latency.
+ * The scorer on a SageMaker endpoint (the ranker's inference handler: `text/csv` rows in, JSON
+ * `{scores, model_version, feature_version}` out), bounded by a timeout that aborts the request, with the request's
+ * inference id. The model version is the one the model reports; for a model that answers bare CSV scores, the
+ * endpoint's config name (one per retraining run), cached so it costs no latency.
  */
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { parseScores, withTimeout, type Scorer } from '../../../core/recommender/recommend';
+import { parseModelResponse, withTimeout, type Scorer } from '../../../core/recommender/recommend';
 
 /** How long the model version is cached. */
 export const MODEL_VERSION_TTL_MS = 5 * 60_000;
@@ -39,16 +40,17 @@ export function sageMakerScorer(
   endpointName: string,
   versions: ModelVersionCache,
 ): Scorer {
-  return async (csv, rows, timeoutMs) => {
+  return async (csv, rows, timeoutMs, inferenceId) => {
     const controller = new AbortController();
-    const [out, modelVersion] = await Promise.all([
+    const [out, endpointVersion] = await Promise.all([
       withTimeout(
         runtime.send(
           new InvokeEndpointCommand({
             EndpointName: endpointName,
             ContentType: 'text/csv',
-            Accept: 'text/csv',
+            Accept: 'application/json',
             Body: csv,
+            ...(inferenceId ? { InferenceId: inferenceId } : {}),
           }),
           { abortSignal: controller.signal },
         ),
@@ -58,6 +60,7 @@ export function sageMakerScorer(
       versions.get(),
     ]);
     const body = out.Body instanceof Uint8Array ? new TextDecoder().decode(out.Body) : String(out.Body ?? '');
-    return { scores: parseScores(body, rows), modelVersion };
+    const parsed = parseModelResponse(body, rows);
+    return { scores: parsed.scores, modelVersion: parsed.modelVersion ?? endpointVersion };
   };
 }
