@@ -71,6 +71,8 @@ export interface VisionDataset {
   readonly testScoringManifestUri: string;
   /** SageMaker ManifestFile of the test images and the baseline sample (candidate). */
   readonly candidateScoringManifestUri: string;
+  /** The baseline sample of validation images (`{"image", "label", "source"}` lines). */
+  readonly baselineUri: string;
   /** The images channel; transform outputs are named by the key under it. */
   readonly imagesUri: string;
   readonly classes: string[];
@@ -336,6 +338,7 @@ export async function buildVisionDataset(store: ObjectStore, input: VisionDatase
   await put('test.jsonl', test.length > 0 ? lines(test) : '');
   await put('scoring/test.manifest', scoring(test));
   await put('scoring/candidate.manifest', scoring([...test, ...baseline]));
+  await put('scoring/baseline.jsonl', lines(baseline));
   const memoryText = memory.map((l) => JSON.stringify(l)).join('\n') + '\n';
   await put('labels.jsonl', memoryText);
   await store.put(memoryLocation.bucket, memoryLocation.key, memoryText);
@@ -351,6 +354,7 @@ export async function buildVisionDataset(store: ObjectStore, input: VisionDatase
     memoryUri: input.memoryUri,
     testScoringManifestUri: uri('scoring/test.manifest'),
     candidateScoringManifestUri: uri('scoring/candidate.manifest'),
+    baselineUri: uri('scoring/baseline.jsonl'),
     imagesUri: input.imagesUri,
     classes,
     newClasses: classes.slice(championClasses.length),

@@ -33,8 +33,15 @@ const settings: DriftCheckerSettings = {
   retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 1 },
 };
 
+/** What changes in a window: brightness, the embedding's mean, and (optionally) how far confidence falls. */
+interface Shift {
+  brightness: number;
+  embedding: number;
+  confidenceDrop?: number;
+}
+
 /** A scene: brightness varies around `brightness`; two classes; embeddings around `embeddingShift`. */
-function scene(seed: number, shift: { brightness: number; embedding: number }) {
+function scene(seed: number, shift: Shift) {
   const rng = createRng(seed);
   const base = Math.max(0, Math.min(230, Math.round(shift.brightness + 20 * rng.nextNormal())));
   const png = makePng(8, 8, (x, y) => {
@@ -44,7 +51,7 @@ function scene(seed: number, shift: { brightness: number; embedding: number }) {
   const cls = rng.nextInt(2);
   const prediction: Prediction = {
     predictedClass: cls,
-    confidence: 0.7 + 0.25 * rng.nextFloat(),
+    confidence: 0.7 + 0.25 * rng.nextFloat() - (shift.confidenceDrop ?? 0),
     embedding: Array.from({ length: DIM }, () => shift.embedding + rng.nextNormal()),
   };
   return { png, cls, prediction };
@@ -86,7 +93,7 @@ async function setup() {
 }
 
 /** The consumer's statistics records and the endpoint's capture for 10:00–11:00. */
-async function putWindow(store: MemoryObjectStore, shift: { brightness: number; embedding: number }) {
+async function putWindow(store: MemoryObjectStore, shift: Shift) {
   const stats: string[] = [];
   const capture: string[] = [];
   for (let i = 0; i < N; i++) {
@@ -131,7 +138,7 @@ const ports = (store: MemoryObjectStore) => ({
   log: () => undefined,
 });
 
-async function check(shift: { brightness: number; embedding: number }) {
+async function check(shift: Shift) {
   const store = await setup();
   await putWindow(store, shift);
   const result = await runDriftCheck(settings, ports(store), new Date('2026-11-23T11:00:30Z'));
@@ -179,6 +186,13 @@ describe('vision drift', () => {
     expect(report.drifted).toBe(true);
   });
 
+  test('confidence falls: the model is less sure of the same-looking images, and output.confidence drifts', async () => {
+    const { byName, report } = await check({ brightness: 110, embedding: 0, confidenceDrop: 0.1 });
+    expect(byName['image.mean_r'].drifted).toBe(false);
+    expect(byName['output.confidence'].drifted).toBe(true);
+    expect(report.keySignalsDrifted).toContain('output.confidence');
+  });
+
   test('without the extra prefix the statistics records are not read', async () => {
     const store = await setup();
     await putWindow(store, { brightness: 110, embedding: 0 });
@@ -198,16 +212,27 @@ describe('vision baseline step', () => {
     const store = new MemoryObjectStore();
     const images = new Map<string, Buffer>();
     const lines: string[] = [];
+    // The candidate's batch-transform outputs (the inference handler's JSON) on every listed image.
+    const output = (i: number) =>
+      JSON.stringify({
+        label: i % 2 ? 'square' : 'circle',
+        probabilities: i % 2 ? [0.2, 0.8] : [0.9, 0.1],
+        top_k: [{ label: i % 2 ? 'square' : 'circle', probability: i % 2 ? 0.8 : 0.9 }],
+        embedding: [i / 20, 1 - i / 20, 0.5],
+      });
     for (let i = 0; i < 20; i++) {
       const ref = `s3://raw/images/${i}.png`;
       images.set(
         ref,
         makePng(8, 8, () => [i * 10, 0, 0]),
       );
-      lines.push(JSON.stringify({ 'source-ref': ref, class: i % 2 }));
+      lines.push(JSON.stringify({ image: `${i}.png`, label: i % 2 ? 'square' : 'circle', source: 'prefix' }));
+      await store.put('curated', `datasets/d1/scores/candidate/${i}.png.out`, output(i));
     }
-    lines.push(JSON.stringify({ 'source-ref': 's3://raw/images/gone.png', class: 0 }));
-    lines.push(JSON.stringify({ 'source-ref': 's3://raw/images/huge.png', class: 0 }));
+    lines.push(JSON.stringify({ image: 'gone.png', label: 'circle', source: 'prefix' }));
+    lines.push(JSON.stringify({ image: 'huge.png', label: 'circle', source: 'prefix' }));
+    await store.put('curated', 'datasets/d1/scores/candidate/gone.png.out', output(0));
+    await store.put('curated', 'datasets/d1/scores/candidate/huge.png.out', output(0));
     await store.put('curated', 'datasets/d1/validation.manifest', lines.join('\n') + '\n');
     const out = await refreshVisionBaseline(
       store,
@@ -220,6 +245,8 @@ describe('vision baseline step', () => {
         artifactsBucket: 'artifacts',
         endpointName: ENDPOINT,
         datasetId: 'd1',
+        imagesUri: 's3://raw/images/',
+        outputsUri: 's3://curated/datasets/d1/scores/candidate/',
       },
       LIMITS,
       new Date('2026-11-23T00:00:00Z'),
@@ -237,5 +264,54 @@ describe('vision baseline step', () => {
     expect(store.text('artifacts', `drift/baselines/${ENDPOINT}/history/d1.json`)).toBe(
       store.text('artifacts', `drift/baselines/${ENDPOINT}/profile.json`),
     );
+    // The output features are the model's answers read like data capture: class, its name, confidence, embedding.
+    expect(out.features.filter((f) => f.startsWith('output.')).sort()).toEqual([
+      'output.confidence',
+      'output.embedding',
+      'output.label',
+      'output.predicted_class',
+    ]);
+    expect(profile.features['output.predicted_class'].counts).toEqual({ '0': 10, '1': 10 });
+    expect(profile.features['output.label'].counts).toEqual({ circle: 10, square: 10 });
+    expect(profile.features['output.confidence'].mean).toBeCloseTo(0.85, 12);
+    expect(profile.features['output.embedding'].dimension).toBe(3);
+  });
+
+  test('labels never stand in for predictions: without model outputs there is no output feature', async () => {
+    const { refreshVisionBaseline } = await import('../../../core/vision/baseline');
+    const store = new MemoryObjectStore();
+    const png = makePng(8, 8, () => [100, 0, 0]);
+    const lines = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ 'source-ref': `s3://raw/images/${i}.png`, class: i % 2 }),
+    );
+    await store.put('curated', 'datasets/d1/validation.manifest', lines.join('\n'));
+    const out = await refreshVisionBaseline(
+      store,
+      async () => png,
+      {
+        sourceUri: 's3://curated/datasets/d1/validation.manifest',
+        artifactsBucket: 'a',
+        endpointName: 'e',
+        datasetId: 'd1',
+      },
+      LIMITS,
+      new Date('2026-11-23T00:00:00Z'),
+    );
+    expect(out.records).toBe(5);
+    expect(out.features.filter((f) => f.startsWith('output.'))).toEqual([]);
+  });
+
+  test("an image without the model's output is skipped, so every profiled image has both", async () => {
+    const { visionBaseline } = await import('../../../core/vision/baseline');
+    const png = makePng(8, 8, () => [100, 0, 0]);
+    const lines = ['a', 'b', 'c'].map((k) => JSON.stringify({ image: `${k}.png`, label: 'x' }));
+    const r = await visionBaseline(lines, async () => png, {
+      limits: LIMITS,
+      imagesUri: 's3://raw/images/',
+      outputs: async (ref) =>
+        ref.endsWith('a.png') ? '{"probabilities":[0.6,0.4]}' : ref.endsWith('b.png') ? 'oops' : undefined,
+    });
+    expect(r.images).toBe(1);
+    expect(r.skipped).toEqual({ 'unreadable-output': 1, 'no-model-output': 1 });
   });
 });
