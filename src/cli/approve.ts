@@ -5,10 +5,11 @@
  * Answers a production approval request of the retraining loop (the SNS message carries the task token):
  * approve resumes the run (the model package becomes Approved and is deployed); reject ends it (the package becomes
  * Rejected, nothing is deployed). `--case`/`--stage` are accepted for the record and copied into the answer.
+ * `--help` describes every flag.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { MODEL_REJECTED_ERROR_NAME } from '../../core/retraining/approval';
-import { CliError, parseFlags, runCli } from './common';
+import { CliError, describeAwsError, parseFlags, runCli } from './common';
 
 /** Parsed command line of `approve`. */
 export interface ApproveOptions {
@@ -24,21 +25,36 @@ export interface ApproveOptions {
 const USAGE =
   'usage: npm run approve -- --token <taskToken> --decision <approve|reject> [--comment <text>] [--approver <who>] [--case <case>] [--stage <stage>] [--region <region>]';
 
+/** The flags of `approve`, with what `--help` says about each. */
+export const APPROVE_FLAGS = {
+  token: {
+    type: 'string',
+    placeholder: '<taskToken>',
+    description: 'the taskToken of the approval request (in the SNS message)',
+  },
+  decision: {
+    type: 'string',
+    placeholder: '<approve|reject>',
+    description: 'approve deploys the model; reject ends the run',
+  },
+  comment: { type: 'string', placeholder: '<text>', description: 'why; required with --decision reject' },
+  approver: {
+    type: 'string',
+    placeholder: '<who>',
+    description: 'who decided, recorded in the answer (default $USER)',
+  },
+  case: { type: 'string', placeholder: '<case>', description: 'case study, copied into the answer for the record' },
+  stage: { type: 'string', placeholder: '<stage>', description: 'stage, copied into the answer for the record' },
+  region: {
+    type: 'string',
+    placeholder: '<region>',
+    description: "AWS region of the stage (default: AWS_REGION or the profile's region)",
+  },
+} as const;
+
 /** Parses the command line; a rejection needs a comment (it becomes the recorded cause). */
 export function parseApproveArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ApproveOptions {
-  const values = parseFlags(
-    argv,
-    {
-      token: { type: 'string' },
-      decision: { type: 'string' },
-      comment: { type: 'string' },
-      approver: { type: 'string' },
-      case: { type: 'string' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-    },
-    USAGE,
-  );
+  const values = parseFlags(argv, APPROVE_FLAGS, USAGE);
   if (!values.token) throw new CliError(`--token is required (the taskToken of the approval request)\n${USAGE}`);
   if (values.decision !== 'approve' && values.decision !== 'reject') {
     throw new CliError(`--decision must be approve or reject; received ${JSON.stringify(values.decision ?? null)}`);
@@ -88,9 +104,9 @@ async function main(): Promise<string> {
   try {
     await answerApproval(new SFNClient(options.region ? { region: options.region } : {}), options);
   } catch (e) {
-    throw e instanceof CliError ? e : new CliError((e as Error).message);
+    throw e instanceof CliError ? e : new CliError(describeAwsError(e));
   }
   return options.decision === 'approve' ? 'approved' : 'rejected';
 }
 
-if (require.main === module) runCli('approve', main);
+if (require.main === module) void runCli('approve', main);

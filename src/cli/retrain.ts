@@ -5,6 +5,7 @@
  * Starts a run of a deployed retraining loop with the AWS SDK. The state machine is found by the stack tags
  * (`ml-blueprint:stage`, `ml-blueprint:case-study`) unless its ARN is given. The execution input records why the run
  * started (`trigger.kind = "manual"`). Exit 0 with the execution ARN; 2 with one message for a usage or AWS problem.
+ * `--help` describes every flag.
  */
 import {
   ListStateMachinesCommand,
@@ -14,7 +15,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CASE_STUDIES, STAGES, type CaseStudyName, type StageName } from '../../lib/config/schema';
 import type { Trigger } from '../../core/retraining/plan';
-import { CliError, parseFlags, runCli } from './common';
+import { CliError, describeAwsError, parseFlags, runCli } from './common';
 
 export { CliError };
 
@@ -32,21 +33,36 @@ export interface RetrainOptions {
 const USAGE =
   'usage: npm run retrain -- --case <recommender|vision> --stage <sandbox|production> [--reason <text>] [--requested-by <who>] [--region <region>] [--state-machine-arn <arn>] [--dry-run]';
 
+/** The flags of `retrain`, with what `--help` says about each. */
+export const RETRAIN_FLAGS = {
+  case: { type: 'string', placeholder: '<case>', description: `case study to retrain: ${CASE_STUDIES.join(' or ')}` },
+  stage: { type: 'string', placeholder: '<stage>', description: `deployed stage: ${STAGES.join(' or ')}` },
+  reason: {
+    type: 'string',
+    placeholder: '<text>',
+    description: 'why, recorded in the execution input (default "manual retraining")',
+  },
+  'requested-by': { type: 'string', placeholder: '<who>', description: 'who asked, recorded too (default $USER)' },
+  region: {
+    type: 'string',
+    placeholder: '<region>',
+    description: "AWS region of the stage (default: AWS_REGION or the profile's region)",
+  },
+  'state-machine-arn': {
+    type: 'string',
+    placeholder: '<arn>',
+    description: 'start this state machine instead of finding it by the stage and case-study tags',
+  },
+  'dry-run': {
+    type: 'boolean',
+    default: false,
+    description: 'print the execution name and input without calling AWS',
+  },
+} as const;
+
 /** Parses the command line; throws {@link CliError} naming the flag, the value and what is allowed. */
 export function parseRetrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RetrainOptions {
-  const values = parseFlags(
-    argv,
-    {
-      case: { type: 'string' },
-      stage: { type: 'string' },
-      reason: { type: 'string' },
-      'requested-by': { type: 'string' },
-      region: { type: 'string' },
-      'state-machine-arn': { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-    },
-    USAGE,
-  );
+  const values = parseFlags(argv, RETRAIN_FLAGS, USAGE);
   const caseStudy = values.case;
   if (!caseStudy || !(CASE_STUDIES as readonly string[]).includes(caseStudy)) {
     throw new CliError(
@@ -137,9 +153,9 @@ async function main(): Promise<string> {
   try {
     return `started ${await startRetraining(sfn, options)}`;
   } catch (e) {
-    // AWS problems (no credentials, access denied, not deployed) are one-line problems too.
-    throw e instanceof CliError ? e : new CliError((e as Error).message);
+    // AWS problems (no region, no credentials, access denied, not deployed) are one-line problems too.
+    throw e instanceof CliError ? e : new CliError(describeAwsError(e));
   }
 }
 
-if (require.main === module) runCli('retrain', main);
+if (require.main === module) void runCli('retrain', main);

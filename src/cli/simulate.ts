@@ -5,32 +5,35 @@
 import '../local-world/polyfill';
 import { CASE_STUDIES, type CaseStudyName } from '../../lib/config';
 import { simulate } from '../simulate/run';
-import { CliError, parseFlags, runCli } from './common';
+import { CliError, HelpRequested, parseFlags, runCli } from './common';
 
-const USAGE = `usage: npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift | --no-drift] [--json]
-  --case      one case study (default: both)
-  --seed      integer seed of every generator (default 1); the same seed gives the same result
-  --drift     the second period drifts; --no-drift: it does not (default: odd seeds drift, even seeds do not)
-  --json      print one JSON document at the end instead of the timeline`;
+const USAGE = 'usage: npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift | --no-drift] [--json]';
+
+/** The flags of `simulate`, with what `--help` says about each. */
+export const SIMULATE_FLAGS = {
+  case: { type: 'string', placeholder: '<case>', description: 'one case study: recommender or vision (default: both)' },
+  seed: {
+    type: 'string',
+    placeholder: '<n>',
+    description: 'integer seed of every generator (default 1); the same seed gives the same result',
+  },
+  drift: { type: 'boolean', description: 'the second period drifts (default: odd seeds drift, even seeds do not)' },
+  'no-drift': { type: 'boolean', description: 'the second period does not drift' },
+  json: { type: 'boolean', description: 'print one JSON document at the end instead of the timeline' },
+} as const;
 
 /** Parses the flags and runs the simulation; returns what to print. */
 export async function main(
   argv: readonly string[],
   print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<string | void> {
-  const flags = parseFlags(
-    argv,
-    {
-      case: { type: 'string' },
-      seed: { type: 'string' },
-      drift: { type: 'boolean' },
-      'no-drift': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (flags.help) return USAGE;
+  let flags;
+  try {
+    flags = parseFlags(argv, SIMULATE_FLAGS, USAGE);
+  } catch (e) {
+    if (e instanceof HelpRequested) return e.message;
+    throw e;
+  }
   let caseStudies: CaseStudyName[] | undefined;
   if (flags.case !== undefined) {
     if (!(CASE_STUDIES as readonly string[]).includes(flags.case)) {
@@ -51,4 +54,4 @@ export async function main(
   if (flags.json) return JSON.stringify(result, null, 2);
 }
 
-if (require.main === module) runCli('simulate', () => main(process.argv.slice(2)));
+if (require.main === module) void runCli('simulate', () => main(process.argv.slice(2)));

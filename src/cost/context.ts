@@ -3,7 +3,7 @@
  * its case study and the workload derived from templates and usage (executions, invocations, volumes).
  */
 import type { CaseStudyName, ConfigOverrides, StageName } from '../../lib/config';
-import type { CfnResource, StackTemplate } from './assembly';
+import type { CfnResource, StackTemplate } from '../synth/assembly';
 import type { StateMachineModel } from './definition';
 import type { PriceBook } from './prices';
 import { BYTES_PER_GB, DAYS_PER_MONTH, HOURS_PER_MONTH, round6, type CostLine } from './types';
@@ -26,6 +26,12 @@ export interface Workload {
   executionsPerMonth(stateMachineId: string): number;
   /** Lambda invocations per month found in the templates (schedules, state machines, stream consumers). */
   invocationsPerMonth(functionId: string): number;
+  /**
+   * Hours per month in which a function runs at least once (at most 730): what per-hour prorated charges such
+   * as custom metrics bill. Scheduled runs and state machine tasks count an hour each, stream consumers the
+   * ingestion's active hours, function URLs the serving's active hours.
+   */
+  activeHoursPerMonth(functionId: string): number;
 }
 
 /** Everything a pricer needs. */

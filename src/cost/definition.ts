@@ -1,9 +1,10 @@
 /**
  * Reads a Step Functions state machine definition from a template: resolves the `Fn::Join` of its
  * `DefinitionString` (tokens become `${...}` placeholders) and finds the SageMaker training and endpoint
- * settings, autoscaling bounds and the Lambda functions and tables the states call.
+ * settings (instance, scale-to-zero or serverless), autoscaling bounds and the Lambda functions and tables the
+ * states call.
  */
-import type { CfnResource } from './assembly';
+import type { CfnResource } from '../synth/assembly';
 import { CostError } from './types';
 
 /** A training job as the definition starts it. */
@@ -16,14 +17,35 @@ export interface TrainingSettings {
   readonly maxWaitSeconds?: number;
 }
 
+/**
+ * How an endpoint bills: `instance` endpoints bill every instance-hour while they exist (730 h a month, at least
+ * the autoscaling floor); `scale-to-zero` endpoints (inference components with managed instance scaling down to 0
+ * instances) bill instance-hours only while they serve; `serverless` endpoints bill memory × processing time.
+ */
+export type EndpointKind = 'instance' | 'scale-to-zero' | 'serverless';
+
+/** A serverless variant's settings (`ProductionVariants[].ServerlessConfig`). */
+export interface ServerlessSettings {
+  readonly memorySizeMB: number;
+  readonly maxConcurrency: number;
+  /** Warm capacity billed all month; undefined when none. */
+  readonly provisionedConcurrency?: number;
+}
+
 /** The endpoint configuration the definition creates, with its autoscaling bounds. */
 export interface EndpointSettings {
+  readonly kind: EndpointKind;
+  /** Instance type of `instance` and `scale-to-zero` endpoints; `serverless` for serverless ones. */
   readonly instanceType: string;
   readonly initialInstanceCount: number;
   /** Percent of requests captured, 0 when data capture is off. */
   readonly capturePercent: number;
+  /** Autoscaling bounds (instances of a variant, or copies of an inference component). */
   readonly minCapacity?: number;
   readonly maxCapacity?: number;
+  /** Most instances managed instance scaling may start (scale-to-zero endpoints). */
+  readonly maxInstances?: number;
+  readonly serverless?: ServerlessSettings;
 }
 
 /** What the estimator needs from one state machine. */
@@ -81,6 +103,43 @@ function allStates(states: Record<string, State> | undefined, out: State[] = [])
 
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
+/** The billing settings of the first variant that has an instance type or a serverless config. */
+function variantSettings(
+  variants: readonly Record<string, unknown>[],
+  capturePercent: number,
+): Omit<EndpointSettings, 'minCapacity' | 'maxCapacity'> | undefined {
+  for (const v of variants) {
+    const serverless = v.ServerlessConfig as Record<string, unknown> | undefined;
+    if (serverless && typeof serverless === 'object') {
+      return {
+        kind: 'serverless',
+        instanceType: 'serverless',
+        initialInstanceCount: 0,
+        capturePercent,
+        serverless: {
+          memorySizeMB: int(serverless.MemorySizeInMB) ?? 1024,
+          maxConcurrency: int(serverless.MaxConcurrency) ?? 1,
+          provisionedConcurrency: int(serverless.ProvisionedConcurrency),
+        },
+      };
+    }
+    if (typeof v.InstanceType === 'string') {
+      const managed = (v.ManagedInstanceScaling ?? {}) as Record<string, unknown>;
+      const scaleToZero = managed.Status === 'ENABLED' && int(managed.MinInstanceCount) === 0;
+      return {
+        kind: scaleToZero ? 'scale-to-zero' : 'instance',
+        instanceType: v.InstanceType,
+        initialInstanceCount: int(v.InitialInstanceCount) ?? 1,
+        capturePercent,
+        ...(managed.Status === 'ENABLED' && int(managed.MaxInstanceCount) !== undefined
+          ? { maxInstances: int(managed.MaxInstanceCount) }
+          : {}),
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Parses the `DefinitionString` of an `AWS::StepFunctions::StateMachine`. */
 export function parseStateMachine(resource: CfnResource, where: string): StateMachineModel {
   const text = resolveDefinitionString(resource.Properties?.DefinitionString);
@@ -115,15 +174,9 @@ export function parseStateMachine(resource: CfnResource, where: string): StateMa
     }
     if (/:sagemaker:createEndpointConfig$/i.test(resourceArn)) {
       const variants = (p.ProductionVariants ?? []) as Record<string, unknown>[];
-      const v = variants.find((x) => typeof x.InstanceType === 'string');
       const capture = (p.DataCaptureConfig ?? {}) as Record<string, unknown>;
-      if (v) {
-        endpoint = {
-          instanceType: v.InstanceType as string,
-          initialInstanceCount: int(v.InitialInstanceCount) ?? 1,
-          capturePercent: capture.EnableCapture === true ? (int(capture.InitialSamplingPercentage) ?? 100) : 0,
-        };
-      }
+      const capturePercent = capture.EnableCapture === true ? (int(capture.InitialSamplingPercentage) ?? 100) : 0;
+      endpoint = variantSettings(variants, capturePercent) ?? endpoint;
     }
     if (/:applicationautoscaling:registerScalableTarget$/i.test(resourceArn) && p.ServiceNamespace === 'sagemaker') {
       minCapacity = int(p.MinCapacity);

@@ -4,13 +4,13 @@
  * retraining state machine creates at run time.
  */
 import type { CaseStudyName, ConfigOverrides, StageName } from '../../lib/config';
-import type { StackTemplate } from './assembly';
+import type { StackTemplate } from '../synth/assembly';
 import { refTarget, resourcesOfType, runsPerMonth, type PricingContext, type Workload } from './context';
 import { parseStateMachine, type StateMachineModel } from './definition';
 import { priceBook, type PriceBook, type PriceTable } from './prices';
 import { endpointLines, trainingLines } from './pricers/sagemaker';
 import { classify } from './registry';
-import { CostError, type CostLine, type Estimate } from './types';
+import { CostError, HOURS_PER_MONTH, type CostLine, type Estimate } from './types';
 import type { CaseUsage, UsageProfile } from './usage';
 
 /** What an estimate is computed from. */
@@ -54,25 +54,38 @@ function buildWorkload(stacks: readonly StackTemplate[], usage: CaseUsage): Work
   };
   const mappings = resourcesOfType(stacks, 'AWS::Lambda::EventSourceMapping');
   const urls = resourcesOfType(stacks, 'AWS::Lambda::Url');
+  const fromStateMachines = (functionId: string) => {
+    let n = 0;
+    for (const [id, model] of stateMachines) n += (model.references.get(functionId) ?? 0) * executionsPerMonth(id);
+    return n;
+  };
+  const streamMappings = (functionId: string) =>
+    mappings.filter((m) => refTarget(m.resource.Properties?.FunctionName) === functionId);
+  const functionUrls = (functionId: string) =>
+    urls.filter((u) => refTarget(u.resource.Properties?.TargetFunctionArn) === functionId);
+  const fromRules = (functionId: string) => targetsOf(functionId).reduce((n, p) => n + ruleRuns(p), 0);
   return {
     eventsPerMonth,
     stateMachines,
     executionsPerMonth,
     invocationsPerMonth(functionId: string): number {
-      const fromRules = targetsOf(functionId).reduce((n, p) => n + ruleRuns(p), 0);
-      let fromStateMachines = 0;
-      for (const [id, model] of stateMachines)
-        fromStateMachines += (model.references.get(functionId) ?? 0) * executionsPerMonth(id);
-      const fromStreams = mappings
-        .filter((m) => refTarget(m.resource.Properties?.FunctionName) === functionId)
-        .reduce((n, m) => {
-          const batch = Number(m.resource.Properties?.BatchSize ?? 0) || usage.lambda.eventSourceBatchSize;
-          return n + eventsPerMonth / Math.max(1, batch);
-        }, 0);
-      const fromUrls =
-        urls.filter((u) => refTarget(u.resource.Properties?.TargetFunctionArn) === functionId).length *
-        usage.other.apiRequestsPerMonth;
-      return fromRules + fromStateMachines + fromStreams + fromUrls;
+      const fromStreams = streamMappings(functionId).reduce((n, m) => {
+        const batch = Number(m.resource.Properties?.BatchSize ?? 0) || usage.lambda.eventSourceBatchSize;
+        return n + eventsPerMonth / Math.max(1, batch);
+      }, 0);
+      const fromUrls = functionUrls(functionId).length * usage.other.apiRequestsPerMonth;
+      return fromRules(functionId) + fromStateMachines(functionId) + fromStreams + fromUrls;
+    },
+    activeHoursPerMonth(functionId: string): number {
+      const streamHours =
+        streamMappings(functionId).length > 0 && eventsPerMonth > 0 ? usage.ingestion.activeHoursPerMonth : 0;
+      const urlHours =
+        functionUrls(functionId).length > 0 && usage.other.apiRequestsPerMonth > 0
+          ? usage.serving.activeHoursPerMonth
+          : 0;
+      const hours =
+        Math.min(HOURS_PER_MONTH, fromRules(functionId) + fromStateMachines(functionId)) + streamHours + urlHours;
+      return Math.min(HOURS_PER_MONTH, hours);
     },
   };
 }
@@ -137,7 +150,7 @@ export function estimate(input: EstimateInput): Estimate {
     }
     const fallback = group.find((s) => s.stackName.endsWith('-ML')) ?? group[0];
     if (usage.training.retrainsPerMonth > 0) lines.push(...trainingLines(ctx, fallback));
-    if (usage.serving.endpointHoursPerMonth > 0) lines.push(...endpointLines(ctx, fallback));
+    lines.push(...endpointLines(ctx, fallback));
   }
   if (unknown.length > 0) {
     throw new CostError(

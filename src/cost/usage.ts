@@ -1,6 +1,6 @@
 /**
  * Usage profiles: the traffic assumptions an estimate needs and a template cannot know. One committed file per
- * scenario in `data/usage/` (`sandbox.json`, `production.json`, …), chosen with `--usage <name|file>`.
+ * scenario in `data/usage/` (`idle.json`, `sandbox.json`, `production.json`, …), chosen with `--usage <name|file>`.
  * Every key carries its unit in its description; `docs/cost/usage-profiles.md` is generated from this schema.
  * Keys named `$comment` are allowed anywhere and ignored.
  */
@@ -28,15 +28,23 @@ const ingestionSchema = z
 const servingSchema = z
   .strictObject({
     ...comment,
-    endpointHoursPerMonth: hours(
-      'hours/month the endpoint exists (730 = always; fewer when it is deleted or scaled to zero when idle)',
+    modelDeployed: z
+      .boolean()
+      .describe(
+        'true when the retraining loop has deployed a model, so the endpoint exists all month; false before the first model (no endpoint, nothing billed)',
+      ),
+    activeHoursPerMonth: hours(
+      'hours/month the endpoint serves traffic, scale-in cooldown included: a scale-to-zero endpoint has instances only then; an always-on endpoint bills 730 h regardless',
     ),
     averageInstances: num(
-      "instances: expected average instance count while the endpoint exists (clamped to the template's autoscaling min/max)",
+      "instances: average instance count while serving (clamped to the template's bounds); an always-on endpoint keeps its autoscaling minimum the rest of the month",
     ),
     requestsPerMonth: num('requests/month: inference requests'),
     requestBytes: num('bytes: average request payload'),
     responseBytes: num('bytes: average response payload'),
+    serverlessMsPerRequest: num(
+      'ms: billed processing time per request on a serverless endpoint (memory size × this time is billed)',
+    ),
   })
   .describe('Real-time inference (SageMaker endpoint, data capture)');
 
@@ -91,7 +99,9 @@ const otherSchema = z
     ...comment,
     logBytesPerStateTransition: num('bytes: CloudWatch Logs written per state transition (ALL-level execution logs)'),
     otherLogGroupGBPerMonth: num('GB/month: ingested into each log group not attached to a function or state machine'),
-    customMetrics: num('metrics: custom metric series (EMF) per stack that publishes them'),
+    customMetrics: num(
+      'metrics: custom metric series (EMF) each publishing function sends; prorated by the hours it runs, so a function that is never invoked costs nothing',
+    ),
     kmsRequestsPerKeyPerMonth: num('requests/month: KMS API requests per customer-managed key'),
     snsPublishesPerMonth: num('publishes/month per topic (alarms, run outcomes, approvals)'),
     snsEmailDeliveriesPerMonth: num('emails/month per topic'),
@@ -172,7 +182,12 @@ export function loadUsageProfile(nameOrFile: string): UsageProfile {
   return parseUsageProfile(json, file);
 }
 
+/** The committed profile of a stage left deployed with no traffic and no retraining. */
+export const IDLE_PROFILE = 'idle';
+
 /** Names of the committed profiles. */
 export function committedProfiles(): string[] {
-  return ['sandbox', 'production', 'production-100m'].filter((n) => existsSync(join(USAGE_DIR, `${n}.json`)));
+  return [IDLE_PROFILE, 'sandbox', 'production', 'production-100m'].filter((n) =>
+    existsSync(join(USAGE_DIR, `${n}.json`)),
+  );
 }

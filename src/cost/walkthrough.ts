@@ -4,14 +4,22 @@
  * Each case is a committed usage profile priced against freshly synthesized templates.
  */
 import { planShards, resolveConfig, instanceTypeInfo, deepMerge, type ConfigOverrides } from '../../lib/config';
-import { synthesizeStacks, type StackTemplate } from './assembly';
+import { synthesizeStacks, type StackTemplate } from '../synth/assembly';
 import { estimate, pricingContexts, stageOf } from './estimate';
 import { loadLatestPriceTable, priceBook } from './prices';
-import { endpointModel, trainingModel } from './pricers/sagemaker';
+import type { EndpointKind } from './definition';
+import { endpointModel, trainingModel, type EndpointModel } from './pricers/sagemaker';
 import { FREE_TYPES, PRICED_TYPES, serviceOf } from './registry';
 import { renderMarkdown, usd } from './render';
 import { round6, type CostLine, type Estimate } from './types';
-import { caseUsageSchema, loadUsageProfile, type UsageProfile } from './usage';
+import {
+  caseUsageSchema,
+  committedProfiles,
+  IDLE_PROFILE,
+  loadUsageProfile,
+  type CaseUsage,
+  type UsageProfile,
+} from './usage';
 
 /** The walkthrough cases: a committed usage profile each. */
 export const COST_CASES = [
@@ -25,8 +33,8 @@ export const COST_CASES = [
  * committed price: AWS advertises up to 64% depending on term, payment and instance family.
  */
 export const SAVINGS_PLAN_DISCOUNT = 0.25;
-/** Serverless inference assumption for the lever table: memory and billed time per request. */
-export const SERVERLESS_ASSUMPTION = { memoryGB: 2, secondsPerRequest: 0.1 };
+/** Serverless inference assumption for the lever table: memory (the billed time comes from the usage profile). */
+export const SERVERLESS_ASSUMPTION = { memoryGB: 2 };
 
 const synthCache = new Map<string, StackTemplate[]>();
 
@@ -55,6 +63,29 @@ const caseOf = (stack: string) => stack.split('-')[1];
 export function renderCaseEstimate(profileName: string): string {
   return renderMarkdown(estimateFor(loadUsageProfile(profileName)), profileName);
 }
+
+/** How the endpoint's monthly figure is reached, in words. */
+function endpointText(m: EndpointModel, u: CaseUsage): string {
+  const s = m.settings;
+  if (!m.deployed) return `no model deployed yet, so no endpoint; the first deployment creates ${kindText(s.kind)}`;
+  const perSecond = u.serving.requestsPerMonth / (730 * 3600);
+  const traffic = `${fmt(u.serving.requestsPerMonth)} requests/month ≈ ${fmt(perSecond, perSecond < 10 ? 2 : 0)}/s on average`;
+  if (s.kind === 'serverless') {
+    return `${traffic} × ${u.serving.serverlessMsPerRequest} ms × ${fmt((s.serverless?.memorySizeMB ?? 1024) / 1024)} GB = ${fmt(m.serverlessGBSeconds)} GB-seconds (serverless: nothing billed without requests)`;
+  }
+  if (s.kind === 'scale-to-zero') {
+    return `${traffic}, served ${u.serving.activeHoursPerMonth} h → ${fmt(m.instances, 1)} × ${s.instanceType} × ${u.serving.activeHoursPerMonth} h (scale to zero: no instance otherwise)`;
+  }
+  const above = m.instances - m.floorInstances;
+  return `${traffic}; always on: ${m.floorInstances} × ${s.instanceType} × 730 h (autoscaling ${s.minCapacity ?? '?'}–${s.maxCapacity ?? '?'})${above > 0 ? ` + ${fmt(above, 1)} more × ${u.serving.activeHoursPerMonth} h while serving` : ''}`;
+}
+
+const kindText = (kind: EndpointKind) =>
+  kind === 'serverless'
+    ? 'a serverless endpoint (billed per request)'
+    : kind === 'scale-to-zero'
+      ? 'a scale-to-zero endpoint (billed while serving)'
+      : 'an always-on instance endpoint (billed 730 h a month)';
 
 /** Back-of-the-envelope arithmetic: events/s → shards → cost; retrains → GPU hours → cost; traffic → instances → cost. */
 export function renderEnvelope(profileName: string): string {
@@ -96,14 +127,9 @@ export function renderEnvelope(profileName: string): string {
         `| ${name} | retrains → GPU hours | ${t.retrainsPerMonth} retrains × ${t.hoursPerRun} h × ${t.settings.instanceCount} × ${t.settings.instanceType} = ${fmt(hours, 1)} instance-hours (${fmt(hours * gpus, 1)} GPU-hours)${t.settings.spot ? `, managed spot at ${Math.round(u.training.spotSavings * 100)}% off` : ', on-demand'} | ${usd(cost)} |`,
       );
     }
-    if (u.serving.endpointHoursPerMonth > 0) {
-      const m = endpointModel(ctx);
-      const perSecond = u.serving.requestsPerMonth / (730 * 3600);
-      const cost = sumOf(lines.filter((l) => l.type === 'AWS::SageMaker::Endpoint'));
-      rows.push(
-        `| ${name} | traffic → endpoint instances | ${fmt(u.serving.requestsPerMonth)} requests/month ≈ ${fmt(perSecond, perSecond < 10 ? 2 : 0)}/s on average → ${fmt(m.instances, 1)} × ${m.settings.instanceType} (autoscaling ${m.settings.minCapacity ?? '?'}–${m.settings.maxCapacity ?? '?'}) × ${u.serving.endpointHoursPerMonth} h | ${usd(cost)} |`,
-      );
-    }
+    const m = endpointModel(ctx);
+    const endpointCost = sumOf(lines.filter((l) => l.type === 'AWS::SageMaker::Endpoint'));
+    rows.push(`| ${name} | traffic → endpoint | ${endpointText(m, u)} | ${usd(endpointCost)} |`);
   }
   rows.push(`| **all** | **everything** | every line of the estimate below | **${usd(e.totalMonthly)}** |`);
   return rows.join('\n');
@@ -141,23 +167,33 @@ export function renderLevers(profileName: string): string {
       before: noSpot,
       after: training,
     });
-    const always = editUsage(profile, (u) => (u.serving.endpointHoursPerMonth = 730));
-    const alwaysEndpoint = ofType(
-      estimate({ stacks: stacksFor(profile), usage: always, prices: loadLatestPriceTable() }),
-      'AWS::SageMaker::Endpoint',
+    const contexts = pricingContexts(
+      { stacks: stacksFor(profile), usage: profile, prices: loadLatestPriceTable() },
+      stacksFor(profile),
+      profile.stage,
+      prices,
     );
+    const alwaysOn = contexts
+      .map((ctx) => ({ ctx, m: endpointModel(ctx) }))
+      .filter(({ m }) => m.deployed && m.settings.kind === 'instance');
+    if (alwaysOn.length > 0) {
+      const hourly = (x: (typeof alwaysOn)[number]) => prices.instancePrice('hosting', x.m.settings.instanceType);
+      levers.push({
+        lever: 'Delete the always-on endpoint after the day',
+        how: `${alwaysOn.map((x) => `${x.ctx.caseStudy} ${x.m.settings.instanceType}`).join(', ')}: ${alwaysOn[0].ctx.usage.serving.activeHoursPerMonth} h instead of 730 h (\`aws sagemaker delete-endpoint\`; the next deployment of the loop creates it again)`,
+        before: round6(alwaysOn.reduce((n, x) => n + x.m.instanceHours * hourly(x), 0)),
+        after: round6(
+          alwaysOn.reduce((n, x) => n + x.m.instances * x.ctx.usage.serving.activeHoursPerMonth * hourly(x), 0),
+        ),
+      });
+    }
+    const streams = (e: Estimate) => sumOf(e.lines.filter((l) => serviceOf(l.type) === 'Kinesis Data Streams'));
+    const onDemand = estimateFor(profile, { '*': { ingestion: { capacityMode: 'on-demand' } } });
     levers.push({
-      lever: 'Scale to zero / delete the endpoint after the day',
-      how: `endpoint up ${profile.caseStudies.recommender.serving.endpointHoursPerMonth} h instead of 730 h`,
-      before: alwaysEndpoint,
-      after: ofType(base, 'AWS::SageMaker::Endpoint'),
-    });
-    const provisioned = estimateFor(profile, { '*': { ingestion: { capacityMode: 'provisioned' } } });
-    levers.push({
-      lever: 'Provisioned stream with 1 shard',
-      how: 'Kinesis on-demand ($0.04/stream-hour) → provisioned 1 shard ($0.015/shard-hour)',
-      before: sumOf(base.lines.filter((l) => serviceOf(l.type) === 'Kinesis Data Streams')),
-      after: sumOf(provisioned.lines.filter((l) => serviceOf(l.type) === 'Kinesis Data Streams')),
+      lever: 'Provisioned single-shard streams (the sandbox preset)',
+      how: 'Kinesis provisioned 1 shard ($0.015/shard-hour) instead of on-demand ($0.04/stream-hour and more per GB)',
+      before: streams(onDemand),
+      after: streams(base),
     });
   } else {
     const spotOverride = { '*': { training: { useSpot: true, maxWaitHours: 16 } } };
@@ -193,17 +229,17 @@ export function renderLevers(profileName: string): string {
     (l) => l.type === 'AWS::SageMaker::Endpoint' && l.unit === 'instance-hour' && caseOf(l.stack) === 'Recommender',
   );
   const requests = profile.caseStudies.recommender.serving.requestsPerMonth;
-  const serverless =
-    requests *
-    SERVERLESS_ASSUMPTION.secondsPerRequest *
-    SERVERLESS_ASSUMPTION.memoryGB *
-    prices.price('sagemaker.serverless.gbSecond');
-  levers.push({
-    lever: 'Serverless inference (recommender, CPU model)',
-    how: `${fmt(requests)} requests × ${SERVERLESS_ASSUMPTION.secondsPerRequest} s × ${SERVERLESS_ASSUMPTION.memoryGB} GB at ${usd(prices.price('sagemaker.serverless.gbSecond'), 5)}/GB-s instead of instance-hours (no GPU; cold starts)`,
-    before: sumOf(recommenderEndpoint),
-    after: round6(serverless),
-  });
+  const seconds = profile.caseStudies.recommender.serving.serverlessMsPerRequest / 1000;
+  if (recommenderEndpoint.length > 0) {
+    levers.push({
+      lever: 'Serverless inference (recommender, CPU model)',
+      how: `${fmt(requests)} requests × ${seconds} s × ${SERVERLESS_ASSUMPTION.memoryGB} GB at ${usd(prices.price('sagemaker.serverless.gbSecond'), 5)}/GB-s instead of instance-hours (no GPU; cold starts)`,
+      before: sumOf(recommenderEndpoint),
+      after: round6(
+        requests * seconds * SERVERLESS_ASSUMPTION.memoryGB * prices.price('sagemaker.serverless.gbSecond'),
+      ),
+    });
+  }
   const instanceLines = base.lines.filter((l) => l.unit === 'instance-hour' && l.type.startsWith('AWS::SageMaker::'));
   levers.push({
     lever: 'SageMaker Savings Plan',
@@ -217,6 +253,48 @@ export function renderLevers(profileName: string): string {
     ...levers.map(
       (l) => `| ${l.lever} | ${l.how} | ${usd(l.before)} | ${usd(l.after)} | **${usd(round6(l.before - l.after))}** |`,
     ),
+  ].join('\n');
+}
+
+/** The most the sandbox may cost left idle (both case studies), and the goal: `test/cost` holds it. */
+export const IDLE_BUDGET = { limit: 40, goal: 25 } as const;
+
+/** The sandbox left deployed with no traffic: what each case study bills, by service, from the `idle` profile. */
+export function renderIdle(): string {
+  const profile = loadUsageProfile(IDLE_PROFILE);
+  const e = estimateFor(profile);
+  const cases = [...new Set(e.lines.map((l) => caseOf(l.stack)))].sort();
+  const services = [...new Set(e.lines.map((l) => serviceOf(l.type)))];
+  const cell = (service: string | undefined, c: string | undefined) =>
+    sumOf(e.lines.filter((l) => (!service || serviceOf(l.type) === service) && (!c || caseOf(l.stack) === c)));
+  const rows = services
+    .map((service) => ({ service, total: cell(service, undefined) }))
+    .filter((r) => r.total >= 0.005)
+    .sort((a, b) => b.total - a.total);
+  return [
+    `| service | ${cases.join(' | ')} | both |`,
+    `|---|${cases.map(() => '---:').join('|')}|---:|`,
+    ...rows.map((r) => `| ${r.service} | ${cases.map((c) => usd(cell(r.service, c))).join(' | ')} | ${usd(r.total)} |`),
+    `| **total** | ${cases.map((c) => `**${usd(cell(undefined, c))}**`).join(' | ')} | **${usd(e.totalMonthly)}** |`,
+    '',
+    `Budget: at most ${usd(IDLE_BUDGET.limit, 0)} a month for both case studies (goal ${usd(IDLE_BUDGET.goal, 0)}); reproduce with \`npm run --silent cost -- --stage sandbox --usage ${IDLE_PROFILE}\`.`,
+  ].join('\n');
+}
+
+/** The README's summary: each committed profile's monthly total per case study. */
+export function renderCostSummary(): string {
+  const rows = committedProfiles().map((name) => {
+    const profile = loadUsageProfile(name);
+    const e = estimateFor(profile);
+    const of = (c: string) => sumOf(e.lines.filter((l) => caseOf(l.stack) === c));
+    return `| \`${name}\` | ${profile.description.replace(/^[a-z0-9-]+: /, '')} | ${usd(of('Recommender'))} | ${usd(of('Vision'))} | **${usd(e.totalMonthly)}** |`;
+  });
+  return [
+    '| usage profile | scenario | recommender | vision | both |',
+    '|---|---|---:|---:|---:|',
+    ...rows,
+    '',
+    `Monthly, ${loadLatestPriceTable().date} list prices for us-east-1, no free tiers; \`npm run --silent cost -- --stage <stage> --usage <profile>\` prints every line.`,
   ].join('\n');
 }
 
@@ -267,6 +345,9 @@ export const COST_DOC_BLOCKS = [
     { file: c.file, name: `cost-levers-${c.profile}`, render: () => renderLevers(c.profile) },
     { file: c.file, name: `cost-estimate-${c.profile}`, render: () => renderCaseEstimate(c.profile) },
   ]),
+  { file: 'README.md', name: 'cost-summary', render: renderCostSummary },
+  { file: 'docs/cost/sandbox.md', name: 'cost-idle', render: renderIdle },
+  { file: 'docs/cost/sandbox.md', name: 'cost-estimate-idle', render: () => renderCaseEstimate(IDLE_PROFILE) },
   { file: 'docs/cost/usage-profiles.md', name: 'usage-keys', render: renderUsageKeys },
   { file: 'docs/cost/README.md', name: 'cost-resource-types', render: renderResourceTypes },
   { file: 'docs/cost/README.md', name: 'cost-price-table', render: renderPriceTableSummary },

@@ -1,6 +1,7 @@
 /**
- * Generated sections of the docs, so the docs never drift from the code. `npm run docs` rewrites them;
- * a test regenerates them and fails when the committed docs are stale.
+ * Generated sections of the docs, so the docs never drift from the code. `npm run docs` rewrites them and says
+ * which it changed (`--check` only lists the stale ones); a test regenerates them and fails when the committed
+ * docs are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   SHARD_WRITE_RECORDS_PER_SECOND,
 } from '../../lib/config/capacity';
 import { COST_DOC_BLOCKS } from '../cost/walkthrough';
+import { CliError, parseFlags, runCli } from '../cli/common';
 import { retrainingDiagram } from './state-machine-diagram';
 
 /** A doc file and the generated block inside it, between `<!-- generated:NAME -->` markers. */
@@ -114,13 +116,62 @@ export function regenerate(root: string, block: GeneratedBlock): { current: stri
   return { current, expected };
 }
 
-if (require.main === module) {
-  const root = join(__dirname, '..', '..');
-  for (const block of GENERATED_BLOCKS) {
-    const { current, expected } = regenerate(root, block);
-    if (current !== expected) {
-      writeFileSync(join(root, block.file), expected);
-      console.log(`updated ${block.file} (${block.name})`);
-    }
-  }
+/** What a run of `npm run docs` did: each block with whether it changed. */
+export interface DocsRun {
+  readonly blocks: ReadonlyArray<{ readonly file: string; readonly name: string; readonly changed: boolean }>;
 }
+
+/**
+ * Regenerates every block under `root`; writes the changed files unless `check` is set. The files are read and
+ * written block by block, so several blocks of one file compose.
+ */
+export function generateDocs(root: string, options: { check?: boolean } = {}): DocsRun {
+  const blocks = GENERATED_BLOCKS.map((block) => {
+    const { current, expected } = regenerate(root, block);
+    const changed = current !== expected;
+    if (changed && !options.check) writeFileSync(join(root, block.file), expected);
+    return { file: block.file, name: block.name, changed };
+  });
+  return { blocks };
+}
+
+/** The report of a run: one line per changed block, then a count. */
+export function renderDocsRun(run: DocsRun, check = false): string {
+  const changed = run.blocks.filter((b) => b.changed);
+  const files = new Set(run.blocks.map((b) => b.file)).size;
+  const lines = changed.map((b) => `${check ? 'stale' : 'updated'} ${b.file} (${b.name})`);
+  lines.push(
+    changed.length === 0
+      ? `all ${run.blocks.length} generated blocks in ${files} files are current`
+      : `${changed.length} of ${run.blocks.length} generated blocks ${check ? 'are stale (run npm run docs)' : 'regenerated'}; the others are current`,
+  );
+  return lines.join('\n');
+}
+
+/** The flags of `docs`, with what `--help` says about each. */
+export const DOCS_FLAGS = {
+  check: {
+    type: 'boolean',
+    description: 'write nothing: list the stale blocks and exit 1 when any is stale (for CI)',
+  },
+} as const;
+
+const USAGE =
+  'usage: npm run docs -- [--check]\n  Regenerates the generated blocks of docs/ (<!-- generated:NAME --> markers) from the code.';
+
+/** `npm run docs [-- --check]`: regenerates (or checks) the docs under `root`; returns the report. */
+export function docsCli(argv: readonly string[], root = join(__dirname, '..', '..')): string {
+  const flags = parseFlags(argv, DOCS_FLAGS, USAGE);
+  let run: DocsRun;
+  try {
+    run = generateDocs(root, { check: flags.check });
+  } catch (e) {
+    // A doc without its markers, or missing altogether: one line naming the file and the block.
+    if (e instanceof Error && /has no <!-- generated:|ENOENT/.test(e.message)) throw new CliError(e.message);
+    throw e;
+  }
+  if (flags.check && run.blocks.some((b) => b.changed)) process.exitCode = 1;
+  return renderDocsRun(run, flags.check);
+}
+
+if (require.main === module) void runCli('docs', () => docsCli(process.argv.slice(2)));

@@ -48,7 +48,8 @@ test('priced instance types are in the instance catalogue', () => {
 });
 
 test('the committed usage profiles parse and match their stage', () => {
-  expect(committedProfiles()).toEqual(['sandbox', 'production', 'production-100m']);
+  expect(committedProfiles()).toEqual(['idle', 'sandbox', 'production', 'production-100m']);
+  expect(loadUsageProfile('idle').stage).toBe('sandbox');
   expect(loadUsageProfile('sandbox').stage).toBe('sandbox');
   expect(loadUsageProfile('production').stage).toBe('production');
   expect(loadUsageProfile('production-100m').stage).toBe('production');
@@ -64,7 +65,7 @@ test('a usage profile with an unknown or negative key fails naming the field', (
   negative.caseStudies.recommender.training.retrainsPerMonth = -1;
   expect(() => parseUsageProfile(negative, 'y.json')).toThrow(/caseStudies\.recommender\.training\.retrainsPerMonth/);
   expect(() => loadUsageProfile('no-such-profile')).toThrow(
-    /cannot read usage profile "no-such-profile".*committed: sandbox, production, production-100m/,
+    /cannot read usage profile "no-such-profile".*committed: idle, sandbox, production, production-100m/,
   );
 });
 

@@ -1,12 +1,20 @@
 /** Small hand-written templates and usage for the pricing-rule tests. */
-import type { CfnResource, StackTemplate } from '../../src/cost/assembly';
+import type { CfnResource, StackTemplate } from '../../src/synth/assembly';
 import type { CaseUsage, UsageProfile } from '../../src/cost/usage';
 
 /** Usage with every figure at zero, to be overridden per test. */
 export function zeroUsage(): CaseUsage {
   return {
     ingestion: { eventsPerSecond: 0, eventSizeBytes: 0, activeHoursPerMonth: 0, parquetRatio: 0 },
-    serving: { endpointHoursPerMonth: 0, averageInstances: 0, requestsPerMonth: 0, requestBytes: 0, responseBytes: 0 },
+    serving: {
+      modelDeployed: true,
+      activeHoursPerMonth: 0,
+      averageInstances: 0,
+      requestsPerMonth: 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      serverlessMsPerRequest: 0,
+    },
     training: { retrainsPerMonth: 0, hoursPerRun: 0, spotSavings: 0, datasetGBPerRetrain: 0, modelGBPerRetrain: 0 },
     retraining: {
       executionsPerMonth: 0,
@@ -55,6 +63,18 @@ export function stack(resources: Record<string, CfnResource>, name = 'Sandbox-Re
   return { stackName: name, stage: 'sandbox', caseStudy: 'recommender', region: 'us-east-1', resources };
 }
 
+function variant(o: Parameters<typeof stateMachineResource>[0]): string {
+  if (o.serverless) {
+    const pc = o.serverless.provisionedConcurrency;
+    return `{"VariantName":"AllTraffic","ServerlessConfig":{"MemorySizeInMB":${o.serverless.memorySizeMB},"MaxConcurrency":${o.serverless.maxConcurrency}${pc ? `,"ProvisionedConcurrency":${pc}` : ''}}}`;
+  }
+  const managed =
+    o.scaleToZeroMaxInstances !== undefined
+      ? `,"ManagedInstanceScaling":{"Status":"ENABLED","MinInstanceCount":0,"MaxInstanceCount":${o.scaleToZeroMaxInstances}}`
+      : '';
+  return `{"VariantName":"AllTraffic","InstanceType":"${o.endpointInstance ?? 'ml.c5.xlarge'}","InitialInstanceCount":1${managed}}`;
+}
+
 /** A retraining state machine whose definition is an `Fn::Join` with tokens, as CDK synthesizes it. */
 export function stateMachineResource(options: {
   trainingInstance?: string;
@@ -67,6 +87,10 @@ export function stateMachineResource(options: {
   maxCapacity?: number;
   capturePercent?: number;
   lambdaId?: string;
+  /** A serverless variant (`ServerlessConfig`) instead of an instance type. */
+  serverless?: { memorySizeMB: number; maxConcurrency: number; provisionedConcurrency?: number };
+  /** Managed instance scaling down to 0 instances (an inference component endpoint) up to this many. */
+  scaleToZeroMaxInstances?: number;
 }): CfnResource {
   const o = options;
   const parts: unknown[] = ['{"StartAt":"Plan","States":{'];
@@ -83,7 +107,7 @@ export function stateMachineResource(options: {
     `","ResourceConfig":{"InstanceType":"${o.trainingInstance ?? 'ml.g5.2xlarge'}","InstanceCount":${o.trainingCount ?? 1},"VolumeSizeInGB":${o.volumeGB ?? 50}},"StoppingCondition":{"MaxRuntimeInSeconds":${o.maxRuntimeSeconds ?? 7200}${o.spot ? ',"MaxWaitTimeInSeconds":14400' : ''}},"EnableManagedSpotTraining":${o.spot ? 'true' : 'false'}},"Next":"Config"},`,
     '"Config":{"Type":"Task","Resource":"arn:',
     { Ref: 'AWS::Partition' },
-    `:states:::aws-sdk:sagemaker:createEndpointConfig","Parameters":{"ProductionVariants":[{"VariantName":"AllTraffic","InstanceType":"${o.endpointInstance ?? 'ml.c5.xlarge'}","InitialInstanceCount":1}],"DataCaptureConfig":{"EnableCapture":true,"InitialSamplingPercentage":${o.capturePercent ?? 20},"DestinationS3Uri":"s3://`,
+    `:states:::aws-sdk:sagemaker:createEndpointConfig","Parameters":{"ProductionVariants":[${variant(o)}],"DataCaptureConfig":{"EnableCapture":true,"InitialSamplingPercentage":${o.capturePercent ?? 20},"DestinationS3Uri":"s3://`,
     { 'Fn::ImportValue': 'Sandbox-Recommender-Data-CaptureBucketArn' },
     '/datacapture"}},"Next":"Scale"},',
     '"Scale":{"Type":"Task","Resource":"arn:',

@@ -7,7 +7,7 @@ import { resolveDefinitionString, parseStateMachine } from '../../src/cost/defin
 import { runsPerMonth } from '../../src/cost/context';
 import { estimate } from '../../src/cost/estimate';
 import { loadLatestPriceTable, priceBook } from '../../src/cost/prices';
-import type { CfnResource } from '../../src/cost/assembly';
+import type { CfnResource } from '../../src/synth/assembly';
 import type { CostLine } from '../../src/cost/types';
 import { profile, stack, stateMachineResource, zeroUsage } from './fixtures';
 
@@ -158,13 +158,13 @@ describe('SageMaker from the state machine definition', () => {
     expect(only(lines, 'Loop', /^training 1 ×/).quantity).toBe(1);
   });
 
-  test('endpoint: expected instances clamped to the registered minimum: 2 × 730 h × $0.204 = $297.84; data processed', () => {
+  test('always-on endpoint: its floor bills 730 h whatever the traffic: 2 × 730 h × $0.204 = $297.84; data processed', () => {
     const sm = stateMachineResource({ endpointInstance: 'ml.c5.xlarge', minCapacity: 2, maxCapacity: 10 });
     const lines = price(
       { Loop: sm },
       profile('sandbox', {
         serving: {
-          endpointHoursPerMonth: 730,
+          activeHoursPerMonth: 8,
           averageInstances: 1,
           requestsPerMonth: 1_000_000,
           requestBytes: 2048,
@@ -172,11 +172,90 @@ describe('SageMaker from the state machine definition', () => {
         },
       }),
     );
-    const endpoint = only(lines, 'Loop', /^endpoint 2 × ml\.c5\.xlarge \(autoscaling 2–10\)/);
-    expect(endpoint.type).toBe('AWS::SageMaker::Endpoint');
+    const endpoint = only(lines, 'Loop', /^always-on endpoint 2 × ml\.c5\.xlarge \(autoscaling 2–10\) × 730 h/);
+    expect(endpoint).toMatchObject({ type: 'AWS::SageMaker::Endpoint', quantity: 1460, usageBased: false });
     expect(endpoint.monthly).toBeCloseTo(297.84, 6);
+    expect(lines.some((l) => /above the floor/.test(l.component))).toBe(false);
     expect(only(lines, 'Loop', /^data processed in/).monthly).toBeCloseTo(((1_000_000 * 2048) / GB) * 0.016, 6);
     expect(only(lines, 'Loop', /^data processed out/).monthly).toBeCloseTo(((1_000_000 * 1024) / GB) * 0.016, 6);
+  });
+
+  test('always-on endpoint: instances above the floor bill only while serving: 2 × 730 h + 3 × 100 h', () => {
+    const sm = stateMachineResource({ endpointInstance: 'ml.c5.xlarge', minCapacity: 2, maxCapacity: 10 });
+    const lines = price(
+      { Loop: sm },
+      profile('sandbox', { serving: { activeHoursPerMonth: 100, averageInstances: 5 } }),
+    );
+    expect(only(lines, 'Loop', /^always-on endpoint/).quantity).toBe(1460);
+    const burst = only(lines, 'Loop', /^autoscaling above the floor: 3 × ml\.c5\.xlarge while serving 100 h/);
+    expect(burst).toMatchObject({ quantity: 300, usageBased: true });
+    // More than the maximum is clamped to it.
+    const capped = price(
+      { Loop: sm },
+      profile('sandbox', { serving: { activeHoursPerMonth: 10, averageInstances: 50 } }),
+    );
+    expect(only(capped, 'Loop', /^autoscaling above the floor/).quantity).toBe(80);
+  });
+
+  test('scale-to-zero endpoint (inference component, 0 instances when idle): instance-hours only while serving', () => {
+    const sm = stateMachineResource({
+      endpointInstance: 'ml.g4dn.xlarge',
+      minCapacity: 0,
+      maxCapacity: 1,
+      scaleToZeroMaxInstances: 2,
+    });
+    expect(parseStateMachine(sm, 'test').endpoint).toMatchObject({ kind: 'scale-to-zero', maxInstances: 2 });
+    const lines = price({ Loop: sm }, profile('sandbox', { serving: { activeHoursPerMonth: 8, averageInstances: 1 } }));
+    const endpoint = only(lines, 'Loop', /^scale-to-zero endpoint 1 × ml\.g4dn\.xlarge while serving 8 h/);
+    expect(endpoint).toMatchObject({ quantity: 8, unitPrice: 0.736, usageBased: true });
+    const idle = price({ Loop: sm }, profile('sandbox', { serving: { activeHoursPerMonth: 0, averageInstances: 1 } }));
+    expect(only(idle, 'Loop', /^scale-to-zero endpoint/).monthly).toBe(0);
+  });
+
+  test('serverless endpoint: memory × processing time per request: 1M × 100 ms × 2 GB = 200,000 GB-s × $0.00002 = $4', () => {
+    const sm = stateMachineResource({ serverless: { memorySizeMB: 2048, maxConcurrency: 5 } });
+    expect(parseStateMachine(sm, 'test').endpoint).toMatchObject({
+      kind: 'serverless',
+      serverless: { memorySizeMB: 2048, maxConcurrency: 5 },
+    });
+    const lines = price(
+      { Loop: sm },
+      profile('sandbox', {
+        serving: {
+          activeHoursPerMonth: 730,
+          requestsPerMonth: 1_000_000,
+          serverlessMsPerRequest: 100,
+          requestBytes: 1024,
+        },
+      }),
+    );
+    const compute = only(lines, 'Loop', /^serverless endpoint 2048 MB × 100 ms × 1,000,000 requests/);
+    expect(compute).toMatchObject({ quantity: 200_000, unit: 'GB-second', usageBased: true });
+    expect(compute.monthly).toBeCloseTo(4, 6);
+    expect(lines.some((l) => l.unit === 'instance-hour')).toBe(false);
+    expect(only(lines, 'Loop', /^data processed in/).monthly).toBeCloseTo(((1_000_000 * 1024) / GB) * 0.016, 6);
+    // No requests, nothing billed.
+    expect(only(price({ Loop: sm }), 'Loop', /^serverless endpoint/).monthly).toBe(0);
+  });
+
+  test('serverless provisioned concurrency has no committed price: it fails naming the price', () => {
+    const sm = stateMachineResource({
+      serverless: { memorySizeMB: 1024, maxConcurrency: 5, provisionedConcurrency: 1 },
+    });
+    expect(() => price({ Loop: sm })).toThrow(/no price "sagemaker\.serverless\.provisionedConcurrencyGBSecond"/);
+  });
+
+  test('before the first model there is no endpoint: one line at zero that says what the first deployment creates', () => {
+    const sm = stateMachineResource({ endpointInstance: 'ml.m5.large', minCapacity: 1, maxCapacity: 2 });
+    const lines = price(
+      { Loop: sm },
+      profile('sandbox', { serving: { modelDeployed: false, activeHoursPerMonth: 730, averageInstances: 2 } }),
+    );
+    const endpoint = lines.filter((l) => l.type === 'AWS::SageMaker::Endpoint' && l.monthly > 0);
+    expect(endpoint).toEqual([]);
+    expect(only(lines, 'Loop', /^no endpoint: no model deployed yet.*always-on ml\.m5\.large endpoint/).quantity).toBe(
+      0,
+    );
   });
 
   test('without a state machine, training and endpoint come from the stage config, and the line says so', () => {
@@ -185,7 +264,7 @@ describe('SageMaker from the state machine definition', () => {
       {},
       profile('sandbox', {
         training: { retrainsPerMonth: 1, hoursPerRun: 1 },
-        serving: { endpointHoursPerMonth: 10, averageInstances: 1 },
+        serving: { activeHoursPerMonth: 10, averageInstances: 1 },
       }),
     );
     const training = lines.find((l) => l.type === 'AWS::SageMaker::TrainingJob' && l.unit === 'instance-hour');
@@ -203,7 +282,7 @@ describe('SageMaker from the state machine definition', () => {
       { Loop: sm },
       profile('sandbox', {
         training: { retrainsPerMonth: 1, hoursPerRun: 1 },
-        serving: { endpointHoursPerMonth: 1, averageInstances: 1 },
+        serving: { activeHoursPerMonth: 1, averageInstances: 1 },
       }),
     );
     expect(lines.find((l) => l.type === 'AWS::SageMaker::TrainingJob' && l.unit === 'instance-hour')?.unitPrice).toBe(
@@ -219,6 +298,7 @@ describe('SageMaker from the state machine definition', () => {
     expect(resolveDefinitionString(sm.Properties?.DefinitionString)).toContain('"Resource":"${GetAtt:PlanFn.Arn}"');
     const model = parseStateMachine(sm, 'test');
     expect(model.endpoint).toEqual({
+      kind: 'instance',
       instanceType: 'ml.c5.xlarge',
       initialInstanceCount: 1,
       capturePercent: 35,
@@ -300,6 +380,36 @@ describe('Lambda, Step Functions, CloudWatch, KMS and the rest', () => {
     );
     expect(only(lines, 'Api', /^requests/).monthly).toBeCloseTo(0.2, 9);
     expect(lines.filter((l) => l.resource === 'ApiUrl')).toEqual([]);
+  });
+
+  test('custom metrics are prorated by the hours their function runs: hourly = all month, never invoked = $0', () => {
+    const emf = { Variables: { POWERTOOLS_METRICS_NAMESPACE: 'Test' } };
+    const scheduled: CfnResource = { Type: 'AWS::Lambda::Function', Properties: { Environment: emf } };
+    const consumer: CfnResource = { Type: 'AWS::Lambda::Function', Properties: { Environment: emf } };
+    const rule: CfnResource = {
+      Type: 'AWS::Events::Rule',
+      Properties: { ScheduleExpression: 'rate(1 hour)', Targets: [{ Arn: { 'Fn::GetAtt': ['Drift', 'Arn'] } }] },
+    };
+    const mapping: CfnResource = {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { FunctionName: { Ref: 'Consumer' }, EventSourceArn: 'arn:aws:kinesis:us-east-1:1:stream/x' },
+    };
+    const resources = { Drift: scheduled, Consumer: consumer, Schedule: rule, Mapping: mapping };
+    const metrics = (lines: CostLine[], id: string) => only(lines, id, /^custom metrics/);
+    // No events: the consumer never runs; the hourly function publishes every hour.
+    const idle = price(resources, profile('sandbox', { other: { ...zeroUsage().other, customMetrics: 10 } }));
+    expect(metrics(idle, 'Drift')).toMatchObject({ quantity: 10 });
+    expect(metrics(idle, 'Drift').monthly).toBeCloseTo(3, 9);
+    expect(metrics(idle, 'Consumer').monthly).toBe(0);
+    // Events for 73 hours: the consumer publishes in those hours only, a tenth of the month.
+    const busy = price(
+      resources,
+      profile('sandbox', {
+        ingestion: { eventsPerSecond: 1, eventSizeBytes: 100, activeHoursPerMonth: 73 },
+        other: { ...zeroUsage().other, customMetrics: 10 },
+      }),
+    );
+    expect(metrics(busy, 'Consumer').quantity).toBeCloseTo(1, 9);
   });
 
   test('alarms per metric ($0.10, $0.30 high resolution), dashboards $3, keys $1 + requests', () => {
@@ -389,7 +499,7 @@ describe('errors name what is unknown', () => {
   test('an unknown instance type fails, naming it and listing the known ones', () => {
     const sm = stateMachineResource({ endpointInstance: 'ml.x99.large' });
     expect(() =>
-      price({ Loop: sm }, profile('sandbox', { serving: { endpointHoursPerMonth: 1, averageInstances: 1 } })),
+      price({ Loop: sm }, profile('sandbox', { serving: { activeHoursPerMonth: 1, averageInstances: 1 } })),
     ).toThrow(/unknown SageMaker hosting instance type "ml\.x99\.large" in region us-east-1.*known: .*ml\.c5\.xlarge/);
   });
 

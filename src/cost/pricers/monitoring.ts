@@ -12,7 +12,7 @@ import {
   type PricingContext,
   type ResourceRef,
 } from '../context';
-import { DAYS_PER_MONTH, type CostLine } from '../types';
+import { DAYS_PER_MONTH, HOURS_PER_MONTH, type CostLine } from '../types';
 import { functionUsage } from './lambda';
 
 export const alarm: Pricer = (ref, ctx) => {
@@ -97,17 +97,24 @@ export const logGroup: Pricer = (ref, ctx) => {
   ];
 };
 
-/** Custom metrics of functions that publish EMF (Powertools metrics namespace in their environment). */
+/**
+ * Custom metrics of functions that publish EMF (Powertools metrics namespace in their environment). CloudWatch
+ * prorates a custom metric by the hour and meters it only in hours it receives data, so the usage's series count
+ * is scaled by the hours the function runs: a function nothing invokes costs nothing.
+ */
 export function customMetricLines(ref: ResourceRef, ctx: PricingContext): CostLine[] {
   const env = ((ref.resource.Properties?.Environment as Record<string, unknown> | undefined)?.Variables ??
     {}) as Record<string, unknown>;
   const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
   if (typeof namespace !== 'string') return [];
+  const extra = functionUsage(ref.id, ctx.usage.lambda).extraInvocations;
+  const hours = Math.min(HOURS_PER_MONTH, ctx.workload.activeHoursPerMonth(ref.id) + Math.min(HOURS_PER_MONTH, extra));
+  const series = ctx.usage.other.customMetrics;
   return [
     costLine(
       ref,
-      `custom metrics (EMF, namespace ${namespace})`,
-      ctx.usage.other.customMetrics,
+      `custom metrics (EMF, namespace ${namespace}): ${series} series × ${Number(hours.toFixed(2))} of ${HOURS_PER_MONTH} h`,
+      (series * hours) / HOURS_PER_MONTH,
       'metric-month',
       ctx.prices.price('cloudwatch.customMetricMonth'),
       true,

@@ -3,12 +3,14 @@
  * their settings come from its definition (`CreateTrainingJob`, `CreateEndpointConfig`,
  * `RegisterScalableTarget`); when no state machine of the case study defines them yet, from the stage config
  * (`resolveConfig`), and the line says so. Training: instance-hours per retrain × retrains (spot discount from the
- * usage profile when the job enables managed spot) and ML storage; endpoints: instance-hours from the expected
- * instance count clamped to the autoscaling bounds, and data processed in and out.
+ * usage profile when the job enables managed spot) and ML storage. Endpoints bill for what they do: an instance
+ * endpoint 730 h a month at its autoscaling floor (plus the instances above it while serving), a scale-to-zero
+ * endpoint only its serving hours, a serverless endpoint memory × processing time; all of them data processed in
+ * and out. Before the loop deploys a first model there is no endpoint.
  * @see https://aws.amazon.com/sagemaker/ai/pricing/
  */
 import { resolveConfig } from '../../../lib/config';
-import type { StackTemplate } from '../assembly';
+import type { StackTemplate } from '../../synth/assembly';
 import { costLine, gb, type PricingContext } from '../context';
 import type { EndpointSettings, TrainingSettings } from '../definition';
 import { HOURS_PER_MONTH, type CostLine } from '../types';
@@ -30,9 +32,16 @@ export interface TrainingModel extends SettingsSource {
 /** The endpoint as priced. */
 export interface EndpointModel extends SettingsSource {
   readonly settings: EndpointSettings;
-  /** Instances while the endpoint exists (usage clamped to the autoscaling bounds). */
+  /** False before the loop deploys a first model: no endpoint exists. */
+  readonly deployed: boolean;
+  /** Instances kept all month (the autoscaling floor of an instance endpoint; 0 otherwise). */
+  readonly floorInstances: number;
+  /** Instances while serving (usage clamped to the template's bounds; 0 for serverless). */
   readonly instances: number;
+  /** Billed instance-hours a month. */
   readonly instanceHours: number;
+  /** Billed serverless compute a month (memory GB × processing seconds). */
+  readonly serverlessGBSeconds: number;
 }
 
 function stateMachineWith<K extends 'training' | 'endpoint'>(ctx: PricingContext, key: K) {
@@ -76,31 +85,60 @@ export function trainingModel(ctx: PricingContext): TrainingModel {
   };
 }
 
-/** The endpoint of the case study: from its state machine, else from the stage config. */
+const clamp = (n: number, min: number, max: number) => Math.min(Math.max(n, min), Math.max(min, max));
+
+/** Endpoint settings from the stage config, when no state machine defines them. */
+function configEndpoint(ctx: PricingContext): EndpointSettings {
+  const c = config(ctx);
+  const s = c.serving;
+  const scaleToZero = c.vision?.serving.scaleToZero === true || s.minCapacity === 0;
+  return {
+    kind: scaleToZero ? 'scale-to-zero' : 'instance',
+    instanceType: s.instanceType,
+    initialInstanceCount: s.initialInstanceCount,
+    capturePercent: s.dataCapturePercent,
+    minCapacity: scaleToZero ? 0 : Math.max(1, s.minCapacity),
+    maxCapacity: s.maxCapacity,
+  };
+}
+
+/** The endpoint of the case study (from its state machine, else the stage config) and what it bills. */
 export function endpointModel(ctx: PricingContext): EndpointModel {
   const found = stateMachineWith(ctx, 'endpoint');
-  let settings: EndpointSettings;
-  if (found) {
-    settings = found.value;
-  } else {
-    const s = config(ctx).serving;
-    settings = {
-      instanceType: s.instanceType,
-      initialInstanceCount: s.initialInstanceCount,
-      capturePercent: s.dataCapturePercent,
-      minCapacity: Math.max(1, s.minCapacity),
-      maxCapacity: s.maxCapacity,
+  const settings = found ? found.value : configEndpoint(ctx);
+  const u = ctx.usage.serving;
+  const source = { stateMachine: found && { id: found.id, stack: found.stack } };
+  const none = { floorInstances: 0, instances: 0, instanceHours: 0, serverlessGBSeconds: 0 };
+  if (!u.modelDeployed) return { settings, ...source, deployed: false, ...none };
+  if (settings.kind === 'serverless') {
+    const memoryGB = (settings.serverless?.memorySizeMB ?? 1024) / 1024;
+    const seconds = (u.requestsPerMonth * u.serverlessMsPerRequest) / 1000;
+    return { settings, ...source, deployed: true, ...none, serverlessGBSeconds: memoryGB * seconds };
+  }
+  if (settings.kind === 'scale-to-zero') {
+    const max = settings.maxInstances ?? settings.maxCapacity ?? 1;
+    const instances = u.activeHoursPerMonth > 0 ? clamp(u.averageInstances, 1, max) : 0;
+    return {
+      settings,
+      ...source,
+      deployed: true,
+      ...none,
+      instances,
+      instanceHours: instances * u.activeHoursPerMonth,
     };
   }
-  const u = ctx.usage.serving;
-  const min = settings.minCapacity ?? settings.initialInstanceCount;
-  const max = settings.maxCapacity ?? Math.max(min, settings.initialInstanceCount);
-  const instances = Math.min(max, Math.max(min, u.averageInstances));
+  // An instance endpoint bills its floor every hour it exists, and the instances above it while serving.
+  const floor = Math.max(1, settings.minCapacity ?? settings.initialInstanceCount);
+  const max = settings.maxCapacity ?? Math.max(floor, settings.initialInstanceCount);
+  const instances = clamp(u.averageInstances, floor, max);
   return {
     settings,
-    stateMachine: found && { id: found.id, stack: found.stack },
+    ...source,
+    deployed: true,
+    ...none,
+    floorInstances: floor,
     instances,
-    instanceHours: instances * u.endpointHoursPerMonth,
+    instanceHours: floor * HOURS_PER_MONTH + (instances - floor) * u.activeHoursPerMonth,
   };
 }
 
@@ -142,22 +180,106 @@ export function trainingLines(ctx: PricingContext, fallbackStack: StackTemplate)
   ];
 }
 
+const fmt = (n: number) => Number(n.toFixed(2)).toString();
+
+/** Instance-hour lines: a scale-to-zero endpoint's serving hours, or an instance endpoint's floor and burst. */
+function instanceLines(ctx: PricingContext, m: EndpointModel, ref: ReturnType<typeof anchor>): CostLine[] {
+  const s = m.settings;
+  const hours = ctx.usage.serving.activeHoursPerMonth;
+  const price = ctx.prices.instancePrice('hosting', s.instanceType);
+  if (s.kind === 'scale-to-zero') {
+    return [
+      costLine(
+        ref,
+        `scale-to-zero endpoint ${fmt(m.instances)} × ${s.instanceType} while serving ${hours} h (0 instances otherwise)${fromWhere(m)}`,
+        m.instanceHours,
+        'instance-hour',
+        price,
+        true,
+      ),
+    ];
+  }
+  const bounds = `autoscaling ${s.minCapacity ?? '?'}–${s.maxCapacity ?? '?'}`;
+  const lines = [
+    costLine(
+      ref,
+      `always-on endpoint ${m.floorInstances} × ${s.instanceType} (${bounds}) × ${HOURS_PER_MONTH} h${fromWhere(m)}`,
+      m.floorInstances * HOURS_PER_MONTH,
+      'instance-hour',
+      price,
+      false,
+    ),
+  ];
+  const above = m.instances - m.floorInstances;
+  if (above > 0) {
+    lines.push(
+      costLine(
+        ref,
+        `autoscaling above the floor: ${fmt(above)} × ${s.instanceType} while serving ${hours} h`,
+        above * hours,
+        'instance-hour',
+        price,
+        true,
+      ),
+    );
+  }
+  return lines;
+}
+
 /** Endpoint lines of one case study. */
 export function endpointLines(ctx: PricingContext, fallbackStack: StackTemplate): CostLine[] {
   const m = endpointModel(ctx);
   const s = m.settings;
   const u = ctx.usage.serving;
   const ref = anchor(m, fallbackStack, 'AWS::SageMaker::Endpoint');
-  const bounds = `autoscaling ${s.minCapacity ?? '?'}–${s.maxCapacity ?? '?'}`;
-  return [
-    costLine(
-      ref,
-      `endpoint ${m.instances} × ${s.instanceType} (${bounds}) for ${u.endpointHoursPerMonth} h${fromWhere(m)}`,
-      m.instanceHours,
-      'instance-hour',
-      ctx.prices.instancePrice('hosting', s.instanceType),
-      true,
-    ),
+  if (!m.deployed) {
+    const what =
+      s.kind === 'serverless'
+        ? 'a serverless endpoint'
+        : `${s.kind === 'scale-to-zero' ? 'a scale-to-zero' : 'an always-on'} ${s.instanceType} endpoint`;
+    return [
+      costLine(
+        ref,
+        `no endpoint: no model deployed yet (usage serving.modelDeployed is false); the loop's first deployment creates ${what}${fromWhere(m)}`,
+        0,
+        s.kind === 'serverless' ? 'GB-second' : 'instance-hour',
+        s.kind === 'serverless'
+          ? ctx.prices.price('sagemaker.serverless.gbSecond')
+          : ctx.prices.instancePrice('hosting', s.instanceType),
+        false,
+      ),
+    ];
+  }
+  const lines: CostLine[] = [];
+  if (s.kind === 'serverless') {
+    const memory = s.serverless?.memorySizeMB ?? 1024;
+    lines.push(
+      costLine(
+        ref,
+        `serverless endpoint ${memory} MB × ${u.serverlessMsPerRequest} ms × ${Math.round(u.requestsPerMonth).toLocaleString('en-US')} requests${fromWhere(m)}`,
+        m.serverlessGBSeconds,
+        'GB-second',
+        ctx.prices.price('sagemaker.serverless.gbSecond'),
+        true,
+      ),
+    );
+    const warm = s.serverless?.provisionedConcurrency ?? 0;
+    if (warm > 0) {
+      lines.push(
+        costLine(
+          ref,
+          `serverless provisioned concurrency ${warm} × ${memory} MB × ${HOURS_PER_MONTH} h${fromWhere(m)}`,
+          warm * (memory / 1024) * HOURS_PER_MONTH * 3600,
+          'GB-second',
+          ctx.prices.price('sagemaker.serverless.provisionedConcurrencyGBSecond'),
+          false,
+        ),
+      );
+    }
+  } else {
+    lines.push(...instanceLines(ctx, m, ref));
+  }
+  lines.push(
     costLine(
       ref,
       'data processed in',
@@ -174,7 +296,8 @@ export function endpointLines(ctx: PricingContext, fallbackStack: StackTemplate)
       ctx.prices.price('sagemaker.dataProcessedOutGB'),
       true,
     ),
-  ];
+  );
+  return lines;
 }
 
 /** Hosting instance-hours per month a CloudFormation endpoint config would bill (if one is ever in a template). */
