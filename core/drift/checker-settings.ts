@@ -4,9 +4,13 @@
  */
 import { z } from 'zod';
 import { DEFAULT_POLICY, EFFECTS_BY_KIND, type DriftPolicy } from './engine';
-import type { DriftCheckerSettings } from './checker';
+import { DEFAULT_LATE_POLICY, type DriftCheckerSettings } from './checker';
+import { DEFAULT_QUALITY_SETTINGS } from './checker-quality';
+import { DEFAULT_SEASONAL_POLICY } from './seasonal';
 
 const fraction = z.number().min(0).max(1);
+const seasonality = z.enum(['none', 'daily', 'weekly']);
+const direction = z.enum(['both', 'decrease', 'increase']);
 const effects = [...new Set(Object.values(EFFECTS_BY_KIND).flat())] as [string, ...string[]];
 
 /** The `DRIFT_POLICY` variable. */
@@ -30,8 +34,31 @@ export const policyDocumentSchema = z.strictObject({
         effect: z.enum(effects).optional(),
         threshold: z.number().min(0).optional(),
         key: z.boolean().optional(),
+        direction: direction.optional(),
+        seasonality: seasonality.optional(),
       }),
     )
+    .optional(),
+  /** Seasonal comparison of every feature unless its rule says otherwise. */
+  seasonality: seasonality.optional(),
+  seasonal: z
+    .strictObject({
+      minReferenceRecords: z.number().int().positive().optional(),
+      maxBandHours: z.number().int().min(0).max(84).optional(),
+    })
+    .optional(),
+  /** A window is checked once it ended this long ago. */
+  settleMinutes: z.number().int().min(0).max(1440).optional(),
+  /** Re-check a window when late records exceed this share; watch windows this long. */
+  late: z.strictObject({ share: fraction, horizonHours: z.number().int().min(1).max(168) }).optional(),
+  /** Realised quality: when a window's labels have settled, and what counts as a drop. */
+  quality: z
+    .strictObject({
+      settleMinutes: z.number().int().min(0).max(10_080).optional(),
+      relativeDrop: fraction.optional(),
+      minSamples: z.number().int().positive().optional(),
+      referenceWindows: z.number().int().positive().max(720).optional(),
+    })
     .optional(),
   retraining: z.strictObject({
     windowsRequired: z.number().int().positive(),
@@ -72,7 +99,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): DriftCheckerSettings {
     minWindowSize: doc.minWindowSize,
     thresholds: { ...DEFAULT_POLICY.thresholds, ...doc.thresholds },
     features: doc.features as DriftPolicy['features'],
+    ...(doc.seasonality ? { seasonality: doc.seasonality } : {}),
+    ...(doc.seasonal ? { seasonal: { ...DEFAULT_SEASONAL_POLICY, ...doc.seasonal } } : {}),
   };
+  const quality = doc.quality ?? {};
   const windowMinutes = Number(required(env, 'WINDOW_MINUTES'));
   if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
     throw new Error(`environment variable WINDOW_MINUTES must be a positive integer; received "${env.WINDOW_MINUTES}"`);
@@ -92,5 +122,19 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): DriftCheckerSettings {
     windowMinutes,
     policy,
     retraining: doc.retraining,
+    settleMinutes: doc.settleMinutes ?? 0,
+    late: doc.late ?? DEFAULT_LATE_POLICY,
+    quality: {
+      outcomesPrefix: env.OUTCOMES_PREFIX ?? DEFAULT_QUALITY_SETTINGS.outcomesPrefix,
+      settleMinutes: quality.settleMinutes ?? DEFAULT_QUALITY_SETTINGS.settleMinutes,
+      referenceWindows: quality.referenceWindows ?? DEFAULT_QUALITY_SETTINGS.referenceWindows,
+      policy: {
+        ...DEFAULT_QUALITY_SETTINGS.policy,
+        alpha: doc.alpha,
+        correction: doc.correction,
+        ...(quality.relativeDrop !== undefined ? { relativeDrop: quality.relativeDrop } : {}),
+        ...(quality.minSamples !== undefined ? { minSamples: quality.minSamples } : {}),
+      },
+    },
   };
 }

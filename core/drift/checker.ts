@@ -1,12 +1,48 @@
 /**
  * One run of the drift checker, independent of Lambda and of the AWS SDK: the handler wires real clients, tests
- * and the local simulation wire fakes. Idempotent per window: a window whose report exists is skipped.
+ * and the local simulation wire fakes.
+ *
+ * A run checks the last window that has **settled** (ended at least `settleMinutes` ago), once: a window whose report
+ * exists is skipped. Records are routed by their `inferenceTime`; records of an earlier, already checked window that
+ * arrive later are counted as late, and a window whose late records exceed `late.share` of what it was checked with
+ * is checked again and its report versioned (`<windowEnd>.v2.json`, …). Each report has an HTML page next to it.
+ * The realised quality of an older window (labels settle later) is judged in the same run (`checker-quality.ts`).
  */
-import { accumulateWindow, windowAccumulator, reportWindow } from './check';
+import { windowAccumulator, reportWindow } from './check';
+import { countersOf, folderPrefixes, hourFolders, listKeys, readObjects } from './checker-io';
+import {
+  checkQualityWindow,
+  DEFAULT_QUALITY_SETTINGS,
+  type QualityOutcome,
+  type QualitySettings,
+} from './checker-quality';
+import {
+  parseCheckerState,
+  withHistory,
+  withOutcome,
+  EMPTY_CHECKER_STATE,
+  type CheckerState,
+  type WatchedWindow,
+} from './checker-state';
 import type { DriftPolicy, DriftReport, ProportionSignal } from './engine';
 import { parseBaselineProfile, type BaselineProfile } from './profile';
-import { decideRetraining, EMPTY_STATE, type RetrainingPolicy, type RetrainingState } from './retraining';
+import type { QualityResult, QualityStats } from './quality';
+import { renderReportHtml } from './report-html';
+import { decideRetraining, type RetrainingPolicy } from './retraining';
 import { PreconditionFailedError, readText, type ObjectStore } from '../storage/object-store';
+
+export { hourFolders };
+
+/** Late records: when a checked window is checked again. */
+export interface LatePolicy {
+  /** Re-check when late records exceed this share of the records the window was checked with. */
+  readonly share: number;
+  /** Windows are watched for late records this long after they end. */
+  readonly horizonHours: number;
+}
+
+/** Defaults of {@link LatePolicy}. */
+export const DEFAULT_LATE_POLICY: LatePolicy = { share: 0.1, horizonHours: 24 };
 
 /** Where things are and how to judge them. */
 export interface DriftCheckerSettings {
@@ -25,13 +61,19 @@ export interface DriftCheckerSettings {
   readonly artifactsBucket: string;
   /** Key of the baseline profile of the endpoint's current model. */
   readonly baselineKey: string;
-  /** Reports: `{reportPrefix}{endpoint}/{windowEnd}.json`. */
+  /** Reports: `{reportPrefix}{endpoint}/{windowEnd}.json` and `.html`. */
   readonly reportPrefix: string;
   /** State: `{statePrefix}{endpoint}.json`. */
   readonly statePrefix: string;
   readonly windowMinutes: number;
   readonly policy: DriftPolicy;
   readonly retraining: RetrainingPolicy;
+  /** A window is checked once it ended this long ago (late records have arrived). @default 0 */
+  readonly settleMinutes?: number;
+  /** @default {@link DEFAULT_LATE_POLICY} */
+  readonly late?: LatePolicy;
+  /** Realised quality from outcome records. @default none (unless the ports provide a quality source) */
+  readonly quality?: QualitySettings;
 }
 
 /** The `ModelDriftDetected` event detail. */
@@ -46,6 +88,8 @@ export interface ModelDriftDetectedDetail {
   readonly keySignalsDrifted: string[];
   readonly driftedShare: number;
   readonly reason: string;
+  /** Realised-quality metrics that dropped significantly (when a quality drop requested retraining). */
+  readonly qualityDropped?: string[];
 }
 
 /** Where metrics go (Powertools EMF in Lambda). */
@@ -54,6 +98,10 @@ export interface DriftMetricsSink {
   window(report: DriftReport, retrainingRequested: boolean): void;
   /** A run that did nothing, and why. */
   noOp(reason: 'no-baseline' | 'empty-window' | 'duplicate'): void;
+  /** The realised quality of a window. */
+  quality?(results: readonly QualityResult[], retrainingRequested: boolean): void;
+  /** A window checked again because of late records. */
+  recheck?(windowEnd: string, version: number, lateShare: number): void;
 }
 
 /** Ports of a run. */
@@ -67,6 +115,8 @@ export interface DriftCheckerPorts {
    * reference by a two-proportion z-test as key signals. @default none
    */
   readonly proportions?: (window: { start: Date; end: Date }) => Promise<ProportionSignal[]>;
+  /** The realised quality of a window, when it comes from elsewhere than outcome records. @default outcome records */
+  readonly quality?: (window: { start: Date; end: Date }) => Promise<Array<{ name: string; current: QualityStats }>>;
 }
 
 /** What a run did. */
@@ -79,6 +129,10 @@ export interface DriftCheckResult {
   readonly reason?: string;
   readonly reportKey?: string;
   readonly records?: number;
+  /** Earlier windows checked again because of late records: their new report keys. */
+  readonly rechecked?: string[];
+  /** The realised-quality window judged in this run. */
+  readonly quality?: { windowEnd: string; dropped: string[]; retrainingRequested: boolean; reportKey: string };
 }
 
 /** The window that ended last at or before `now`: aligned to multiples of the window length. */
@@ -88,32 +142,93 @@ export function windowFor(now: Date, minutes: number): { start: Date; end: Date 
   return { start: new Date(end.getTime() - ms), end };
 }
 
-/** The hour folders (`yyyy/mm/dd/hh/`) that can hold records of `[start, end)`. */
-export function hourFolders(start: Date, end: Date): string[] {
-  const out: string[] = [];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  for (let t = Math.floor(start.getTime() / 3_600_000) * 3_600_000; t < end.getTime(); t += 3_600_000) {
-    const d = new Date(t);
-    out.push(`${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${pad(d.getUTCHours())}/`);
-  }
-  return out;
+/** Report key of a window and version (1 = the first check). */
+export function reportKeyOf(settings: DriftCheckerSettings, windowEnd: string, version = 1, ext = 'json'): string {
+  return `${settings.reportPrefix}${settings.endpointName}/${windowEnd}${version > 1 ? `.v${version}` : ''}.${ext}`;
 }
 
 async function loadState(ports: DriftCheckerPorts, s: DriftCheckerSettings, key: string) {
   const object = await ports.store.get(s.artifactsBucket, key);
-  if (!object) return { state: EMPTY_STATE, etag: undefined };
-  return { state: JSON.parse(await readText(object)) as RetrainingState, etag: object.etag };
+  if (!object) return { state: EMPTY_CHECKER_STATE, etag: undefined };
+  return { state: parseCheckerState(JSON.parse(await readText(object))), etag: object.etag };
 }
 
-/** Runs the check for the window ending at or before `now`. */
+interface Context {
+  readonly settings: DriftCheckerSettings;
+  readonly ports: DriftCheckerPorts;
+  readonly baseline: BaselineProfile;
+  readonly variants: string[];
+  readonly settleMs: number;
+}
+
+/** Compares the records of `[start, end)` read from `keys`; also routes late records to watched windows. */
+async function compare(
+  ctx: Context,
+  window: { start: Date; end: Date },
+  keys: readonly string[],
+  ownKeys: ReadonlySet<string>,
+  watched: readonly WatchedWindow[],
+) {
+  const acc = windowAccumulator(ctx.baseline, undefined, { trackPhases: true, timeField: 'inferenceTime' });
+  const from = window.start.getTime();
+  const to = window.end.getTime();
+  const late = new Map<string, number>();
+  const seen = watched.map((w) => ({
+    w,
+    from: Date.parse(w.windowStart),
+    to: Date.parse(w.windowEnd),
+    keys: new Set(w.keys),
+  }));
+  let outOfWindow = 0;
+  const perObject = await readObjects(ctx.ports.store, ctx.settings.captureBucket, keys, (record, time, key) => {
+    if (time >= from && time < to) {
+      acc.add(record, time);
+      return;
+    }
+    const w = seen.find((s) => time >= s.from && time < s.to);
+    if (w && !w.keys.has(key)) late.set(w.w.windowEnd, (late.get(w.w.windowEnd) ?? 0) + 1);
+    else outOfWindow++;
+  });
+  const counters = countersOf(perObject, ownKeys);
+  counters.outOfWindow += outOfWindow;
+  return { acc, counters, late };
+}
+
+/** Writes a report and its HTML page next to it; false when the JSON existed already (another run won). */
+async function writeReport(
+  ctx: Context,
+  state: CheckerState,
+  key: string,
+  document: Record<string, unknown> & { report: DriftReport },
+  subtitle: string,
+): Promise<boolean> {
+  const { store } = ctx.ports;
+  const bucket = ctx.settings.artifactsBucket;
+  try {
+    await store.put(bucket, key, JSON.stringify(document), { ifNoneMatch: true, contentType: 'application/json' });
+  } catch (error) {
+    if (error instanceof PreconditionFailedError) return false;
+    throw error;
+  }
+  const html = renderReportHtml(document.report, {
+    title: `Drift report — ${ctx.settings.endpointName}`,
+    subtitle,
+    history: state.history ?? [],
+  });
+  await store.put(bucket, key.replace(/\.json$/, '.html'), html, { contentType: 'text/html; charset=utf-8' });
+  return true;
+}
+
+/** Runs the check for the last settled window (and any re-checks and the quality window that are due). */
 export async function runDriftCheck(
   settings: DriftCheckerSettings,
   ports: DriftCheckerPorts,
   now: Date,
 ): Promise<DriftCheckResult> {
-  const { start, end } = windowFor(now, settings.windowMinutes);
+  const settleMs = (settings.settleMinutes ?? 0) * 60_000;
+  const { start, end } = windowFor(new Date(now.getTime() - settleMs), settings.windowMinutes);
   const base = { windowStart: start.toISOString(), windowEnd: end.toISOString() };
-  const reportKey = `${settings.reportPrefix}${settings.endpointName}/${base.windowEnd}.json`;
+  const reportKey = reportKeyOf(settings, base.windowEnd);
 
   if (await ports.store.exists(settings.artifactsBucket, reportKey)) {
     ports.log('info', 'window already reported; nothing to do', { reportKey });
@@ -127,75 +242,133 @@ export async function runDriftCheck(
     ports.metrics.noOp('no-baseline');
     return { status: 'no-baseline', ...base };
   }
-  const baseline: BaselineProfile = parseBaselineProfile(JSON.parse(await readText(baselineObject)));
+  const baseline = parseBaselineProfile(JSON.parse(await readText(baselineObject)));
+  const variants = await ports.store.children(
+    settings.captureBucket,
+    `${settings.capturePrefix}${settings.endpointName}/`,
+  );
+  const ctx: Context = { settings, ports, baseline, variants, settleMs };
+  const stateKey = `${settings.statePrefix}${settings.endpointName}.json`;
+  const loaded = await loadState(ports, settings, stateKey);
+  let state = loaded.state;
 
-  const acc = windowAccumulator(baseline);
-  const endpointPrefix = `${settings.capturePrefix}${settings.endpointName}/`;
-  const variants = await ports.store.children(settings.captureBucket, endpointPrefix);
-  const store = ports.store;
-  const bucket = settings.captureBucket;
-  async function* sources() {
-    for (const variant of variants) {
-      for (const hour of hourFolders(start, end)) {
-        for await (const key of store.list(bucket, `${variant}${hour}`)) {
-          const object = await store.get(bucket, key);
-          if (object) yield object.body;
-        }
-      }
-    }
-    if (settings.extraPrefix) {
-      for (const hour of hourFolders(start, end)) {
-        for await (const key of store.list(bucket, `${settings.extraPrefix}${settings.endpointName}/${hour}`)) {
-          const object = await store.get(bucket, key);
-          if (object) yield object.body;
-        }
-      }
-    }
+  // 1. This window's folders, plus objects that appeared since in the folders of watched windows.
+  const late = settings.late ?? DEFAULT_LATE_POLICY;
+  const horizon = end.getTime() - late.horizonHours * 3_600_000;
+  const watched = (state.watch ?? []).filter((w) => Date.parse(w.windowEnd) > horizon && w.windowEnd < base.windowEnd);
+  const foldersOf = (s: Date, e: Date) => folderPrefixes(settings, variants, s, new Date(e.getTime() + settleMs));
+  const ownKeys = await listKeys(ports.store, settings.captureBucket, foldersOf(start, end));
+  const watchedKeys = new Map<string, string[]>();
+  for (const w of watched) {
+    const keys = await listKeys(
+      ports.store,
+      settings.captureBucket,
+      foldersOf(new Date(w.windowStart), new Date(w.windowEnd)),
+    );
+    watchedKeys.set(w.windowEnd, keys);
   }
-  const counters = await accumulateWindow(acc, sources(), { window: { from: start, to: end } });
+  const toRead = [
+    ...new Set([
+      ...ownKeys,
+      ...watched.flatMap((w) => watchedKeys.get(w.windowEnd)!.filter((k) => !w.keys.includes(k))),
+    ]),
+  ].sort();
+  const { acc, counters, late: lateCounts } = await compare(ctx, { start, end }, toRead, new Set(ownKeys), watched);
+  state = {
+    ...state,
+    watch: watched.map((w) => ({
+      ...w,
+      late: w.late + (lateCounts.get(w.windowEnd) ?? 0),
+      keys: watchedKeys.get(w.windowEnd) ?? w.keys,
+    })),
+  };
+
+  // 2. This window.
+  let result: DriftCheckResult;
+  let drift: { report: DriftReport; requested: boolean; reason: string } | undefined;
   if (acc.records === 0) {
     ports.log('warn', 'no captured records in the window; skipping', { ...base, variants, counters });
     ports.metrics.noOp('empty-window');
-    return { status: 'empty-window', ...base, records: 0 };
-  }
-
-  const proportions = ports.proportions ? await ports.proportions({ start, end }) : [];
-  const report = reportWindow(baseline, acc, counters, settings.policy, proportions);
-  const stateKey = `${settings.statePrefix}${settings.endpointName}.json`;
-  const { state, etag } = await loadState(ports, settings, stateKey);
-  const decision = decideRetraining(
-    state,
-    { windowEnd: base.windowEnd, drifted: report.drifted },
-    settings.retraining,
-    now,
-  );
-
-  const document = {
-    ...base,
-    caseStudy: settings.caseStudy,
-    stage: settings.stage,
-    endpointName: settings.endpointName,
-    decision: { requestRetraining: decision.requestRetraining, reason: decision.reason },
-    report,
-  };
-  try {
-    await ports.store.put(settings.artifactsBucket, reportKey, JSON.stringify(document), { ifNoneMatch: true });
-  } catch (error) {
-    if (error instanceof PreconditionFailedError) {
+    result = { status: 'empty-window', ...base, records: 0 };
+  } else {
+    const proportions = ports.proportions ? await ports.proportions({ start, end }) : [];
+    const report = reportWindow(baseline, acc, counters, settings.policy, proportions);
+    const decision = decideRetraining(
+      state,
+      { windowEnd: base.windowEnd, drifted: report.drifted },
+      settings.retraining,
+      now,
+    );
+    state = { ...state, ...decision.state, history: withHistory(state.history, base.windowEnd, report) };
+    const written = await writeReport(
+      ctx,
+      state,
+      reportKey,
+      {
+        ...base,
+        caseStudy: settings.caseStudy,
+        stage: settings.stage,
+        endpointName: settings.endpointName,
+        version: 1,
+        decision: { requestRetraining: decision.requestRetraining, reason: decision.reason },
+        report,
+      },
+      `window ${base.windowStart} – ${base.windowEnd}`,
+    );
+    if (!written) {
       ports.log('info', 'another run reported this window first; nothing to do', { reportKey });
       ports.metrics.noOp('duplicate');
       return { status: 'duplicate', ...base, reportKey };
     }
-    throw error;
+    drift = { report, requested: decision.requestRetraining, reason: decision.reason };
+    result = {
+      status: 'reported',
+      ...base,
+      drifted: report.drifted,
+      retrainingRequested: decision.requestRetraining,
+      reason: decision.reason,
+      reportKey,
+      records: acc.records,
+    };
   }
+  state = {
+    ...state,
+    watch: [
+      ...(state.watch ?? []),
+      {
+        ...base,
+        records: acc.records,
+        late: 0,
+        version: 1,
+        keys: ownKeys,
+        reported: acc.records > 0,
+      },
+    ],
+  };
+
+  // 3. Windows with too many late records: checked again, report versioned.
+  const rechecked: string[] = [];
+  for (const w of [...(state.watch ?? [])]) {
+    if (w.windowEnd === base.windowEnd || w.late === 0 || w.late <= late.share * w.records) continue;
+    const again = await recheck(ctx, state, w, now);
+    state = again.state;
+    if (again.key) rechecked.push(again.key);
+  }
+
+  // 4. Realised quality of the window whose labels have settled.
+  const quality = await checkQuality(ctx, state, now);
+  if (quality) state = quality.outcome.state;
+
   await ports.store.put(
     settings.artifactsBucket,
     stateKey,
-    JSON.stringify(decision.state),
-    etag ? { ifMatch: etag } : { ifNoneMatch: true },
+    JSON.stringify(state),
+    loaded.etag ? { ifMatch: loaded.etag } : { ifNoneMatch: true },
   );
 
-  if (decision.requestRetraining) {
+  // 5. Events and metrics.
+  if (drift?.requested) {
+    const report = drift.report;
     await ports.publishDriftDetected({
       caseStudy: settings.caseStudy,
       stage: settings.stage,
@@ -205,25 +378,160 @@ export async function runDriftCheck(
       driftedFeatures: report.features.filter((f) => f.drifted).map((f) => f.name),
       keySignalsDrifted: report.keySignalsDrifted,
       driftedShare: report.driftedShare,
-      reason: `${report.reason}; ${decision.reason}`,
+      reason: `${report.reason}; ${drift.reason}`,
+    });
+  } else if (quality?.outcome.requestRetraining) {
+    const q = quality.outcome;
+    await ports.publishDriftDetected({
+      caseStudy: settings.caseStudy,
+      stage: settings.stage,
+      endpointName: settings.endpointName,
+      windowStart: q.windowStart,
+      windowEnd: q.windowEnd,
+      reportUri: `s3://${settings.artifactsBucket}/${quality.key}`,
+      driftedFeatures: [],
+      keySignalsDrifted: [],
+      driftedShare: 0,
+      reason: `realised quality dropped: ${q.dropped.join(', ')}; ${q.reason}`,
+      qualityDropped: q.dropped,
     });
   }
-  ports.metrics.window(report, decision.requestRetraining);
-  ports.log('info', 'window reported', {
-    ...base,
-    drifted: report.drifted,
-    reason: report.reason,
-    retraining: decision.reason,
-    records: acc.records,
-    invalid: counters.invalid,
-  });
+  if (drift) {
+    ports.metrics.window(drift.report, drift.requested);
+    ports.log('info', 'window reported', {
+      ...base,
+      drifted: drift.report.drifted,
+      reason: drift.report.reason,
+      retraining: drift.reason,
+      records: acc.records,
+      invalid: counters.invalid,
+    });
+  }
+  if (quality) ports.metrics.quality?.(quality.outcome.results, quality.outcome.requestRetraining);
   return {
-    status: 'reported',
-    ...base,
-    drifted: report.drifted,
-    retrainingRequested: decision.requestRetraining,
-    reason: decision.reason,
-    reportKey,
-    records: acc.records,
+    ...result,
+    ...(rechecked.length > 0 ? { rechecked } : {}),
+    ...(quality
+      ? {
+          quality: {
+            windowEnd: quality.outcome.windowEnd,
+            dropped: quality.outcome.dropped,
+            retrainingRequested: quality.outcome.requestRetraining,
+            reportKey: quality.key,
+          },
+        }
+      : {}),
   };
+}
+
+/** Checks a watched window again with every record that has arrived for it; writes the next report version. */
+async function recheck(
+  ctx: Context,
+  state: CheckerState,
+  w: WatchedWindow,
+  now: Date,
+): Promise<{ state: CheckerState; key?: string }> {
+  const { settings, ports } = ctx;
+  const start = new Date(w.windowStart);
+  const end = new Date(w.windowEnd);
+  // Late records can be in any later folder up to now (bounded by the watch horizon).
+  const keys = await listKeys(
+    ports.store,
+    settings.captureBucket,
+    folderPrefixes(
+      settings,
+      ctx.variants,
+      start,
+      new Date(
+        Math.min(now.getTime(), end.getTime() + (settings.late ?? DEFAULT_LATE_POLICY).horizonHours * 3_600_000),
+      ),
+    ),
+  );
+  const { acc, counters } = await compare(ctx, { start, end }, keys, new Set(keys), []);
+  const own = await listKeys(
+    ports.store,
+    settings.captureBucket,
+    folderPrefixes(settings, ctx.variants, start, new Date(end.getTime() + ctx.settleMs)),
+  );
+  const version = w.version + 1;
+  const lateShare = w.records > 0 ? w.late / w.records : 1;
+  const updateWatch = (s: CheckerState): CheckerState => ({
+    ...s,
+    watch: (s.watch ?? []).map((x) =>
+      x.windowEnd === w.windowEnd ? { ...x, records: acc.records, late: 0, version, keys: own, reported: true } : x,
+    ),
+  });
+  if (acc.records === 0) return { state: updateWatch(state) };
+  const proportions = ports.proportions ? await ports.proportions({ start, end }) : [];
+  const report = reportWindow(ctx.baseline, acc, counters, settings.policy, proportions);
+  const next: CheckerState = {
+    ...updateWatch(state),
+    windows: withOutcome(state.windows, { windowEnd: w.windowEnd, drifted: report.drifted }),
+    history: withHistory(state.history, w.windowEnd, report),
+  };
+  const key = reportKeyOf(settings, w.windowEnd, version);
+  const previous = w.reported ? reportKeyOf(settings, w.windowEnd, w.version) : undefined;
+  const written = await writeReport(
+    ctx,
+    next,
+    key,
+    {
+      windowStart: w.windowStart,
+      windowEnd: w.windowEnd,
+      caseStudy: settings.caseStudy,
+      stage: settings.stage,
+      endpointName: settings.endpointName,
+      version,
+      ...(previous ? { supersedes: previous } : {}),
+      late: { records: w.late, share: lateShare, recordsAtPreviousCheck: w.records },
+      report,
+    },
+    `window ${w.windowStart} – ${w.windowEnd}, version ${version} (checked again: ${w.late} late records)`,
+  );
+  if (!written) return { state };
+  ports.log('info', 'window checked again after late records', {
+    windowEnd: w.windowEnd,
+    version,
+    late: w.late,
+    records: acc.records,
+    drifted: report.drifted,
+  });
+  ports.metrics.recheck?.(w.windowEnd, version, lateShare);
+  return { state: next, key };
+}
+
+/** The quality window due in this run, judged and reported. */
+async function checkQuality(
+  ctx: Context,
+  state: CheckerState,
+  now: Date,
+): Promise<{ outcome: QualityOutcome; key: string } | undefined> {
+  const { settings, ports } = ctx;
+  const quality = settings.quality ?? (ports.quality ? DEFAULT_QUALITY_SETTINGS : undefined);
+  if (!quality) return undefined;
+  const window = windowFor(new Date(now.getTime() - quality.settleMinutes * 60_000), settings.windowMinutes);
+  const outcome = await checkQualityWindow(ports.store, { ...settings, quality }, state, window, now, ports.quality);
+  // A drift request in the same run already started the cooldown: the quality decision sees it in the state.
+  if (!outcome) return undefined;
+  const key = `${settings.reportPrefix}${settings.endpointName}/quality/${outcome.windowEnd}.json`;
+  await ports.store.put(
+    settings.artifactsBucket,
+    key,
+    JSON.stringify({
+      windowStart: outcome.windowStart,
+      windowEnd: outcome.windowEnd,
+      caseStudy: settings.caseStudy,
+      stage: settings.stage,
+      endpointName: settings.endpointName,
+      decision: { requestRetraining: outcome.requestRetraining, reason: outcome.reason },
+      quality: outcome.results,
+    }),
+    { contentType: 'application/json' },
+  );
+  ports.log('info', 'realised quality judged', {
+    windowEnd: outcome.windowEnd,
+    dropped: outcome.dropped,
+    retraining: outcome.reason,
+  });
+  return { outcome, key };
 }

@@ -11,6 +11,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { DriftReport } from '../../core/drift/engine';
+import type { QualityResult } from '../../core/drift/quality';
 import { readText, type ObjectStore } from '../../core/storage/object-store';
 import { S3ObjectStore } from '../shared/aws/s3-object-store';
 import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../core/recommender/ctr';
@@ -51,9 +52,18 @@ export function ctrPort(store: ObjectStore) {
   };
 }
 
-/** Powertools EMF metrics: dataset-level with (CaseStudy, Endpoint), feature-level with Feature added. */
+/**
+ * Powertools EMF metrics: dataset-level with (CaseStudy, Endpoint), feature-level with Feature added, realised
+ * quality with Metric added (`RealisedQuality` and its interval bounds, `QualityDropped`, `QualitySamples`).
+ */
 export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string): DriftMetricsSink {
   const dims = { CaseStudy: caseStudy, Endpoint: endpoint };
+  // A single metric is flushed by its first addMetric, which also clears its dimensions: one per metric.
+  const emit = (extra: Record<string, string>, name: string, unit: MetricUnit, value: number) => {
+    const single = m.singleMetric();
+    single.addDimensions({ ...dims, ...extra });
+    single.addMetric(name, unit, value);
+  };
   return {
     window(report: DriftReport, retrainingRequested: boolean) {
       m.addDimensions(dims);
@@ -64,13 +74,28 @@ export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string):
       m.addMetric('RetrainingRequested', MetricUnit.Count, retrainingRequested ? 1 : 0);
       for (const f of report.features) {
         if (!f.effect) continue;
-        const single = m.singleMetric();
-        single.addDimensions({ ...dims, Feature: f.name });
-        single.addMetric('FeatureDrifted', MetricUnit.Count, f.drifted ? 1 : 0);
-        single.addMetric('DriftEffect', MetricUnit.NoUnit, f.effect.value);
-        if (f.test) single.addMetric('DriftAdjustedPValue', MetricUnit.NoUnit, f.test.adjustedPValue);
-        single.publishStoredMetrics();
+        const feature = { Feature: f.name };
+        emit(feature, 'FeatureDrifted', MetricUnit.Count, f.drifted ? 1 : 0);
+        emit(feature, 'DriftEffect', MetricUnit.NoUnit, f.effect.value);
+        if (f.test) emit(feature, 'DriftAdjustedPValue', MetricUnit.NoUnit, f.test.adjustedPValue);
       }
+    },
+    quality(results: readonly QualityResult[], retrainingRequested: boolean) {
+      m.addDimensions(dims);
+      m.addMetric('QualityRetrainingRequested', MetricUnit.Count, retrainingRequested ? 1 : 0);
+      for (const q of results) {
+        const metric = { Metric: q.name };
+        emit(metric, 'RealisedQuality', MetricUnit.NoUnit, q.value);
+        emit(metric, 'RealisedQualityLower', MetricUnit.NoUnit, q.interval.lower);
+        emit(metric, 'RealisedQualityUpper', MetricUnit.NoUnit, q.interval.upper);
+        emit(metric, 'QualitySamples', MetricUnit.Count, q.samples);
+        emit(metric, 'QualityDropped', MetricUnit.Count, q.dropped ? 1 : 0);
+      }
+    },
+    recheck(_windowEnd: string, _version: number, lateShare: number) {
+      m.addDimensions(dims);
+      m.addMetric('WindowRechecked', MetricUnit.Count, 1);
+      m.addMetric('LateRecordShare', MetricUnit.NoUnit, lateShare);
     },
     noOp(reason) {
       m.addDimensions(dims);

@@ -43,3 +43,48 @@ test.each([
 ])('bad environment %p fails naming the variable', (patch, message) => {
   expect(() => settingsFromEnv({ ...base, ...patch })).toThrow(message);
 });
+
+test('time, late-data and quality settings: defaults, and every one from DRIFT_POLICY', () => {
+  const defaults = settingsFromEnv(base);
+  expect(defaults).toMatchObject({
+    settleMinutes: 0,
+    late: { share: 0.1, horizonHours: 24 },
+    quality: {
+      outcomesPrefix: 'drift/outcomes/',
+      settleMinutes: 60,
+      referenceWindows: 24,
+      policy: { alpha: 0.01, correction: 'benjamini-hochberg', relativeDrop: 0.1, minSamples: 200 },
+    },
+  });
+  expect(defaults.policy.seasonality).toBeUndefined();
+  const s = settingsFromEnv({
+    ...base,
+    OUTCOMES_PREFIX: 'drift/labels/',
+    DRIFT_POLICY: JSON.stringify({
+      ...JSON.parse(base.DRIFT_POLICY),
+      seasonality: 'daily',
+      seasonal: { minReferenceRecords: 300 },
+      features: { 'ctr.*': { direction: 'both' }, hour_of_day: { seasonality: 'none' } },
+      settleMinutes: 15,
+      late: { share: 0.05, horizonHours: 48 },
+      quality: { settleMinutes: 240, relativeDrop: 0.2, minSamples: 500, referenceWindows: 48 },
+    }),
+  });
+  expect(s).toMatchObject({
+    settleMinutes: 15,
+    late: { share: 0.05, horizonHours: 48 },
+    quality: { outcomesPrefix: 'drift/labels/', settleMinutes: 240, referenceWindows: 48 },
+  });
+  expect(s.quality!.policy).toMatchObject({ relativeDrop: 0.2, minSamples: 500 });
+  expect(s.policy).toMatchObject({
+    seasonality: 'daily',
+    seasonal: { minReferenceRecords: 300, maxBandHours: 3 },
+    features: { 'ctr.*': { direction: 'both' }, hour_of_day: { seasonality: 'none' } },
+  });
+  expect(() =>
+    settingsFromEnv({
+      ...base,
+      DRIFT_POLICY: JSON.stringify({ ...JSON.parse(base.DRIFT_POLICY), seasonality: 'hourly' }),
+    }),
+  ).toThrow(/DRIFT_POLICY is invalid: seasonality/);
+});

@@ -1,4 +1,5 @@
 import { hourFolders, runDriftCheck, windowFor, type ModelDriftDetectedDetail } from '../../../core/drift/checker';
+import { DEFAULT_QUALITY_SETTINGS } from '../../../core/drift/checker-quality';
 import { ProfileAccumulator, toBaselineProfile } from '../../../core/drift/profile';
 import { createRng } from '../../../core/drift/stats';
 import { MemoryObjectStore } from '../../../core/storage/object-store';
@@ -29,6 +30,13 @@ function harness() {
       window: (r: { drifted: boolean }, requested: boolean) =>
         metrics.push(`window drifted=${r.drifted} requested=${requested}`),
       noOp: (reason: string) => metrics.push(`noop ${reason}`),
+      quality: (results: ReadonlyArray<{ name: string; dropped: boolean }>, requested: boolean) =>
+        metrics.push(
+          `quality dropped=${results
+            .filter((r) => r.dropped)
+            .map((r) => r.name)
+            .join(',')} requested=${requested}`,
+        ),
     },
     log: (level: string, message: string) => logs.push(`${level}: ${message}`),
   };
@@ -184,5 +192,247 @@ describe('drift checker run', () => {
     await h.store.put('artifacts', settings.baselineKey, '{"kind":"ml-blueprint/baseline-profile","version":1}');
     await putCapture(h.store, 0);
     await expect(runDriftCheck(settings, h.ports, now)).rejects.toThrow(/invalid baseline profile/);
+  });
+});
+
+describe('settled windows and late records', () => {
+  test('a window is checked once it has settled: settleMinutes moves the window back', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    const early = await runDriftCheck(
+      { ...settings, settleMinutes: 30 },
+      h.ports,
+      new Date(Date.UTC(2026, 10, 23, 11, 20)),
+    );
+    expect(early).toMatchObject({ windowEnd: '2026-11-23T10:00:00.000Z', status: 'empty-window' });
+    const settled = await runDriftCheck(
+      { ...settings, settleMinutes: 30 },
+      h.ports,
+      new Date(Date.UTC(2026, 10, 23, 11, 31)),
+    );
+    expect(settled).toMatchObject({ windowEnd: '2026-11-23T11:00:00.000Z', status: 'reported', records: 1000 });
+  });
+
+  test('the report has a self-contained HTML page next to it', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 1);
+    const result = await runDriftCheck(settings, h.ports, now);
+    const html = h.store.text('artifacts', result.reportKey!.replace(/\.json$/, '.html'))!;
+    expect(html).toMatch(/^<!doctype html>/);
+    for (const name of ['age', 'country', 'output.score']) expect(html).toContain(`data-feature="${name}"`);
+  });
+
+  /** Capture lines of `n` records at 10:xx (the window 10:00–11:00), written late. */
+  const lateLines = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) =>
+      captureLine({ ...sample(seed + i, 1), time: new Date(Date.UTC(2026, 10, 23, 10, 40 + (i % 19))) }),
+    ).join('\n');
+
+  async function nextHour(h: ReturnType<typeof harness>) {
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/11/next.jsonl',
+      Array.from({ length: 300 }, (_, i) =>
+        captureLine({ ...sample(70_000 + i, 0), time: new Date(Date.UTC(2026, 10, 23, 11, i % 60)) }),
+      ).join('\n'),
+    );
+  }
+
+  test('late records beyond the share re-check the window and version its report', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    const first = await runDriftCheck(settings, h.ports, now);
+    expect(first).toMatchObject({ status: 'reported', drifted: false, records: 1000 });
+    // 120 late records of 10:xx: 80 in a new object of the window's own folder, 40 in the next hour's folder.
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/10/late.jsonl',
+      lateLines(80, 90_000),
+    );
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/Canary/2026/11/23/11/late.jsonl',
+      lateLines(40, 95_000),
+    );
+    await nextHour(h);
+    const second = await runDriftCheck(settings, h.ports, new Date(Date.UTC(2026, 10, 23, 12, 2)));
+    expect(second).toMatchObject({ status: 'reported', windowEnd: '2026-11-23T12:00:00.000Z', records: 300 });
+    expect(second.rechecked).toEqual(['drift/reports/mlbp-sandbox-recommender/2026-11-23T11:00:00.000Z.v2.json']);
+    const v2 = JSON.parse(h.store.text('artifacts', second.rechecked![0])!);
+    expect(v2).toMatchObject({
+      version: 2,
+      supersedes: 'drift/reports/mlbp-sandbox-recommender/2026-11-23T11:00:00.000Z.json',
+      late: { records: 120, share: 0.12, recordsAtPreviousCheck: 1000 },
+    });
+    expect(v2.report.records.current).toBe(1120);
+    expect(h.store.text('artifacts', second.rechecked![0].replace(/\.json$/, '.html'))).toMatch(/version 2/);
+    const state = JSON.parse(h.store.text('artifacts', 'drift/state/mlbp-sandbox-recommender.json')!);
+    expect(state.watch.find((w: { windowEnd: string }) => w.windowEnd === '2026-11-23T11:00:00.000Z')).toMatchObject({
+      version: 2,
+      records: 1120,
+      late: 0,
+    });
+    // The first version stays as it was.
+    expect(JSON.parse(h.store.text('artifacts', first.reportKey!)!).report.records.current).toBe(1000);
+  });
+
+  test('late records within the share are counted, not re-checked; an object is never counted twice', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    await runDriftCheck(settings, h.ports, now);
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/10/late.jsonl',
+      lateLines(60, 90_000),
+    );
+    await nextHour(h);
+    const second = await runDriftCheck(settings, h.ports, new Date(Date.UTC(2026, 10, 23, 12, 2)));
+    expect(second.rechecked).toBeUndefined();
+    const watch = () =>
+      JSON.parse(h.store.text('artifacts', 'drift/state/mlbp-sandbox-recommender.json')!).watch.find(
+        (w: { windowEnd: string }) => w.windowEnd === '2026-11-23T11:00:00.000Z',
+      );
+    expect(watch()).toMatchObject({ late: 60, version: 1 });
+    // Next hour: the same late object is not counted again; 50 more tip the share over 10 %.
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/12/late.jsonl',
+      lateLines(50, 97_000),
+    );
+    const third = await runDriftCheck(settings, h.ports, new Date(Date.UTC(2026, 10, 23, 13, 2)));
+    expect(third.rechecked).toEqual(['drift/reports/mlbp-sandbox-recommender/2026-11-23T11:00:00.000Z.v2.json']);
+    expect(JSON.parse(h.store.text('artifacts', third.rechecked![0])!).late.records).toBe(110);
+  });
+});
+
+describe('realised quality', () => {
+  const outcomesKey = 'drift/outcomes/mlbp-sandbox-recommender/2026/11/23/09/a.jsonl';
+  /** 400 served slates of 10 items at 09:xx; `clickRate` of the slates get a click at rank 1. */
+  const slates = (clickRate: number) =>
+    Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({
+        kind: 'slate',
+        time: new Date(Date.UTC(2026, 10, 23, 9, i % 60)).toISOString(),
+        modelVersion: 'v2',
+        items: Array.from({ length: 10 }, (_, j) => `item-${(i + j) % 50}`),
+        clicked: i < clickRate * 400 ? [`item-${i % 50}`] : [],
+      }),
+    ).join('\n');
+  const qualityBaseline = {
+    kind: 'ml-blueprint/quality-baseline',
+    version: 1,
+    createdAt: '2026-11-20T00:00:00Z',
+    modelVersion: 'v1',
+    source: 'champion windows',
+    metrics: {
+      ctr: { kind: 'proportion', successes: 500, trials: 10_000 },
+      'ndcg@10': { kind: 'mean', n: 1_000, sum: 500, sumSquares: 500 },
+    },
+  };
+  const withQuality = { ...settings, quality: { ...DEFAULT_QUALITY_SETTINGS } };
+
+  test('a significant drop of the served slates requests retraining once (k-of-n, cooldown shared with drift)', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    await h.store.put(
+      'artifacts',
+      'drift/baselines/mlbp-sandbox-recommender/quality.json',
+      JSON.stringify(qualityBaseline),
+    );
+    await h.store.put('artifacts', outcomesKey, slates(0.2));
+    const result = await runDriftCheck(withQuality, h.ports, now);
+    expect(result).toMatchObject({ status: 'reported', drifted: false, retrainingRequested: false });
+    expect(result.quality).toMatchObject({
+      windowEnd: '2026-11-23T10:00:00.000Z',
+      dropped: ['ctr', 'ndcg@10'],
+      retrainingRequested: true,
+    });
+    expect(h.events).toHaveLength(1);
+    expect(h.events[0]).toMatchObject({
+      windowEnd: '2026-11-23T10:00:00.000Z',
+      qualityDropped: ['ctr', 'ndcg@10'],
+      reportUri: 's3://artifacts/drift/reports/mlbp-sandbox-recommender/quality/2026-11-23T10:00:00.000Z.json',
+    });
+    expect(h.events[0].reason).toMatch(
+      /^realised quality dropped: ctr, ndcg@10; quality drop in 1 of the last 1 windows/,
+    );
+    const report = JSON.parse(h.store.text('artifacts', result.quality!.reportKey)!);
+    const ctr = report.quality.find((q: { name: string }) => q.name === 'ctr');
+    expect(ctr).toMatchObject({ value: 80 / 4000, samples: 4000, dropped: true, reference: { value: 0.05 } });
+    expect(ctr.interval.lower).toBeLessThan(0.02);
+    expect(ctr.interval.upper).toBeGreaterThan(0.02);
+    // The next hour drops again, within the cooldown: judged, no second request.
+    await h.store.put('artifacts', outcomesKey.replace('/09/', '/10/'), slates(0.2).replace(/T09:/g, 'T10:'));
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/11/q.jsonl',
+      Array.from({ length: 300 }, (_, i) =>
+        captureLine({ ...sample(80_000 + i, 0), time: new Date(Date.UTC(2026, 10, 23, 11, i % 60)) }),
+      ).join('\n'),
+    );
+    const next = await runDriftCheck(withQuality, h.ports, new Date(Date.UTC(2026, 10, 23, 12, 2)));
+    expect(next.quality).toMatchObject({ dropped: ['ctr', 'ndcg@10'], retrainingRequested: false });
+    expect(h.events).toHaveLength(1);
+  });
+
+  test('quality at or above the reference does not drop; the judged window is remembered', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    await h.store.put(
+      'artifacts',
+      'drift/baselines/mlbp-sandbox-recommender/quality.json',
+      JSON.stringify(qualityBaseline),
+    );
+    await h.store.put('artifacts', outcomesKey, slates(0.6));
+    const result = await runDriftCheck(withQuality, h.ports, now);
+    expect(result.quality).toMatchObject({ dropped: [], retrainingRequested: false });
+    expect(h.events).toEqual([]);
+    expect(h.metrics).toEqual(['window drifted=false requested=false', 'quality dropped= requested=false']);
+    const state = JSON.parse(h.store.text('artifacts', 'drift/state/mlbp-sandbox-recommender.json')!);
+    expect(state.quality.windows).toEqual([{ windowEnd: '2026-11-23T10:00:00.000Z', drifted: false }]);
+    expect(state.qualityHistory[0].metrics.ctr).toEqual({ kind: 'proportion', successes: 240, trials: 4000 });
+  });
+
+  test('without a quality baseline, the preceding windows are the reference', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    await h.store.put('artifacts', outcomesKey, slates(0.6));
+    const first = await runDriftCheck(withQuality, h.ports, now);
+    expect(first.quality).toMatchObject({ dropped: [] });
+    const report = JSON.parse(h.store.text('artifacts', first.quality!.reportKey)!);
+    expect(report.quality[0].note).toBe('no reference yet');
+  });
+});
+
+describe('seasonal comparison in the checker', () => {
+  test('with a seasonal baseline and policy, the window is compared with the baseline at its hour', async () => {
+    const h = harness();
+    const acc = new ProfileAccumulator({ seasonal: { timeField: 'inferenceTime' } });
+    for (let i = 0; i < 14 * 24 * 20; i++) {
+      const s = sample(i, 0);
+      acc.add({ ...s.features, 'output.score': s.output.score }, Date.UTC(2026, 10, 9) + i * 180_000);
+    }
+    await h.store.put('artifacts', settings.baselineKey, JSON.stringify(toBaselineProfile(acc)));
+    await putCapture(h.store, 0);
+    const result = await runDriftCheck(
+      { ...settings, policy: { ...settings.policy, seasonality: 'daily' } },
+      h.ports,
+      now,
+    );
+    const report = JSON.parse(h.store.text('artifacts', result.reportKey!)!).report;
+    expect(report.seasonal[0]).toMatchObject({
+      seasonality: 'daily',
+      // 14 × 20 = 280 records at 10:00 are fewer than 500: widened to ±1 h (3 × 280).
+      phases: [{ phase: '10:00', currentRecords: 1000, bandHours: 1, referenceRecords: 3 * 14 * 20 }],
+    });
+    expect(report.timeFields).toEqual(['inferenceTime']);
+    expect(report.drifted).toBe(false);
   });
 });

@@ -170,7 +170,52 @@ test('drift: report in S3, ModelDriftDetected on the bus, EMF metrics with case 
       .sort();
   expect(dims(dataset)).toEqual(['CaseStudy', 'Endpoint', 'service']);
   expect(dims(feature)).toEqual(['CaseStudy', 'Endpoint', 'Feature', 'service']);
+  // Every feature-level metric keeps the feature's dimensions (a single metric flushes on its first value).
+  for (const name of ['DriftEffect', 'DriftAdjustedPValue']) {
+    const line = metrics.find((m) => name in m && m.Feature === 'brightness')!;
+    expect(dims(line)).toEqual(['CaseStudy', 'Endpoint', 'Feature', 'service']);
+  }
   expect(dataset.service).toBe('drift-checker');
+});
+
+test('realised quality: EMF metrics per metric with its interval, and a drop requests retraining', async () => {
+  seed(0);
+  const label = (i: number) =>
+    JSON.stringify({
+      kind: 'label',
+      time: new Date(Date.UTC(2026, 10, 23, 9, i % 60)).toISOString(),
+      modelVersion: 'v2',
+      predicted: 'car',
+      label: i % 10 < 6 ? 'car' : 'bike',
+    });
+  objects.set('artifacts-bucket/drift/outcomes/mlbp-sandbox-vision/2026/11/23/09/audit.jsonl', {
+    body: Array.from({ length: 300 }, (_, i) => label(i)).join('\n'),
+    etag: '"o"',
+  });
+  objects.set('artifacts-bucket/drift/baselines/mlbp-sandbox-vision/quality.json', {
+    body: JSON.stringify({
+      kind: 'ml-blueprint/quality-baseline',
+      version: 1,
+      createdAt: '2026-11-20T00:00:00Z',
+      source: 'validation',
+      metrics: { accuracy: { kind: 'proportion', successes: 900, trials: 1000 } },
+    }),
+    etag: '"q"',
+  });
+  const result = await handler(scheduled);
+  expect(result.quality).toMatchObject({ windowEnd: '2026-11-23T10:00:00.000Z', dropped: ['accuracy'] });
+  // A single metric is flushed as its own EMF line: merge the lines of the accuracy metric.
+  const accuracy = Object.assign({}, ...emf().filter((m) => m.Metric === 'accuracy')) as Record<string, unknown>;
+  expect(accuracy).toMatchObject({
+    RealisedQuality: 0.6,
+    QualityDropped: 1,
+    QualitySamples: 300,
+    Endpoint: 'mlbp-sandbox-vision',
+  });
+  expect(accuracy.RealisedQualityLower as number).toBeLessThan(0.6);
+  expect(accuracy.RealisedQualityUpper as number).toBeGreaterThan(0.6);
+  const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
+  expect(detail).toMatchObject({ qualityDropped: ['accuracy'], windowEnd: '2026-11-23T10:00:00.000Z' });
 });
 
 test('no baseline: no crash, a BaselineMissing metric, nothing written', async () => {
