@@ -2,7 +2,8 @@
  * Train/validation augmented manifests for the vision case study, from the Athena result of the labelled-images
  * query (CSV with a header: `image_key,label`). The split is deterministic (hash of the image key), so a rerun of
  * the same dataset ID writes the same manifests, and an image never moves between train and validation as data
- * grows. Class labels map to indices in sorted order; `classes.json` records the mapping.
+ * grows. Class indices never move: the champion's `classes.json` is carried forward and new labels are appended in
+ * sorted order (as `extendClassMap` does, without its review-page name rule); `classes.json` records the mapping.
  */
 import { readBytes, type ObjectStore } from '../storage/object-store';
 import { parseS3Uri } from '../storage/s3-uri';
@@ -19,6 +20,8 @@ export interface ManifestInput {
   readonly validationFraction: number;
   /** Static hyperparameters; `num_classes` and `num_training_samples` are added. */
   readonly hyperparameters: Record<string, string>;
+  /** The champion's `classes.json` (`{"classes": [...]}` or an array): its indices are kept. Absent for the first model. */
+  readonly championClassesUri?: string;
 }
 
 /** The manifests written (`$.dataset`). */
@@ -103,7 +106,21 @@ export async function buildManifests(store: ObjectStore, input: ManifestInput): 
     seen.add(key);
     records.push({ key, label });
   }
-  const classes = [...new Set(records.map((r) => r.label))].sort();
+  let championClasses: string[] = [];
+  if (input.championClassesUri) {
+    const c = parseS3Uri(input.championClassesUri);
+    const json = JSON.parse((await readBytes(store, c.bucket, c.key)).toString('utf8')) as unknown;
+    const list = Array.isArray(json) ? json : (json as { classes?: unknown } | null)?.classes;
+    if (!Array.isArray(list) || !list.every((x): x is string => typeof x === 'string')) {
+      throw new Error(`${input.championClassesUri} must hold the champion's class names ({"classes": [...]})`);
+    }
+    championClasses = list;
+  }
+  const known = new Set(championClasses);
+  const classes = [
+    ...championClasses,
+    ...[...new Set(records.map((r) => r.label))].filter((label) => !known.has(label)).sort(),
+  ];
   if (classes.length < 2) {
     throw new Error(`image classification needs at least 2 classes; the dataset has ${classes.length}`);
   }
