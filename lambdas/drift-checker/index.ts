@@ -52,6 +52,9 @@ export function ctrPort(store: ObjectStore) {
   };
 }
 
+/** A Powertools metric unit. */
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
 /**
  * Powertools EMF metrics: dataset-level with (CaseStudy, Endpoint), feature-level with Feature added, realised
  * quality with Metric added (`RealisedQuality` and its interval bounds, `QualityDropped`, `QualitySamples`).
@@ -59,7 +62,7 @@ export function ctrPort(store: ObjectStore) {
 export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string): DriftMetricsSink {
   const dims = { CaseStudy: caseStudy, Endpoint: endpoint };
   // A single metric is flushed by its first addMetric, which also clears its dimensions: one per metric.
-  const emit = (extra: Record<string, string>, name: string, unit: MetricUnit, value: number) => {
+  const emit = (extra: Record<string, string>, name: string, unit: Unit, value: number) => {
     const single = m.singleMetric();
     single.addDimensions({ ...dims, ...extra });
     single.addMetric(name, unit, value);
