@@ -17,8 +17,8 @@ export interface CtrBaseline {
   readonly impressions: number;
 }
 
-/** Where the baseline CTR of an endpoint lives in the artifacts bucket. */
-export const ctrBaselineKey = (endpointName: string) => `drift/baselines/${endpointName}/ctr.json`;
+/** Where the baseline CTR of an endpoint lives in the artifacts bucket (written at deploy, `drift/ctr-baseline.ts`). */
+export { ctrBaselineKey } from '../drift/ctr-baseline';
 
 /** Versions whose CTR is not a model's: fallback rankings and unknown versions. */
 const NOT_A_MODEL = new Set(['fallback', 'unknown']);
