@@ -30,13 +30,13 @@ import { ReviewerSignIn } from './review-app/sign-in';
 export interface ReviewAppProps {
   /** The raw bucket: reviewers see its images through presigned URLs, under `imagesPrefix` only. */
   readonly imagesBucket: s3.IBucket;
-  /** @default 'images/' (`vision.ingestion.imagesPrefix`) */
+  /** @default 'images/' (the ingestion's images prefix) */
   readonly imagesPrefix?: string;
   /** The image stream: every accepted label goes on it as an image event (then Firehose lands it in the lake). */
   readonly stream: kinesis.IStream;
   /** Customer-managed key of the queue table, the functions' logs and environments, the API's access logs. */
   readonly encryptionKey: kms.IKey;
-  /** Review requests from the vision loop (one JSON request per message). @default no intake */
+  /** Review requests from the active-learning loop (one JSON request per message). @default no intake */
   readonly requests?: sqs.IQueue;
   /** Requests per intake invocation. @default 10 */
   readonly intakeBatchSize?: number;
@@ -76,7 +76,7 @@ const RUNBOOK = 'docs/runbooks/review-queue-backlog.md';
  * customers): the reviewers' page served privately (S3 + CloudFront origin access control), Cognito sign-in
  * (admin-created users, MFA), an HTTP API whose every route has the JWT authorizer, the queue in DynamoDB (the given
  * key), an intake from the review queue, a keeper on a schedule, metrics (queue depth, labels per hour, audit
- * agreement) and alarms. See docs/case-studies/vision.md, "The reviewers' page".
+ * agreement) and alarms. The case study's walkthrough (docs/case-studies/) has a section "The reviewers' page".
  */
 export class ReviewApp extends Construct {
   /** The queue (items, leases, votes, classes). */

@@ -97,6 +97,19 @@ export const FREE_TYPES: Readonly<Record<string, FreeType>> = {
   'AWS::ApiGatewayV2::Stage': free('requests are priced on the API'),
   'AWS::ApiGatewayV2::Route': free('requests are priced on the API'),
   'AWS::ApiGatewayV2::Integration': free('requests are priced on the API'),
+  'AWS::ApiGatewayV2::Authorizer': free('JWT authorizers have no charge; requests are priced on the API'),
+  // The reviewers' page (lib/constructs/review-app.ts): a handful of reviewers stays inside these free tiers.
+  'AWS::Cognito::UserPool': free(
+    'Essentials feature plan: the first 10,000 monthly active users are free (https://aws.amazon.com/cognito/pricing/); reviewers are a handful',
+  ),
+  'AWS::Cognito::UserPoolClient': free('part of the user pool; no charge'),
+  'AWS::Cognito::UserPoolDomain': free('part of the user pool; no charge'),
+  'AWS::CloudFront::Distribution': free(
+    "always-free tier: 1 TB out and 10 million requests a month (https://aws.amazon.com/cloudfront/pricing/); the reviewers' page is a few kilobytes per visit",
+  ),
+  'AWS::CloudFront::OriginAccessControl': free('no charge'),
+  'AWS::CloudFront::ResponseHeadersPolicy': free('no charge'),
+  'AWS::Lambda::LayerVersion': free('layers have no charge (storage counts toward the Lambda code storage quota)'),
   'AWS::CloudFormation::CustomResource': free('runs its provider function at deploy time only'),
 };
 

@@ -36,28 +36,35 @@ export interface ReviewQueueProps {
   readonly encryptionKey: kms.IKey;
   /** Where alarms notify. */
   readonly alarmTopic: sns.ITopic;
+  /**
+   * **For accounts that still have SageMaker Ground Truth** (closed to new customers): the queue feeds the Ground
+   * Truth router (input manifests), with the labelling-job role and the label merger. Otherwise the queue feeds the
+   * reviewers' page (`ReviewApp`'s intake), which any account can use.
+   * @default false
+   */
+  readonly groundTruth?: boolean;
 }
 
 const INPUT_PREFIX = 'review/input/';
 const OUTPUT_PREFIX = 'review/output/';
 
 /**
- * Human in the loop for the vision system: the review queue of low-confidence predictions (KMS, TLS-only, with a
- * dead-letter queue), a router that writes each batch as a SageMaker Ground Truth input manifest, the role a Ground
- * Truth labelling job runs with, and the label merger that publishes reviewed labels back onto the stream (active
- * learning: the next dataset prefers them).
+ * Human in the loop for the vision system: the review queue (KMS, TLS-only, with a dead-letter queue) that the
+ * reviewers' page takes its requests from. For accounts that still have Ground Truth (`groundTruth: true`), the
+ * queue feeds instead a router that writes each batch as a Ground Truth input manifest, with the role a labelling
+ * job runs with and the label merger that publishes reviewed labels back onto the stream.
  */
 export class ReviewQueue extends Construct {
   /** Low-confidence predictions waiting for review. */
   public readonly queue: sqs.Queue;
-  /** Messages the router could not use. */
+  /** Messages the intake (or the Ground Truth router) could not use. */
   public readonly deadLetterQueue: sqs.Queue;
-  /** Writes Ground Truth input manifests. */
-  public readonly router: BlueprintFunction;
-  /** Publishes reviewed labels from an output manifest. */
-  public readonly merger: BlueprintFunction;
-  /** The role to give Ground Truth labelling jobs (`CreateLabelingJob.RoleArn`). */
-  public readonly groundTruthRole: iam.Role;
+  /** Writes Ground Truth input manifests (only with `groundTruth`). */
+  public readonly router?: BlueprintFunction;
+  /** Publishes reviewed labels from an output manifest (only with `groundTruth`). */
+  public readonly merger?: BlueprintFunction;
+  /** The role to give Ground Truth labelling jobs, `CreateLabelingJob.RoleArn` (only with `groundTruth`). */
+  public readonly groundTruthRole?: iam.Role;
   /** Dead letters and stale reviews. */
   public readonly alarms: cloudwatch.Alarm[];
   /** `s3://<reviewBucket>/review/input/<endpoint>/`: where input manifests land. */
@@ -93,64 +100,66 @@ export class ReviewQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
 
-    this.router = new BlueprintFunction(this, 'Router', {
-      handlerDir: 'review-router',
-      description: `Writes Ground Truth input manifests of low-confidence predictions of ${props.endpointName}`,
-      encryptionKey: props.encryptionKey,
-      timeout: routerTimeout,
-      environment: {
-        ENDPOINT_NAME: props.endpointName,
-        MANIFEST_BUCKET: props.reviewBucket.bucketName,
-        MANIFEST_PREFIX: INPUT_PREFIX,
-        POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Vision',
-      },
-    });
-    this.router.addEventSource(
-      new sources.SqsEventSource(this.queue, {
-        batchSize: props.manifestBatchSize,
-        maxBatchingWindow: props.manifestBatchingWindow.toSeconds() > 0 ? props.manifestBatchingWindow : undefined,
-        reportBatchItemFailures: true,
-      }),
-    );
-    props.reviewBucket.grantPut(this.router, `${INPUT_PREFIX}*`);
-    acknowledgeBucketGrants(this.router.role!.node.findChild('DefaultPolicy'), [
-      { bucket: props.reviewBucket, prefixes: [INPUT_PREFIX], write: 'put', encrypted: true },
-    ]);
-    // The SQS event source's grant includes the queue key (kms:Decrypt) with no wildcard; nothing to acknowledge.
+    if (props.groundTruth) {
+      this.router = new BlueprintFunction(this, 'Router', {
+        handlerDir: 'review-router',
+        description: `Writes Ground Truth input manifests of low-confidence predictions of ${props.endpointName}`,
+        encryptionKey: props.encryptionKey,
+        timeout: routerTimeout,
+        environment: {
+          ENDPOINT_NAME: props.endpointName,
+          MANIFEST_BUCKET: props.reviewBucket.bucketName,
+          MANIFEST_PREFIX: INPUT_PREFIX,
+          POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Vision',
+        },
+      });
+      this.router.addEventSource(
+        new sources.SqsEventSource(this.queue, {
+          batchSize: props.manifestBatchSize,
+          maxBatchingWindow: props.manifestBatchingWindow.toSeconds() > 0 ? props.manifestBatchingWindow : undefined,
+          reportBatchItemFailures: true,
+        }),
+      );
+      props.reviewBucket.grantPut(this.router, `${INPUT_PREFIX}*`);
+      acknowledgeBucketGrants(this.router.role!.node.findChild('DefaultPolicy'), [
+        { bucket: props.reviewBucket, prefixes: [INPUT_PREFIX], write: 'put', encrypted: true },
+      ]);
+      // The SQS event source's grant includes the queue key (kms:Decrypt) with no wildcard; nothing to acknowledge.
 
-    this.merger = new BlueprintFunction(this, 'Merger', {
-      handlerDir: 'label-merger',
-      description: `Publishes reviewed labels of ${props.endpointName} onto the image stream`,
-      encryptionKey: props.encryptionKey,
-      timeout: Duration.minutes(10),
-      memorySize: 1024,
-      environment: {
-        STREAM_ARN: props.stream.streamArn,
-        IMAGES_BUCKET: props.imagesBucket.bucketName,
-        LABEL_ATTRIBUTE: props.labelAttribute,
-        REVIEW_BUCKET: props.reviewBucket.bucketName,
-        REVIEW_OUTPUT_PREFIX: OUTPUT_PREFIX,
-      },
-    });
-    props.reviewBucket.grantRead(this.merger, `${OUTPUT_PREFIX}*`);
-    props.imagesBucket.grantRead(this.merger, `${props.imagesPrefix}*`);
-    props.stream.grantWrite(this.merger);
-    acknowledgeBucketGrants(this.merger.role!.node.findChild('DefaultPolicy'), [
-      { bucket: props.reviewBucket, prefixes: [OUTPUT_PREFIX], encrypted: true },
-      { bucket: props.imagesBucket, prefixes: [props.imagesPrefix], encrypted: true },
-    ]);
+      this.merger = new BlueprintFunction(this, 'Merger', {
+        handlerDir: 'label-merger',
+        description: `Publishes reviewed labels of ${props.endpointName} onto the image stream`,
+        encryptionKey: props.encryptionKey,
+        timeout: Duration.minutes(10),
+        memorySize: 1024,
+        environment: {
+          STREAM_ARN: props.stream.streamArn,
+          IMAGES_BUCKET: props.imagesBucket.bucketName,
+          LABEL_ATTRIBUTE: props.labelAttribute,
+          REVIEW_BUCKET: props.reviewBucket.bucketName,
+          REVIEW_OUTPUT_PREFIX: OUTPUT_PREFIX,
+        },
+      });
+      props.reviewBucket.grantRead(this.merger, `${OUTPUT_PREFIX}*`);
+      props.imagesBucket.grantRead(this.merger, `${props.imagesPrefix}*`);
+      props.stream.grantWrite(this.merger);
+      acknowledgeBucketGrants(this.merger.role!.node.findChild('DefaultPolicy'), [
+        { bucket: props.reviewBucket, prefixes: [OUTPUT_PREFIX], encrypted: true },
+        { bucket: props.imagesBucket, prefixes: [props.imagesPrefix], encrypted: true },
+      ]);
 
-    this.groundTruthRole = new iam.Role(this, 'GroundTruthRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `Ground Truth labelling jobs reviewing ${props.endpointName}`,
-    });
-    props.imagesBucket.grantRead(this.groundTruthRole, `${props.imagesPrefix}*`);
-    props.reviewBucket.grantRead(this.groundTruthRole, `${INPUT_PREFIX}*`);
-    props.reviewBucket.grantPut(this.groundTruthRole, `${OUTPUT_PREFIX}*`);
-    acknowledgeBucketGrants(this.groundTruthRole.node.findChild('DefaultPolicy'), [
-      { bucket: props.imagesBucket, prefixes: [props.imagesPrefix], encrypted: true },
-      { bucket: props.reviewBucket, prefixes: [INPUT_PREFIX, OUTPUT_PREFIX], write: 'put', encrypted: true },
-    ]);
+      this.groundTruthRole = new iam.Role(this, 'GroundTruthRole', {
+        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+        description: `Ground Truth labelling jobs reviewing ${props.endpointName}`,
+      });
+      props.imagesBucket.grantRead(this.groundTruthRole, `${props.imagesPrefix}*`);
+      props.reviewBucket.grantRead(this.groundTruthRole, `${INPUT_PREFIX}*`);
+      props.reviewBucket.grantPut(this.groundTruthRole, `${OUTPUT_PREFIX}*`);
+      acknowledgeBucketGrants(this.groundTruthRole.node.findChild('DefaultPolicy'), [
+        { bucket: props.imagesBucket, prefixes: [props.imagesPrefix], encrypted: true },
+        { bucket: props.reviewBucket, prefixes: [INPUT_PREFIX, OUTPUT_PREFIX], write: 'put', encrypted: true },
+      ]);
+    }
 
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
@@ -163,7 +172,7 @@ export class ReviewQueue extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'StaleReviewsAlarm', {
-        alarmDescription: `Review messages of ${props.endpointName} have waited more than an hour (router failing?). Runbook: docs/runbooks/review-queue-backlog.md`,
+        alarmDescription: `Review messages of ${props.endpointName} have waited more than an hour (${props.groundTruth ? 'router' : "reviewers' page intake"} failing?). Runbook: docs/runbooks/review-queue-backlog.md`,
         metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
         threshold: 3600,
         evaluationPeriods: 3,
@@ -179,8 +188,9 @@ export class ReviewQueue extends Construct {
     return this.queue.metricApproximateNumberOfMessagesVisible(props);
   }
 
-  /** Lets a principal (an operator role, a CLI) start merges. */
+  /** Lets a principal (an operator role, a CLI) start merges (only with `groundTruth`). */
   public grantInvokeMerger(grantee: iam.IGrantable): iam.Grant {
+    if (!this.merger) throw new Error('grantInvokeMerger needs groundTruth: true (the label merger exists only then)');
     return this.merger.grantInvoke(grantee);
   }
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BlueprintConfig } from '../../config';
+import { ReviewApp } from '../../constructs/review-app';
 import { ImageIngestion } from './image-ingestion';
 import { ReviewQueue } from './review-queue';
 import { VisionServing } from './serving';
@@ -35,12 +36,14 @@ export interface VisionSystemProps {
 
 /**
  * Everything the vision case study adds to its ML stack: the serving plan (scale to zero in the sandbox), the
- * human-review queue with Ground Truth manifests and label merging, and the image consumer that validates,
+ * human-review queue and the reviewers' page (`ReviewApp`), and the image consumer that validates,
  * quarantines, measures and classifies arriving images. See docs/case-studies/vision.md.
  */
 export class VisionSystem extends Construct {
   public readonly serving: VisionServing;
   public readonly review: ReviewQueue;
+  /** The reviewers' page, its API and queue, fed by the review queue. */
+  public readonly reviewApp: ReviewApp;
   public readonly ingestion: ImageIngestion;
 
   constructor(scope: Construct, id: string, props: VisionSystemProps) {
@@ -68,6 +71,25 @@ export class VisionSystem extends Construct {
       maxReceiveCount: v.review.maxReceiveCount,
       encryptionKey: props.encryptionKey,
       alarmTopic: props.alarmTopic,
+    });
+    this.reviewApp = new ReviewApp(this, 'ReviewApp', {
+      imagesBucket: props.imagesBucket,
+      imagesPrefix: v.ingestion.imagesPrefix,
+      stream: props.stream,
+      encryptionKey: props.encryptionKey,
+      requests: this.review.queue,
+      // TOTP MFA is required in production; optional in the sandbox so a new account can try the page at once.
+      mfaRequired: config.stage === 'production',
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      alarmTopic: props.alarmTopic,
+    });
+    new CfnOutput(this, 'ReviewPageUrl', {
+      description: "The reviewers' page (sign in with a user created in the ReviewUserPoolId user pool)",
+      value: this.reviewApp.pageUrl,
+    });
+    new CfnOutput(this, 'ReviewUserPoolId', {
+      description: 'Add reviewers: aws cognito-idp admin-create-user --user-pool-id <this> --username <name>',
+      value: this.reviewApp.signIn.userPool.userPoolId,
     });
     this.ingestion = new ImageIngestion(this, 'Ingestion', {
       caseStudy: config.caseStudy,

@@ -169,7 +169,7 @@ export class PageHosting extends Construct {
     for (const handler of Stack.of(this).node.children) {
       if (!handler.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
       acknowledgeNag(
-        handler,
+        handler.node.defaultChild ?? handler,
         'L1',
         "The BucketDeployment provider's runtime is chosen by aws-cdk-lib and updated with it; it runs only during deployments.",
       );

@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { REVIEW_ROUTES } from '../../../core/review/routes';
 import { ReviewApp, type ReviewAppProps } from '../../../lib/constructs/review-app';
-import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../support/synth';
+import { CDK_JSON_CONTEXT, synthesize, TEST_ACCOUNT } from '../../support/synth';
 
 interface Built {
   readonly app: ReviewApp;
@@ -227,4 +227,57 @@ test.each([
   [{ domainPrefix: 'my-aws-review' }, /domainPrefix must be .* received "my-aws-review"/],
 ])('refuses %j', (extra, message) => {
   expect(() => build('sandbox', extra)).toThrow(message);
+});
+
+describe.each(['sandbox', 'production'] as const)('in the %s blueprint', (stage) => {
+  const stackName = `${stage === 'sandbox' ? 'Sandbox' : 'Production'}-Vision-ML`;
+  let template: Template;
+  beforeAll(() => {
+    template = synthesize(stage, { caseStudies: ['vision'] }).template(stackName);
+  });
+
+  test("the vision ML stack has the review app, fed by the review queue, with the stage's MFA and retention", () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: stage === 'production' ? 'ON' : 'OPTIONAL',
+    });
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'Queue' })] }),
+      DeletionPolicy: stage === 'production' ? 'Retain' : 'Delete',
+    });
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const intake = mappings.filter((m) => JSON.stringify(m.Properties.FunctionName).includes('ReviewAppIntake'));
+    expect(intake).toHaveLength(1);
+    expect(JSON.stringify(intake[0].Properties.EventSourceArn)).toContain('VisionReview');
+    // Ground Truth is an option for accounts that still have it: off, so nothing else consumes the review queue.
+    expect(mappings.filter((m) => JSON.stringify(m.Properties.EventSourceArn).includes('VisionReview'))).toHaveLength(
+      1,
+    );
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).some((id) => id.includes('GroundTruth'))).toBe(false);
+  });
+
+  test('every route has the JWT authorizer; no function URL; no bucket open to the public', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.length).toBe(Object.keys(REVIEW_ROUTES).length);
+    for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    for (const b of Object.values(template.findResources('AWS::S3::Bucket'))) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toMatchObject({
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+  });
+
+  test('the queue table is encrypted with the ops key', () => {
+    const table = Object.values(
+      template.findResources('AWS::DynamoDB::Table', {
+        Properties: { GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'Queue' })] },
+      }),
+    )[0];
+    const keyRef = table.Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(template.toJSON().Resources[keyRef].Type).toBe('AWS::KMS::Key');
+    expect(keyRef).toMatch(/^OpsKey/);
+  });
 });
