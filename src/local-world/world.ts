@@ -171,31 +171,43 @@ export class LocalWorld implements WorldContext {
   }
 
   /**
-   * Deploys a stack: creates its DynamoDB tables on dynalite (physical name `<stack>-<logical ID>-<n>`, unique per
-   * deployment) and resolves its only state machine's definition with those names.
+   * Deploys a stack: creates the DynamoDB tables its state machine uses on dynalite (physical name
+   * `<stack>-<logical ID>-<n>`, unique per deployment; keys and indexes as in the template) and resolves its only
+   * state machine's definition with those names.
    */
   async deploy(template: TemplateLike, stackName = 'Stack'): Promise<DeployedStack> {
     const resources = template.Resources ?? {};
+    const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    if (machines.length !== 1) throw new Error(`${stackName}: expected one state machine; found ${machines.length}`);
+    const source = machines[0].Properties?.DefinitionString;
+    const used = JSON.stringify(source);
     const n = ++LocalWorld.deployments;
     const tables: Record<string, string> = {};
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::DynamoDB::Table' && r.Type !== 'AWS::DynamoDB::GlobalTable') continue;
+      if (!used.includes(`"${id}"`)) continue;
       const p = r.Properties ?? {};
       const name = `${stackName}-${id}-${n}`;
+      const indexes = (key: string) =>
+        (p[key] as Array<Record<string, unknown>> | undefined)?.map((i) => ({
+          IndexName: i.IndexName,
+          KeySchema: i.KeySchema,
+          Projection: i.Projection,
+        }));
       await this.dynamo.send(
         new CreateTableCommand({
           TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: p.AttributeDefinitions as never,
           KeySchema: p.KeySchema as never,
+          GlobalSecondaryIndexes: indexes('GlobalSecondaryIndexes') as never,
+          LocalSecondaryIndexes: indexes('LocalSecondaryIndexes') as never,
         }),
       );
       tables[id] = name;
     }
-    const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    if (machines.length !== 1) throw new Error(`${stackName}: expected one state machine; found ${machines.length}`);
     const types = Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, r.Type]));
-    const text = resolveIntrinsics(machines[0].Properties?.DefinitionString, { types, physicalNames: tables });
+    const text = resolveIntrinsics(source, { types, physicalNames: tables });
     return { definition: JSON.parse(String(text)) as Json, tables };
   }
 
