@@ -35,6 +35,7 @@ const notFound = (what: string) => new TaskError('SageMaker.ValidationException'
 export class Hosting {
   private current?: Endpoint;
   private ic?: Component;
+  private readonly models = new Map<string, Json>();
 
   constructor(private readonly world: WorldContext) {}
 
@@ -47,6 +48,11 @@ export class Hosting {
   get inferenceComponent(): { name: string; endpointName: string; modelName: string; copies: number } | undefined {
     const c = this.ic;
     return c && { name: c.name, endpointName: c.endpointName, modelName: c.modelName, copies: c.copies };
+  }
+
+  /** The `CreateModel` request of a model (what a batch transform or an endpoint of it runs). */
+  model(name: string): Json | undefined {
+    return this.models.get(name);
   }
 
   /** An endpoint in service before the run (serving the champion). */
@@ -175,7 +181,10 @@ export class Hosting {
   /** The hosting actions. */
   handlers(): ServiceHandlers {
     return {
-      createModel: (i) => ({ ModelArn: arn(`model/${String(i.ModelName)}`) }),
+      createModel: (i) => {
+        this.models.set(String(i.ModelName), i);
+        return { ModelArn: arn(`model/${String(i.ModelName)}`) };
+      },
       createEndpointConfig: (i) => ({ EndpointConfigArn: arn(`endpoint-config/${String(i.EndpointConfigName)}`) }),
       listEndpoints: (i) => {
         const contains = String(i.NameContains ?? '');
