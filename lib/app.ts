@@ -37,7 +37,7 @@ export interface CaseStudyStacks {
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** Stack name for a stage, case study and part, e.g. `Sandbox-Recommender-Data`. */
+/** Stack name for a stage, case study and part: `<Stage>-<display name>-<Part>`, e.g. `Sandbox-<Name>-Data`. */
 export function stackName(stage: StageName, caseStudy: CaseStudyName, part: 'Data' | 'ML'): string {
   return `${capitalize(stage)}-${CASE_STUDY_SPECS[caseStudy].displayName}-${part}`;
 }

@@ -31,7 +31,7 @@ export interface EventStreamProps {
 
 /**
  * The ingestion stream of a case study: a KMS-encrypted Kinesis Data Stream that producers write events to and
- * that Firehose (and, for the recommender, a feature consumer) read from.
+ * that Firehose (and the case study's own consumers, such as a feature consumer) read from.
  */
 export class EventStream extends Construct {
   /** The Kinesis stream. */

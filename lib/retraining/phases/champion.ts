@@ -6,9 +6,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { LoopStates } from '../states';
 
-/** The filter of the champion lookup: only an approved package can be the champion. */
-export const CHAMPION_STATUS = 'Approved';
-
 /** Properties of a {@link ChampionPhase}. */
 export interface ChampionPhaseProps {
   readonly states: LoopStates;
@@ -30,7 +27,8 @@ export class ChampionPhase extends sfn.StateMachineFragment {
       'listModelPackages',
       {
         ModelPackageGroupName: props.endpointName,
-        ModelApprovalStatus: CHAMPION_STATUS,
+        // Only an approved package can be the champion.
+        ModelApprovalStatus: 'Approved',
         SortBy: 'CreationTime',
         SortOrder: 'Descending',
         MaxResults: 1,

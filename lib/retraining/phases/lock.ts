@@ -15,12 +15,6 @@ export const LOCK_KEY = 'lockId';
 /** TTL attribute of the lock table (epoch seconds): an abandoned lock expires. */
 export const LOCK_EXPIRY = 'expiresAt';
 
-/**
- * The condition that takes the lock: free, expired, or already ours (a retried write that had succeeded).
- * Exported so that tests can pin it in the synthesized definition.
- */
-export const ACQUIRE_CONDITION = `attribute_not_exists(${LOCK_KEY}) OR ${LOCK_EXPIRY} < :now OR executionId = :me`;
-
 /** Properties of a {@link LockPhase}. */
 export interface LockPhaseProps {
   readonly states: LoopStates;
@@ -72,7 +66,8 @@ export class LockPhase extends sfn.StateMachineFragment {
           reason: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.trigger.reason')),
           [LOCK_EXPIRY]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockExpiresAt')),
         },
-        conditionExpression: ACQUIRE_CONDITION,
+        // Free, expired, or already ours (a retried write that had succeeded).
+        conditionExpression: `attribute_not_exists(${LOCK_KEY}) OR ${LOCK_EXPIRY} < :now OR executionId = :me`,
         expressionAttributeValues: {
           ':now': tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockNow')),
           ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),

@@ -1,14 +1,14 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { synthesize, type SynthesizedBlueprint } from '../../support/synth';
+import { synthesize, synthesizedStage, type SynthesizedStage } from '../../support/synth';
 
-let sandbox: SynthesizedBlueprint;
-let production: SynthesizedBlueprint;
+let sandbox: SynthesizedStage;
+let production: SynthesizedStage;
 let sbx: Template;
 let prd: Template;
 
 beforeAll(() => {
-  sandbox = synthesize('sandbox');
-  production = synthesize('production');
+  sandbox = synthesizedStage('sandbox');
+  production = synthesizedStage('production');
   sbx = sandbox.template('Sandbox-Recommender-Data');
   prd = production.template('Production-Recommender-Data');
 });
@@ -25,10 +25,8 @@ function lakeBuckets(t: Template): Resources {
 
 describe('stack naming and selection', () => {
   test('stack names carry the stage and the case study', () => {
-    expect(sandbox.caseStudies.flatMap((c) => c.stacks.map((s) => s.stackName))).toEqual(
-      expect.arrayContaining(['Sandbox-Recommender-Data', 'Sandbox-Vision-Data']),
-    );
-    expect(production.caseStudies.map((c) => c.data.stackName)).toEqual([
+    expect(sandbox.stackNames).toEqual(expect.arrayContaining(['Sandbox-Recommender-Data', 'Sandbox-Vision-Data']));
+    expect(production.stackNames.filter((name) => name.endsWith('-Data'))).toEqual([
       'Production-Recommender-Data',
       'Production-Vision-Data',
     ]);
@@ -40,8 +38,8 @@ describe('stack naming and selection', () => {
   });
 
   test('production stacks are termination-protected, sandbox stacks are not', () => {
-    expect(production.caseStudies.every((c) => c.data.terminationProtection)).toBe(true);
-    expect(sandbox.caseStudies.some((c) => c.data.terminationProtection)).toBe(false);
+    expect(production.stackNames.every((name) => production.stack(name).terminationProtection)).toBe(true);
+    expect(sandbox.stackNames.some((name) => sandbox.stack(name).terminationProtection)).toBe(false);
   });
 });
 
@@ -277,9 +275,9 @@ describe('Firehose delivery', () => {
     });
   });
 
-  test('the delivery log group is KMS-encrypted with a retention', () => {
+  test('the delivery log group is encrypted with the lake key, with a retention', () => {
     sbx.hasResourceProperties('AWS::Logs::LogGroup', {
-      KmsKeyId: Match.anyValue(),
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeKey[0-9A-F]{8}$'), 'Arn'] },
       RetentionInDays: 30,
     });
   });
@@ -337,7 +335,10 @@ describe('Glue catalog and Athena', () => {
           OutputLocation: Match.objectLike({
             'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^DataLakeCurated') }, '/athena-results/']],
           }),
-          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() },
+          EncryptionConfiguration: {
+            EncryptionOption: 'SSE_KMS',
+            KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeKey[0-9A-F]{8}$'), 'Arn'] },
+          },
         },
       }),
       RecursiveDeleteOption: true,

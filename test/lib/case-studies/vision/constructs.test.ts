@@ -23,7 +23,8 @@ import { CDK_JSON_CONTEXT, TEST_ACCOUNT } from '../../../support/synth';
 
 const arn = (service: string, rest: string) => `arn:aws:${service}:us-east-1:${TEST_ACCOUNT}:${rest}`;
 
-function build(stage: StageName) {
+/** The vision constructs of a stage in a test stack, synthesized with the checks on; `extra` adds to the stack. */
+function build(stage: StageName, extra?: (stack: Stack) => void) {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, 'Vision', { env: { account: TEST_ACCOUNT, region: 'us-east-1' } });
@@ -60,6 +61,7 @@ function build(stage: StageName) {
     maxReceiveCount: v.review.maxReceiveCount,
     encryptionKey: opsKey,
     alarmTopic: topic,
+    groundTruth: true,
   });
   const ingestion = new ImageIngestion(stack, 'ImageIngestion', {
     caseStudy: 'vision',
@@ -89,6 +91,7 @@ function build(stage: StageName) {
   ingestion.connectDriftChecker(checker);
   const loopRole = new iam.Role(stack, 'LoopRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
   serving.grantDeploy(loopRole);
+  extra?.(stack);
   app.synth();
   return { app, stack, config, endpointName, template: Template.fromStack(stack) };
 }
@@ -296,9 +299,17 @@ describe('serving plan', () => {
 });
 
 describe('cdk-nag and snapshots', () => {
-  test('no unacknowledged AwsSolutions findings in either stage (synth would have thrown)', () => {
-    expect(sbx.template.toJSON().Resources).toBeDefined();
-    expect(prd.template.toJSON().Resources).toBeDefined();
+  test('no unacknowledged AwsSolutions findings in either stage, and the checks really run on this stack', () => {
+    for (const b of [sbx, prd]) {
+      expect(
+        b.app
+          .synth()
+          .getStackByName('Vision')
+          .messages.filter((m) => m.level === 'error'),
+      ).toEqual([]);
+    }
+    // The same build with one resource nobody acknowledged fails synthesis.
+    expect(() => build('sandbox', (stack) => new kms.Key(stack, 'NoRotation'))).toThrow(/NoRotation[\s\S]*KMS5/);
   });
 
   test.each(['sandbox', 'production'] as const)('%s template snapshot', (stage) => {

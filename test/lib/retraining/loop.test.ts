@@ -1,0 +1,85 @@
+/**
+ * Fine-grained assertions on the synthesized retraining definition of every stack of both stages: the lock is
+ * taken and released only under its conditions, and the champion is only ever an approved package. (The local
+ * executions in test/lib/constructs/retraining-loop.test.ts run these states; these pin the requests themselves.)
+ */
+import { stateMachineDefinition } from '../../support/state-machine';
+import { synthesizedStage } from '../../support/synth';
+
+type State = {
+  Type: string;
+  Parameters?: Record<string, unknown>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+  Choices?: Array<Record<string, unknown>>;
+  Default?: string;
+};
+
+let loops: Array<[string, Record<string, State>]>;
+beforeAll(() => {
+  loops = (['sandbox', 'production'] as const).flatMap((stage) => {
+    const synthesized = synthesizedStage(stage);
+    return synthesized.stackNames
+      .filter((name) => name.endsWith('-ML'))
+      .map((name) => {
+        const definition = stateMachineDefinition(synthesized.template(name)) as { States: Record<string, State> };
+        return [name, definition.States] as [string, Record<string, State>];
+      });
+  });
+});
+
+test('the four ML stacks each have a retraining loop', () => {
+  expect(loops.map(([name]) => name).sort()).toEqual([
+    'Production-Recommender-ML',
+    'Production-Vision-ML',
+    'Sandbox-Recommender-ML',
+    'Sandbox-Vision-ML',
+  ]);
+});
+
+test('the lock is taken only when free, expired or already ours; anything else means another run holds it', () => {
+  for (const [, states] of loops) {
+    const acquire = states.AcquireLock;
+    expect(acquire.Parameters).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(lockId) OR expiresAt < :now OR executionId = :me',
+      ExpressionAttributeValues: { ':now': { 'N.$': '$.run.lockNow' }, ':me': { 'S.$': '$$.Execution.Id' } },
+      Item: {
+        lockId: { S: expect.stringMatching(/^mlbp-(sandbox|production)-\w+$/) },
+        executionId: { 'S.$': '$$.Execution.Id' },
+        expiresAt: { 'N.$': '$.run.lockExpiresAt' },
+      },
+    });
+    expect(acquire.Catch?.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [['DynamoDB.ConditionalCheckFailedException'], 'AlreadyRunning'],
+      [['States.ALL'], 'RecordFailure'],
+    ]);
+  }
+});
+
+test('the lock is released only by the execution that holds it', () => {
+  for (const [, states] of loops) {
+    expect(states.ReleaseLock.Parameters).toMatchObject({
+      Key: { lockId: { S: expect.stringMatching(/^mlbp-/) } },
+      ConditionExpression: 'executionId = :me',
+      ExpressionAttributeValues: { ':me': { 'S.$': '$$.Execution.Id' } },
+    });
+  }
+});
+
+test('the champion is the newest approved package of the endpoint’s group, and only that', () => {
+  for (const [name, states] of loops) {
+    expect(states.FindChampion.Parameters).toEqual({
+      ModelPackageGroupName: expect.stringMatching(/^mlbp-/),
+      ModelApprovalStatus: 'Approved',
+      SortBy: 'CreationTime',
+      SortOrder: 'Descending',
+      MaxResults: 1,
+    });
+    expect(states.FindChampion.Parameters?.ModelPackageGroupName).toBe(
+      `mlbp-${name.split('-')[0].toLowerCase()}-${name.split('-')[1].toLowerCase()}`,
+    );
+    expect(states['ChampionFound?']).toMatchObject({
+      Choices: [{ Variable: '$.championSearch.packages[0]', IsPresent: true, Next: 'DescribeChampion' }],
+      Default: 'NoChampion',
+    });
+  }
+});
