@@ -26,16 +26,14 @@ export const FLAGS = {
     description: "the raw bucket's folder under <dir>/s3/ (default: the one holding images/, else local-raw)",
   },
   port: { type: 'string', placeholder: '<n>', description: 'port on 127.0.0.1 (default 8014; 0 picks a free one)' },
-  help: { type: 'boolean' },
 } as const;
 
-/** Parses the flags and starts the server (it runs until the process stops); returns the usage for --help. */
+/** Parses the flags and starts the server (it runs until the process stops); --help is the shared one (runCli). */
 export async function main(
   argv: readonly string[],
   print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ) {
   const flags = parseFlags(argv, FLAGS, USAGE);
-  if (flags.help) return USAGE;
   if (!flags.dir) throw new CliError(`--dir is required\n${USAGE}`);
   let port = 8014;
   if (flags.port !== undefined) {

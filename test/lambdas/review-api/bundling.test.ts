@@ -29,6 +29,10 @@ function load(dir: string): { handler: (event: unknown) => Promise<unknown> } {
 }
 
 const saved = { ...process.env };
+// The bundles' own log lines (Powertools, SDK notices) would print whole minified lines as code frames.
+const quiet = ['log', 'info', 'warn', 'error'].map((level) =>
+  jest.spyOn(console, level as 'log').mockImplementation(() => undefined),
+);
 beforeAll(() => {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -46,6 +50,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   process.env = saved;
+  for (const spy of quiet) spy.mockRestore();
 });
 
 test('the API bundle runs and refuses a request without verified claims', async () => {
