@@ -1,5 +1,10 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // Jest's default (cores − 1) is a single worker on the 2-core CI machine, which then idles while a test waits on
+  // an emulator, a Python subprocess or a browser. Two workers at least; at most cores − 1 on larger machines.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

@@ -7,7 +7,9 @@ import { main } from '../../src/cli/simulate';
 import { CliError } from '../../src/cli/common';
 import { Emulators } from '../../src/local-world/emulators';
 import { LocalWorld } from '../../src/local-world/world';
-import { synthesizeSandbox, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
+import { caseStudyBlueprint, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
+import { readAssembly } from '../../src/synth/assembly';
+import { synthesizedStage } from '../support/synth';
 import { simulate, driftsByDefault, scenarioFor } from '../../src/simulate/run';
 
 let blueprints: CaseStudyBlueprint[];
@@ -15,7 +17,10 @@ let blueprints: CaseStudyBlueprint[];
 const SIZES = { events: 1500, images: 1050 };
 
 beforeAll(() => {
-  blueprints = synthesizeSandbox(['recommender', 'vision']);
+  // The sandbox stage synthesized once per test run, shared with the other test files (cdk-nag on, which adds
+  // metadata only): the same templates `synthesizeSandbox` builds for the CLI.
+  const stacks = readAssembly(synthesizedStage('sandbox').assembly.directory);
+  blueprints = (['recommender', 'vision'] as const).map((c) => caseStudyBlueprint(c, stacks));
 });
 
 const byCase = <T extends { caseStudy: string }>(items: readonly T[], name: string): T => {
