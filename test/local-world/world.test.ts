@@ -289,7 +289,7 @@ describe('the world', () => {
       approver: () => {
         throw new TaskError('ModelRejected', 'no');
       },
-      overrides: { 'sns:publish': (input, ctx) => ctx.fallback() },
+      overrides: { 'sns:publish': (_input, ctx) => ctx.fallback() },
     });
     expect(rejected).toMatchObject({ status: 'FAILED', cause: { name: 'ModelRejected', message: 'no' } });
     expect(w.notifications).toEqual([{ status: 'x' }]);
