@@ -15,9 +15,6 @@ export const evaluationPolicySchema = z.strictObject({
   absoluteFloor: z.number(),
 });
 
-/** The promotion policy. */
-export type EvaluationPolicy = z.infer<typeof evaluationPolicySchema>;
-
 /** What the evaluate step receives. */
 export const evaluationInputSchema = z.object({
   policy: evaluationPolicySchema,
