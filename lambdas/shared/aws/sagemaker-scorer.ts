@@ -38,29 +38,28 @@ export class ModelVersionCache {
 export function sageMakerScorer(
   runtime: SageMakerRuntimeClient,
   endpointName: string,
-  versions: ModelVersionCache,
+  versions: Pick<ModelVersionCache, 'get'>,
 ): Scorer {
   return async (csv, rows, timeoutMs, inferenceId) => {
     const controller = new AbortController();
-    const [out, endpointVersion] = await Promise.all([
-      withTimeout(
-        runtime.send(
-          new InvokeEndpointCommand({
-            EndpointName: endpointName,
-            ContentType: 'text/csv',
-            Accept: 'application/json',
-            Body: csv,
-            ...(inferenceId ? { InferenceId: inferenceId } : {}),
-          }),
-          { abortSignal: controller.signal },
-        ),
-        timeoutMs,
-        () => controller.abort(),
+    // Started with the request (cached: usually free); used only when the model does not name its version.
+    const endpointVersion = versions.get();
+    const out = await withTimeout(
+      runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          ContentType: 'text/csv',
+          Accept: 'application/json',
+          Body: csv,
+          ...(inferenceId ? { InferenceId: inferenceId } : {}),
+        }),
+        { abortSignal: controller.signal },
       ),
-      versions.get(),
-    ]);
+      timeoutMs,
+      () => controller.abort(),
+    );
     const body = out.Body instanceof Uint8Array ? new TextDecoder().decode(out.Body) : String(out.Body ?? '');
     const parsed = parseModelResponse(body, rows);
-    return { scores: parsed.scores, modelVersion: parsed.modelVersion ?? endpointVersion };
+    return { scores: parsed.scores, modelVersion: parsed.modelVersion ?? (await endpointVersion) };
   };
 }
