@@ -8,15 +8,15 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { S3ObjectStore } from '../shared/aws/s3-object-store';
 import { parseS3Uri } from '../../core/storage/s3-uri';
 import { refreshVisionBaseline, type VisionBaselineInput, type VisionBaselineOutput } from '../../core/vision/baseline';
-import { readBounded } from '../../core/vision/image-stats';
+import { DEFAULT_IMAGE_LIMITS, readBounded } from '../../core/vision/image-stats';
 
 const logger = new Logger();
 const tracer = new Tracer();
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const store = new S3ObjectStore(s3);
 const limits = {
-  maxBytes: Number(process.env.MAX_IMAGE_BYTES ?? 6_291_456),
-  maxPixels: Number(process.env.MAX_IMAGE_PIXELS ?? 25_000_000),
+  maxBytes: Number(process.env.MAX_IMAGE_BYTES ?? DEFAULT_IMAGE_LIMITS.maxBytes),
+  maxPixels: Number(process.env.MAX_IMAGE_PIXELS ?? DEFAULT_IMAGE_LIMITS.maxPixels),
 };
 
 async function readImage(sourceRef: string): Promise<Uint8Array | undefined> {
