@@ -1,7 +1,7 @@
 /**
  * Fine-grained assertions on the synthesized retraining definition of every stack of both stages: the lock is
  * taken and released only under its conditions, and the champion is only ever an approved package. (The local
- * executions in test/lib/constructs/retraining-loop.test.ts run these states; these pin the requests themselves.)
+ * executions in test/lib/retraining/retraining-loop.test.ts run these states; these pin the requests themselves.)
  */
 import { stateMachineDefinition } from '../../support/state-machine';
 import { synthesizedStage } from '../../support/synth';
