@@ -15,13 +15,15 @@ import { simulate, driftsByDefault, scenarioFor } from '../../src/simulate/run';
 let blueprints: CaseStudyBlueprint[];
 /** Smaller periods than the CLI's defaults (vision needs 1,000 new labelled images for the loop to train). */
 const SIZES = { events: 1500, images: 1050 };
+/** A whole simulation takes seconds on an idle machine; the bound only stops a hang, under any load. */
+const SIMULATION_TIMEOUT_MS = 600_000;
 
 beforeAll(() => {
   // The sandbox stage synthesized once per test run, shared with the other test files (cdk-nag on, which adds
   // metadata only): the same templates `synthesizeSandbox` builds for the CLI.
   const stacks = readAssembly(synthesizedStage('sandbox').assembly.directory);
   blueprints = (['recommender', 'vision'] as const).map((c) => caseStudyBlueprint(c, stacks));
-});
+}, SIMULATION_TIMEOUT_MS);
 
 const byCase = <T extends { caseStudy: string }>(items: readonly T[], name: string): T => {
   const found = items.find((i) => i.caseStudy === name);
@@ -57,71 +59,95 @@ test('the local world deploys each ML stack: its own lock table, the definition 
   }
 });
 
-test('a non-drifted seed: events flow, nothing drifts, the retraining loop does not start', async () => {
-  expect(driftsByDefault(2)).toBe(false);
-  const result = await simulate({ seed: 2, blueprints, ...SIZES });
-  expect(result.caseStudies.map((c) => c.caseStudy)).toEqual(['recommender', 'vision']);
-  for (const c of result.caseStudies) {
-    expect(c).toMatchObject({
-      driftDetected: false,
-      driftedFeatures: [],
-      retrainingStarted: false,
-      decision: 'skipped',
-      states: [],
+test(
+  'a non-drifted seed: events flow, nothing drifts, the retraining loop does not start',
+  async () => {
+    expect(driftsByDefault(2)).toBe(false);
+    const result = await simulate({ seed: 2, blueprints, ...SIZES });
+    expect(result.caseStudies.map((c) => c.caseStudy)).toEqual(['recommender', 'vision']);
+    for (const c of result.caseStudies) {
+      expect(c).toMatchObject({
+        driftDetected: false,
+        driftedFeatures: [],
+        retrainingStarted: false,
+        decision: 'skipped',
+        states: [],
+      });
+      expect(c.eventsIngested).toBeGreaterThan(2000);
+      expect(c.invalidEvents).toBeGreaterThan(0);
+    }
+  },
+  SIMULATION_TIMEOUT_MS,
+);
+
+test(
+  'a drifted seed: drift is found, the synthesized loop runs and decides per seed',
+  async () => {
+    expect(driftsByDefault(3)).toBe(true);
+    const lines: string[] = [];
+    const result = await simulate({ seed: 3, blueprints, ...SIZES, sink: (l) => lines.push(l) });
+    const rec = byCase(result.caseStudies, 'recommender');
+    const vis = byCase(result.caseStudies, 'vision');
+    for (const c of [rec, vis]) {
+      expect(c.driftDetected).toBe(true);
+      expect(c.retrainingStarted).toBe(true);
+      expect(c.states.slice(0, 3)).toEqual(['PlanRun', 'AcquireLock', 'FindChampion']);
+      expect(c.states).toEqual(
+        expect.arrayContaining(['TrainCandidate', 'ScoreChampion', 'ScoreCandidate', 'EvaluateCandidate']),
+      );
+      expect(c.states.at(-2)).toBe('Finished?');
+    }
+    // The recommender's device mix and CTR (a key signal) drift; the night camera's brightness and contrast.
+    expect(rec.driftedFeatures).toEqual(expect.arrayContaining(['f2', 'ctr.mlbp-sandbox-recommender-initial']));
+    expect(vis.driftedFeatures).toEqual(expect.arrayContaining(['image.mean_r', 'image.mean_g', 'image.mean_b']));
+    // Seed 3: the recommender's candidate loses on the same validation data; the vision candidate wins, its rolling
+    // update trips an alarm and rolls back.
+    expect(scenarioFor(3, 'recommender').candidateQuality).toBeLessThan(scenarioFor(3, 'recommender').championQuality);
+    expect(rec).toMatchObject({ decision: 'rejected' });
+    expect(rec.states).toContain('RegisterRejectedCandidate');
+    expect(rec.states).not.toContain('UpdateEndpoint');
+    expect(vis).toMatchObject({ decision: 'rolled-back' });
+    // The sandbox vision loop updates an inference component (or, before that path, the endpoint) and rolls back.
+    expect(vis.states.filter((s) => /^Mark(Component)?RolledBack$/.test(s))).toHaveLength(1);
+    expect(vis.states.at(-1)).toBe('RunFailed');
+    // The timeline is in simulated time and names what happened.
+    expect(lines.join('\n')).toMatch(/2026-11-23 10:05:00 {2}recommender {2}drift/);
+    expect(lines.some((l) => /ModelDriftDetected → starting execution drift-20261123T1005-s3/.test(l))).toBe(true);
+    expect(lines.some((l) => /training job .* Completed after \d+ min/.test(l))).toBe(true);
+  },
+  SIMULATION_TIMEOUT_MS,
+);
+
+test(
+  'a drifted seed whose candidate wins and rolls out: deployed, the baseline refreshed; same seed, same run',
+  async () => {
+    const lines: string[] = [];
+    const result = await simulate({
+      seed: 5,
+      blueprints,
+      ...SIZES,
+      caseStudies: ['vision'],
+      sink: (l) => lines.push(l),
     });
-    expect(c.eventsIngested).toBeGreaterThan(2000);
-    expect(c.invalidEvents).toBeGreaterThan(0);
-  }
-});
-
-test('a drifted seed: drift is found, the synthesized loop runs and decides per seed', async () => {
-  expect(driftsByDefault(3)).toBe(true);
-  const lines: string[] = [];
-  const result = await simulate({ seed: 3, blueprints, ...SIZES, sink: (l) => lines.push(l) });
-  const rec = byCase(result.caseStudies, 'recommender');
-  const vis = byCase(result.caseStudies, 'vision');
-  for (const c of [rec, vis]) {
-    expect(c.driftDetected).toBe(true);
-    expect(c.retrainingStarted).toBe(true);
-    expect(c.states.slice(0, 3)).toEqual(['PlanRun', 'AcquireLock', 'FindChampion']);
-    expect(c.states).toEqual(
-      expect.arrayContaining(['TrainCandidate', 'ScoreChampion', 'ScoreCandidate', 'EvaluateCandidate']),
+    expect(result.caseStudies[0]).toMatchObject({ caseStudy: 'vision', decision: 'deployed', retrainingStarted: true });
+    expect(result.caseStudies[0].states).toEqual(
+      expect.arrayContaining(['RegisterScalableTarget', 'RefreshBaseline', 'RecordDeployed', 'RunSucceeded']),
     );
-    expect(c.states.at(-2)).toBe('Finished?');
-  }
-  // The recommender's device mix and CTR (a key signal) drift; the night camera's brightness and contrast.
-  expect(rec.driftedFeatures).toEqual(expect.arrayContaining(['f2', 'ctr.mlbp-sandbox-recommender-initial']));
-  expect(vis.driftedFeatures).toEqual(expect.arrayContaining(['image.mean_r', 'image.mean_g', 'image.mean_b']));
-  // Seed 3: the recommender's candidate loses on the same validation data; the vision candidate wins, its rolling
-  // update trips an alarm and rolls back.
-  expect(scenarioFor(3, 'recommender').candidateQuality).toBeLessThan(scenarioFor(3, 'recommender').championQuality);
-  expect(rec).toMatchObject({ decision: 'rejected' });
-  expect(rec.states).toContain('RegisterRejectedCandidate');
-  expect(rec.states).not.toContain('UpdateEndpoint');
-  expect(vis).toMatchObject({ decision: 'rolled-back' });
-  // The sandbox vision loop updates an inference component (or, before that path, the endpoint) and rolls back.
-  expect(vis.states.filter((s) => /^Mark(Component)?RolledBack$/.test(s))).toHaveLength(1);
-  expect(vis.states.at(-1)).toBe('RunFailed');
-  // The timeline is in simulated time and names what happened.
-  expect(lines.join('\n')).toMatch(/2026-11-23 10:05:00 {2}recommender {2}drift/);
-  expect(lines.some((l) => /ModelDriftDetected → starting execution drift-20261123T1005-s3/.test(l))).toBe(true);
-  expect(lines.some((l) => /training job .* Completed after \d+ min/.test(l))).toBe(true);
-});
+    expect(lines.some((l) => /drift baseline refreshed from \d+ validation records/.test(l))).toBe(true);
 
-test('a drifted seed whose candidate wins and rolls out: deployed, the baseline refreshed; same seed, same run', async () => {
-  const lines: string[] = [];
-  const result = await simulate({ seed: 5, blueprints, ...SIZES, caseStudies: ['vision'], sink: (l) => lines.push(l) });
-  expect(result.caseStudies[0]).toMatchObject({ caseStudy: 'vision', decision: 'deployed', retrainingStarted: true });
-  expect(result.caseStudies[0].states).toEqual(
-    expect.arrayContaining(['RegisterScalableTarget', 'RefreshBaseline', 'RecordDeployed', 'RunSucceeded']),
-  );
-  expect(lines.some((l) => /drift baseline refreshed from \d+ validation records/.test(l))).toBe(true);
-
-  const again: string[] = [];
-  const rerun = await simulate({ seed: 5, blueprints, ...SIZES, caseStudies: ['vision'], sink: (l) => again.push(l) });
-  expect(rerun).toEqual(result);
-  expect(again).toEqual(lines);
-});
+    const again: string[] = [];
+    const rerun = await simulate({
+      seed: 5,
+      blueprints,
+      ...SIZES,
+      caseStudies: ['vision'],
+      sink: (l) => again.push(l),
+    });
+    expect(rerun).toEqual(result);
+    expect(again).toEqual(lines);
+  },
+  SIMULATION_TIMEOUT_MS,
+);
 
 describe('the CLI', () => {
   test.each([
