@@ -217,3 +217,88 @@ export async function evaluateRecommender(
   await store.put(bucket, key, JSON.stringify(report, null, 2), { contentType: 'application/json' });
   return report;
 }
+
+/** One model's scores as the loop's evaluate state describes them (`ScoringSpec.source`). */
+export interface LoopScoringSource {
+  readonly kind: string;
+  /** Folder of the model's batch-transform output. */
+  readonly outputUri: string;
+  /** The scoring set (the holdout). */
+  readonly scoringUri: string;
+  /** Where the report goes. */
+  readonly reportUri: string;
+}
+
+/** The evaluate state's payload (`lib/retraining/phases/evaluate.ts`). */
+export interface LoopEvaluationRequest {
+  readonly policy: { readonly metricName: string; readonly minImprovement: number };
+  readonly champion: { readonly found: boolean };
+  readonly stamp?: Readonly<Record<string, string>>;
+  readonly scoring: { readonly candidate: LoopScoringSource; readonly champion: LoopScoringSource };
+}
+
+/** What the loop continues with (`$.evaluation`): the decision, its figures and the report. */
+export interface RecommenderEvaluation {
+  readonly promote: boolean;
+  readonly reason: string;
+  readonly metricName: string;
+  readonly candidateValue: number;
+  readonly championValue: number | null;
+  readonly reportUri: string;
+  /** Registry metadata of the candidate (strings only). */
+  readonly metadata: Record<string, string>;
+  /** nDCG@10 of the three rankers and the interval, for notifications and the simulation. */
+  readonly metrics: RankerMetrics;
+  readonly interval: BootstrapInterval;
+}
+
+/** The kind of the recommender's scoring sources. */
+export const RANKING_SOURCE_KIND = 'recommender-ranking';
+
+/** Runs the promotion rule on the loop's payload: reads the holdout and the scores, writes the report. */
+export async function runRecommenderEvaluation(
+  store: ObjectStore,
+  request: LoopEvaluationRequest,
+  options: Omit<RecommenderPromotionPolicy, 'minImprovement'> = {},
+): Promise<RecommenderEvaluation> {
+  const { candidate, champion } = request.scoring;
+  if (candidate?.kind !== RANKING_SOURCE_KIND) {
+    throw new Error(
+      `the recommender evaluation reads ${RANKING_SOURCE_KIND} scores; received ${JSON.stringify(candidate?.kind)}`,
+    );
+  }
+  const datasetId = request.stamp?.datasetId ?? 'unknown';
+  const report = await evaluateRecommender(store, {
+    datasetId,
+    scoringUri: candidate.scoringUri,
+    candidateUri: candidate.outputUri,
+    ...(request.champion.found ? { championUri: champion.outputUri } : {}),
+    reportUri: candidate.reportUri,
+    policy: { ...options, minImprovement: request.policy.minImprovement },
+  });
+  const ndcg = (m: RankingMetrics | null) => (m ? m['ndcg@10'] : null);
+  const s = (x: number | null) => (x === null ? 'none' : String(Math.round(x * 1e6) / 1e6));
+  return {
+    promote: report.promote,
+    reason: report.reason,
+    metricName: 'ndcg@10',
+    candidateValue: report.metrics.candidate['ndcg@10'],
+    championValue: ndcg(report.metrics.champion),
+    reportUri: candidate.reportUri,
+    metrics: report.metrics,
+    interval: report.interval,
+    metadata: {
+      ...(request.stamp ?? {}),
+      metricName: 'ndcg@10',
+      metricValue: s(report.metrics.candidate['ndcg@10']),
+      championMetricValue: s(ndcg(report.metrics.champion)),
+      popularityMetricValue: s(report.metrics.popularity['ndcg@10']),
+      comparedWith: report.baseline,
+      gainInterval: `[${s(report.interval.lower)}, ${s(report.interval.upper)}]`,
+      holdoutRequests: String(report.interval.n),
+      featureVersion: String(report.featureVersion),
+      evaluation: report.promote ? 'promoted' : 'rejected',
+      reportUri: candidate.reportUri,
+    },
+  };
+}

@@ -41,7 +41,8 @@ export function statesFormat(statement: Statement): { template: string; paramete
     parameters.push(name);
     return '{}';
   });
-  if (/[{}]/.test(template.replace(/\{\}/g, ''))) {
+  // CDK tokens (`${Token[…]}`, e.g. a bucket name) are resolved before States.Format sees the string.
+  if (/[{}]/.test(template.replace(/\$\{Token\[[^\]]*\]\}/g, '').replace(/\{\}/g, ''))) {
     throw new Error('a statement may hold no braces besides its placeholders (States.Format would read them)');
   }
   return { template, parameters };

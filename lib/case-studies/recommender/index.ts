@@ -1,23 +1,26 @@
 import { INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
 import type { CaseStudy } from '../case-study';
 import { RECOMMENDER_PRESETS } from './presets';
+import { recommenderRecipe } from './recipe';
 import { recommenderRetraining } from './retraining';
-import { RecommenderServing } from './serving';
+import { RECOMMENDER_SERVING_ID, RecommenderServing } from './serving';
 
 /**
- * The recommender: ranks items for a user from interaction history and real-time features. XGBoost on tabular
- * features exported by Athena; served behind the `recommend` API with a popularity fallback.
+ * The recommender: two stages — candidate generation (co-visitation, trending, fresh items) and an XGBoost
+ * learning-to-rank model (`models/recommender/`, script mode in the XGBoost 1.7-1 container) over one feature
+ * contract, trained on the slates the `recommend` API served; promoted by a paired bootstrap of nDCG@10.
  */
 export const RECOMMENDER: CaseStudy = {
   name: 'recommender',
   displayName: 'Recommender',
-  summary: 'Ranks catalogue items for a user from interaction events (click-through prediction).',
+  summary: 'Ranks catalogue items for a user: candidate generation, then a learning-to-rank model on served slates.',
   eventSchema: INTERACTION_EVENT_SCHEMA,
   presets: RECOMMENDER_PRESETS,
   algorithm: 'xgboost',
-  retraining: () => recommenderRetraining(),
+  trainingRecipe: (scope, options) => recommenderRecipe(scope, options),
+  retraining: (config) => recommenderRetraining(config),
   addToMlStack(stack, c) {
-    new RecommenderServing(stack, 'RecommenderServing', {
+    new RecommenderServing(stack, RECOMMENDER_SERVING_ID, {
       config: c.config,
       stream: c.dataPlane.stream,
       rawBucket: c.dataPlane.raw,

@@ -11,12 +11,45 @@ const RECOMMENDER_PRODUCTION_TRAFFIC = {
   peakToAverage: 3,
 };
 
-/** Click-through ranking is judged on validation AUC; a first model must be clearly better than chance. */
+/**
+ * The ranker is judged on nDCG@10 of the time-based holdout: promoted only when the paired bootstrap interval of its
+ * gain over the champion (popularity for a first model) lies above `minImprovement` (`core/recommender/promotion.ts`).
+ * `absoluteFloor` is not used by that rule; `metricName` is what the training job reports.
+ */
 const RECOMMENDER_RETRAINING = {
-  metricName: 'validation:auc',
-  metricDirection: 'maximize',
-  minImprovement: 0.002,
-  absoluteFloor: 0.6,
+  sandbox: { metricName: 'validation:ndcg@10', metricDirection: 'maximize', minImprovement: 0, absoluteFloor: 0 },
+  production: {
+    metricName: 'validation:ndcg@10',
+    metricDirection: 'maximize',
+    minImprovement: 0.005,
+    absoluteFloor: 0,
+  },
+} as const;
+
+/**
+ * Training data and candidates (`core/recommender/sql.ts`, `candidates.ts`). Production: a 30-minute attribution
+ * window, half the negatives kept, 64 shards over 4 instances (about 16 files each, see
+ * docs/case-studies/recommender.md, "Scale"), a week of co-visitation with at least 3 users per pair.
+ */
+const RECOMMENDER_RANKING = {
+  sandbox: {
+    attributionMinutes: 10,
+    validationFraction: 0.2,
+    negativeSamplingRate: 1,
+    shards: 1,
+    coVisitation: { minutes: 60, days: 7, neighbours: 30, itemsPerUser: 100, minUsers: 1 },
+    quotas: { covisit: 0.4, fresh: 0.2 },
+    freshSlots: 1,
+  },
+  production: {
+    attributionMinutes: 30,
+    validationFraction: 0.1,
+    negativeSamplingRate: 0.5,
+    shards: 64,
+    coVisitation: { minutes: 60, days: 7, neighbours: 50, itemsPerUser: 100, minUsers: 3 },
+    quotas: { covisit: 0.4, fresh: 0.1 },
+    freshSlots: 1,
+  },
 } as const;
 
 /**
@@ -66,9 +99,17 @@ export const RECOMMENDER_PRESETS: CaseStudySpec['presets'] = {
   sandbox: {
     ingestion: { traffic: { peakEventsPerSecond: 50, averageEventSizeBytes: 600 } },
     training: { instanceType: 'ml.g4dn.xlarge' },
-    retraining: RECOMMENDER_RETRAINING,
+    retraining: RECOMMENDER_RETRAINING.sandbox,
     realtime: RECOMMENDER_REALTIME.sandbox,
-    serving: { instanceType: 'ml.m5.large', initialInstanceCount: 1, minCapacity: 1, maxCapacity: 2 },
+    ranking: RECOMMENDER_RANKING.sandbox,
+    // Serverless: scales to zero, idle costs nothing; the API logs the served features (no data capture needed).
+    serving: {
+      instanceType: 'ml.m5.large',
+      initialInstanceCount: 1,
+      minCapacity: 0,
+      maxCapacity: 2,
+      serverless: { memorySizeInMB: 2048, maxConcurrency: 10 },
+    },
   },
   production: {
     ingestion: {
@@ -77,9 +118,11 @@ export const RECOMMENDER_PRESETS: CaseStudySpec['presets'] = {
         averageEventSizeBytes: 600,
       },
     },
-    training: { instanceType: 'ml.g5.4xlarge', instanceCount: 1 },
-    retraining: RECOMMENDER_RETRAINING,
+    // Distributed XGBoost (Rabit) over shards of whole requests, one GPU each.
+    training: { instanceType: 'ml.g5.2xlarge', instanceCount: 4 },
+    retraining: RECOMMENDER_RETRAINING.production,
     realtime: RECOMMENDER_REALTIME.production,
+    ranking: RECOMMENDER_RANKING.production,
     serving: { instanceType: 'ml.c5.xlarge', initialInstanceCount: 2, minCapacity: 2, maxCapacity: 10 },
   },
 };

@@ -14,6 +14,9 @@ import { FeatureStore } from './feature-store';
 import { RecommendApi } from './recommend-api';
 import { StreamConsumer } from './stream-consumer';
 
+/** Construct id of the recommender's serving in its ML stack (the retraining loop finds the feature table by it). */
+export const RECOMMENDER_SERVING_ID = 'RecommenderServing';
+
 /** Properties of a {@link RecommenderServing}. */
 export interface RecommenderServingProps {
   /** Validated recommender config; `realtime` and `drift.scheduleMinutes` are read. */

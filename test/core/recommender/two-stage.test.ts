@@ -126,7 +126,7 @@ test('a model trained on another feature version is refused: the fallback is ser
     ) as never;
   const { response, slate } = await recommend({ userId: 'u1', k: 3 }, settings, {
     store,
-    score: async (csv, rows, t, id) => ({ modelVersion: 'x', ...(await score(csv, rows, t, id)) }),
+    score: async (csv, rows, t, id) => ({ ...(await score(csv, rows, t, id)), modelVersion: 'x' }),
     newInferenceId: () => 'inf-1',
     now: () => NOW,
     log: () => undefined,
