@@ -5,10 +5,18 @@
  *   -c caseStudies=recommender,vision    (default both)
  *   -c region=<aws region>               (default: see {@link deployRegion})
  *   -c overrides='{"recommender":{"ingestion":{"retentionHours":48}}}'   (validated like everything else)
+ *   -c notifyEmail=you@example.com       (subscribed to every ML stack's notification topic; default none)
  */
 import { App } from 'aws-cdk-lib';
 import { buildBlueprint } from '../lib/app';
-import { ConfigError, parseCaseStudies, parseOverrides, parseStage, type ConfigOverrides } from '../lib/config';
+import {
+  ConfigError,
+  parseCaseStudies,
+  parseNotifyEmails,
+  parseOverrides,
+  parseStage,
+  type ConfigOverrides,
+} from '../lib/config';
 
 /** Where the region comes from, first match wins. */
 export type RegionSource = '-c region' | 'overrides' | 'CDK_DEFAULT_REGION' | 'AWS_REGION' | 'AWS_DEFAULT_REGION';
@@ -47,6 +55,7 @@ export function main(): void {
       overrides,
       account: process.env.CDK_DEFAULT_ACCOUNT,
       region: deployRegion(context('region'), overrides, process.env).region,
+      notifyEmails: parseNotifyEmails(context('notifyEmail')),
     });
     app.synth();
   } catch (error) {

@@ -25,6 +25,8 @@ export interface BlueprintAppOptions {
   readonly region?: string;
   /** Run cdk-nag AwsSolutions checks on synth. @default true */
   readonly nag?: boolean;
+  /** Email addresses subscribed to every ML stack's notification topic (`-c notifyEmail=…`). @default none */
+  readonly notifyEmails?: readonly string[];
 }
 
 /** The stacks of one case study. */
@@ -62,7 +64,13 @@ export function buildBlueprint(app: App, options: BlueprintAppOptions): CaseStud
       config,
       spec: caseStudy,
     });
-    const ml = new MlStack(app, stackName(config.stage, config.caseStudy, 'ML'), { env, config, caseStudy, data });
+    const ml = new MlStack(app, stackName(config.stage, config.caseStudy, 'ML'), {
+      env,
+      config,
+      caseStudy,
+      data,
+      notifyEmails: options.notifyEmails,
+    });
     const stacks: Stack[] = [data, ml];
     for (const stack of stacks) {
       Tags.of(stack).add('ml-blueprint:stage', config.stage);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CASE_STUDY_SPECS } from '../case-studies';
 import { planShards, type ShardPlan } from './capacity';
 import { ConfigError, describeValue } from './errors';
@@ -60,12 +60,41 @@ function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-/** Turns zod issues into one line each: field, what is allowed, what was received. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+/** The schema inside optional, nullable and default wrappers. */
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) {
+    s = s.unwrap() as z.ZodType;
+  }
+  return s;
+}
+
+/** Every key the schema allows at a path (optional ones included), or undefined when it is not an object there. */
+export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let s = unwrap(schema);
+  for (const key of path) {
+    if (s instanceof z.ZodObject) s = unwrap((s.shape as Record<string, z.ZodType>)[String(key)]);
+    else if (s instanceof z.ZodArray && typeof key === 'number') s = unwrap(s.element as z.ZodType);
+    else return undefined;
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
+}
+
+/**
+ * Turns zod issues into one line each: field, what is allowed, what was received. An unknown key lists every key
+ * the schema allows there (optional ones too), else the keys of the input that were accepted.
+ */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  schema: z.ZodType = blueprintConfigSchema,
+): string[] {
   return issues.map((issue) => {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      const allowed = Object.keys(valueAt(input, issue.path) ?? {}).filter((k) => !issue.keys.includes(k));
+      const allowed =
+        allowedKeysAt(schema, issue.path) ??
+        Object.keys(valueAt(input, issue.path) ?? {}).filter((k) => !issue.keys.includes(k));
       return `${path || 'the configuration'} has unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
         .map((k) => `"${k}"`)
         .join(', ')}; allowed: ${allowed.join(', ')}`;
@@ -93,6 +122,22 @@ export function parseCaseStudies(raw: unknown): CaseStudyName[] {
     ]);
   }
   return [...new Set(names as CaseStudyName[])];
+}
+
+/**
+ * Parses the `notifyEmail` context value: one address or several separated by commas, each subscribed to the
+ * notification topic of every ML stack. Absent or empty: no subscription.
+ */
+export function parseNotifyEmails(raw: unknown): string[] {
+  if (raw === undefined || raw === '') return [];
+  const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : [raw];
+  const bad = items.filter((e) => typeof e !== 'string' || !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(e));
+  if (bad.length > 0) {
+    throw new ConfigError('context', [
+      `notifyEmail must be an email address such as you@example.com (or several, comma-separated); received ${describeValue(raw)}`,
+    ]);
+  }
+  return [...new Set(items as string[])];
 }
 
 /** Parses the `overrides` context value: a JSON object (or its string form) keyed by case study or `"*"`. */

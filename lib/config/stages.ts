@@ -12,7 +12,9 @@ export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConf
     retainData: false,
     terminationProtection: false,
     ingestion: {
-      capacityMode: 'on-demand',
+      // One provisioned shard (from the case studies' sandbox traffic) costs about a third of an on-demand stream's
+      // hourly charge and runs the mode production runs; see docs/cost/sandbox.md.
+      capacityMode: 'provisioned',
       traffic: { headroom: 1.5 },
       retentionHours: 24,
       firehose: { bufferIntervalSeconds: 60, bufferSizeMiB: 64 },

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { PolicyDocument } from '../../core/drift/checker-settings';
 import type { CaseStudy } from '../case-studies';
@@ -22,6 +23,12 @@ export interface MlStackProps extends StackProps {
   readonly caseStudy: CaseStudy;
   /** The case study's data plane. */
   readonly data: DataStack;
+  /**
+   * Email addresses subscribed to the notification topic (alarms, run outcomes, approval requests); each gets a
+   * confirmation email from AWS first.
+   * @default none: nothing subscribes
+   */
+  readonly notifyEmails?: readonly string[];
 }
 
 /** The drift and retraining policy the checker runs with, from the stage config. */
@@ -89,6 +96,9 @@ export class MlStack extends Stack {
       masterKey: this.opsKey,
       enforceSSL: true,
     });
+    for (const email of props.notifyEmails ?? []) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',

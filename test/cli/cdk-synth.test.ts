@@ -3,7 +3,7 @@
  * with a message naming `stage`, not a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderSummary, summarizeAssembly } from '../../src/cli/synth-summary';
@@ -56,4 +56,23 @@ test('a bad override fails synth naming the field, the value and what is allowed
   const result = synth(['-c', 'overrides={"vision":{"ingestion":{"retentionHours":12}}}'], outdir);
   expect(result.status).not.toBe(0);
   expect(result.stderr).toContain('ingestion.retentionHours must be an integer from 24 to 8760 hours; received 12');
+});
+
+test('the README’s override example synthesizes as the README shows it, with the shards it asks for', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const line = readme.split('\n').find((l) => /^npx cdk synth -c overrides='/.test(l));
+  expect(line).toBeDefined();
+  const overrides = line!.match(/-c overrides='([^']+)'/)![1];
+  const result = synth(['-c', `overrides=${overrides}`], outdir);
+  expect(result.stderr).not.toMatch(/ERROR|Invalid configuration/);
+  expect(result.status).toBe(0);
+  const stacks = summarizeAssembly(outdir).map((s) => s.stackName);
+  expect(stacks).toContain('Sandbox-Recommender-Data');
+  const template = JSON.parse(readFileSync(join(outdir, 'Sandbox-Recommender-Data.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties?: { ShardCount?: number } }>;
+  };
+  const stream = Object.values(template.Resources).find((r) => r.Type === 'AWS::Kinesis::Stream');
+  const asked = (JSON.parse(overrides) as { recommender?: { ingestion?: { shardCount?: number } } }).recommender
+    ?.ingestion?.shardCount;
+  expect(stream?.Properties?.ShardCount).toBe(asked ?? 1);
 });

@@ -3,16 +3,19 @@
  * billable type priced, the JSON contract, the arithmetic rules, the state machine read from the definition,
  * and the CLI run on the synthesized assembly.
  */
+import { rmSync } from 'node:fs';
 import { resolveConfig, STAGES, type StageName } from '../../lib/config';
 import { runCostCli, summarizeAssemblyCost } from '../../src/cli/cost';
-import { readAssembly, type StackTemplate } from '../../src/cost/assembly';
+import { readAssembly, synthesizeStage, type StackTemplate } from '../../src/synth/assembly';
 import { compareRows, renderCompare } from '../../src/cost/render';
 import { parseStateMachine } from '../../src/cost/definition';
-import { estimate } from '../../src/cost/estimate';
-import { loadLatestPriceTable } from '../../src/cost/prices';
+import { estimate, pricingContexts } from '../../src/cost/estimate';
+import { endpointModel } from '../../src/cost/pricers/sagemaker';
+import { IDLE_BUDGET } from '../../src/cost/walkthrough';
+import { loadLatestPriceTable, priceBook } from '../../src/cost/prices';
 import { classify, PRICED_TYPES } from '../../src/cost/registry';
 import type { Estimate } from '../../src/cost/types';
-import { loadUsageProfile } from '../../src/cost/usage';
+import { committedProfiles, loadUsageProfile } from '../../src/cost/usage';
 import { synthesize } from '../support/synth';
 
 const assemblies = {} as Record<StageName, { dir: string; stacks: StackTemplate[]; estimate: Estimate }>;
@@ -109,15 +112,15 @@ describe.each(STAGES)('%s templates', (stage) => {
   });
 });
 
-test('the production stream is priced from the planned shard count; the sandbox stream on demand', () => {
+test('each stream is priced from its planned shard count: production from the plan, the sandbox one shard', () => {
   const prodStream = assemblies.production.estimate.lines.find(
     (l) => l.stack === 'Production-Recommender-Data' && /^shard-hours/.test(l.component),
   );
   expect(prodStream?.quantity).toBe(resolveConfig('production', 'recommender').shardPlan!.shardCount * 730);
-  const sandboxStream = assemblies.sandbox.estimate.lines.find(
-    (l) => l.stack === 'Sandbox-Recommender-Data' && /stream-hours/.test(l.component),
-  );
-  expect(sandboxStream).toMatchObject({ quantity: 730, unitPrice: 0.04, usageBased: false });
+  for (const stack of ['Sandbox-Recommender-Data', 'Sandbox-Vision-Data']) {
+    const stream = assemblies.sandbox.estimate.lines.find((l) => l.stack === stack && /^shard-hours/.test(l.component));
+    expect(stream).toMatchObject({ quantity: 730, unitPrice: 0.015, usageBased: false });
+  }
 });
 
 test('--compare: both stages per case-study stack and service, differences summing to the difference of totals', () => {
@@ -128,6 +131,50 @@ test('--compare: both stages per case-study stack and service, differences summi
   expect(rows.find((r) => r.stack === 'Vision-ML' && r.service === 'SageMaker')).toBeDefined();
   const text = renderCompare(a, b, 'table');
   expect(text.split('\n')[0]).toMatch(/stack +service +sandbox +production +difference/);
+});
+
+describe('endpoints are priced for what they do', () => {
+  test.each(committedProfiles())('%s: no always-on endpoint is priced for fewer than 730 hours', (name) => {
+    const usage = loadUsageProfile(name);
+    const { stacks } = assemblies[usage.stage];
+    const prices = loadLatestPriceTable();
+    const e = estimate({ stacks, usage, prices });
+    const contexts = pricingContexts({ stacks, usage, prices }, stacks, usage.stage, priceBook(prices, 'us-east-1'));
+    for (const ctx of contexts) {
+      const m = endpointModel(ctx);
+      const hours = e.lines
+        .filter((l) => l.type === 'AWS::SageMaker::Endpoint' && l.unit === 'instance-hour')
+        .filter((l) => l.stack.split('-')[1].toLowerCase() === ctx.caseStudy)
+        .reduce((n, l) => n + l.quantity, 0);
+      expect(hours).toBeCloseTo(m.instanceHours, 6);
+      if (!m.deployed) expect(hours).toBe(0);
+      else if (m.settings.kind === 'instance')
+        expect(hours).toBeGreaterThanOrEqual(730 * Math.max(1, m.settings.minCapacity ?? 1));
+      else if (m.settings.kind === 'scale-to-zero')
+        expect(hours).toBeLessThanOrEqual(730 * (m.settings.maxInstances ?? 1));
+    }
+  });
+
+  test('the sandbox deploys an always-on recommender endpoint and a scale-to-zero vision endpoint (inference component)', () => {
+    const kinds = Object.fromEntries(
+      assemblies.sandbox.stacks
+        .flatMap((s) => Object.entries(s.resources).map(([id, r]) => ({ s, id, r })))
+        .filter(({ r }) => r.Type === 'AWS::StepFunctions::StateMachine')
+        .map(({ s, id, r }) => [s.caseStudy, parseStateMachine(r, id).endpoint?.kind]),
+    );
+    expect(kinds.vision).toBe('scale-to-zero');
+    expect(['instance', 'serverless']).toContain(kinds.recommender);
+  });
+
+  test(`the sandbox left idle (usage "idle") costs at most $${IDLE_BUDGET.limit} a month for both case studies, with no endpoint`, () => {
+    const e = estimate({
+      stacks: assemblies.sandbox.stacks,
+      usage: loadUsageProfile('idle'),
+      prices: loadLatestPriceTable(),
+    });
+    expect(e.totalMonthly).toBeLessThanOrEqual(IDLE_BUDGET.limit);
+    expect(e.lines.filter((l) => l.type.startsWith('AWS::SageMaker::') && l.monthly > 0)).toEqual([]);
+  });
 });
 
 describe('the CLI on a synthesized assembly', () => {
@@ -174,11 +221,28 @@ describe('the CLI on a synthesized assembly', () => {
     ).toThrow(/no prices for region "eu-central-1".*known regions: us-east-1, us-west-2/);
   });
 
-  test('the main job’s summary prices the assembly with the profile of its stage', () => {
+  test('the main job’s summary prices the assembly with the profile of its stage, and the sandbox left idle', () => {
     const summary = summarizeAssemblyCost(assemblies.sandbox.dir);
     expect(summary).toContain(
       `Estimated monthly cost (sandbox stage, usage profile "sandbox", us-east-1, prices of ${loadLatestPriceTable().date}, no free tiers)`,
     );
-    expect(summary.split('\n')).toHaveLength(7);
+    expect(summary).toMatch(
+      /Left deployed with no traffic and no retraining \(usage profile "idle"\): \$\d+\.\d\d per month/,
+    );
+    expect(summary.split('\n')).toHaveLength(8);
+    expect(summarizeAssemblyCost(assemblies.production.dir)).not.toMatch(/idle/);
+  });
+
+  test('a region without committed prices: the main job’s summary warns and prices nothing (no error)', () => {
+    const dir = synthesizeStage('sandbox', { region: 'eu-west-1', caseStudies: ['vision'] });
+    try {
+      const summary = summarizeAssemblyCost(dir);
+      expect(summary).toMatch(
+        /^warning: no monthly cost estimate: .* no prices for eu-west-1 \(it has us-east-1, us-west-2\), so nothing was priced/,
+      );
+      expect(summary).not.toMatch(/\$\d/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -42,10 +42,11 @@ describe('stage and case-study selection', () => {
 });
 
 describe('presets', () => {
-  test('sandbox is on-demand, short retention, destroyable, spot training', () => {
+  test('sandbox is one provisioned shard, short retention, destroyable, spot training', () => {
     const c = resolveConfig('sandbox', 'recommender');
-    expect(c.ingestion.capacityMode).toBe('on-demand');
-    expect(c.shardPlan).toBeUndefined();
+    expect(c.ingestion.capacityMode).toBe('provisioned');
+    expect(c.shardPlan).toMatchObject({ shardCount: 1, overridden: false });
+    expect(resolveConfig('sandbox', 'vision').shardPlan).toMatchObject({ shardCount: 1 });
     expect(c.ingestion.retentionHours).toBe(24);
     expect(c.retainData).toBe(false);
     expect(c.training.useSpot).toBe(true);
@@ -125,7 +126,7 @@ describe('validation matrix', () => {
     [
       'shard count on an on-demand stream',
       'sandbox',
-      { ingestion: { shardCount: 2 } },
+      { ingestion: { capacityMode: 'on-demand', shardCount: 2 } },
       /ingestion\.shardCount must not be set when ingestion\.capacityMode is "on-demand".*; received 2/,
     ],
     [
@@ -246,7 +247,7 @@ describe('validation matrix', () => {
       'misspelt key',
       'sandbox',
       { ingestion: { retentionHour: 48 } },
-      /ingestion has unknown key "retentionHour"; allowed: capacityMode, traffic, retentionHours, firehose/,
+      /ingestion has unknown key "retentionHour"; allowed: capacityMode, traffic, shardCount, retentionHours, firehose$/,
     ],
     [
       'bad region',

@@ -197,11 +197,11 @@ describe('Kinesis stream', () => {
     });
   });
 
-  test('sandbox: on-demand, 24 h retention', () => {
+  test('sandbox: one provisioned shard, 24 h retention', () => {
     sbx.hasResourceProperties('AWS::Kinesis::Stream', {
-      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
       RetentionPeriodHours: 24,
-      ShardCount: Match.absent(),
+      ShardCount: 1,
     });
   });
 
