@@ -165,7 +165,7 @@ test.each([
     const { store, ports } = world();
     const { response } = await recommend({ userId: 'u1', k: 3 }, settings, ports);
     // Never waits past the invoke timeout: a timed-out request is aborted, not left running.
-    const options = runtimeMock.send.firstCall.args[1] as { abortSignal?: AbortSignal } | undefined;
+    const options = (runtimeMock.send.firstCall.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
     expect(options?.abortSignal?.aborted).toBe(reason === 'timeout');
     expect(response).toMatchObject({
       fallback: true,
