@@ -323,3 +323,50 @@ export async function runVisionEvaluation(
     },
   };
 }
+
+/** One model's scores as the loop's evaluate state describes them (`ScoringSpec.source` of the vision study). */
+export interface LoopScoringSource {
+  readonly kind: 'vision-test-set';
+  readonly outputUri: string;
+  readonly testUri: string;
+  /** The model's class map (null for a champion that does not exist). */
+  readonly classesUri: string | null;
+  readonly reportUri: string;
+}
+
+/** The loop's evaluate payload (the generic evaluate state's shape). */
+export interface LoopEvaluationRequest {
+  readonly policy: { readonly metricName: string; readonly minImprovement: number; readonly absoluteFloor: number };
+  readonly candidateMetrics?: ReadonlyArray<{ readonly MetricName: string; readonly Value: number }>;
+  readonly champion: { readonly found: boolean };
+  readonly stamp?: Readonly<Record<string, string>>;
+  readonly scoring: { readonly candidate: LoopScoringSource; readonly champion: LoopScoringSource };
+}
+
+/** Maps the loop's payload (plus McNemar's alpha from the function's configuration) to the vision evaluation. */
+export function fromLoopRequest(request: LoopEvaluationRequest, alpha: number): VisionEvaluationRequest {
+  const { candidate, champion } = request.scoring;
+  if (candidate?.kind !== 'vision-test-set') {
+    throw new Error(`the vision evaluation reads vision-test-set scores; received ${JSON.stringify(candidate?.kind)}`);
+  }
+  if (!candidate.classesUri) throw new Error("the candidate's classesUri is missing from the dataset");
+  if (request.champion.found && !champion.classesUri) {
+    throw new Error("there is a champion but the dataset names no championClassesUri (the champion's class map)");
+  }
+  return {
+    policy: {
+      alpha,
+      minImprovement: request.policy.minImprovement,
+      absoluteFloor: request.policy.absoluteFloor,
+    },
+    testUri: candidate.testUri,
+    candidate: { outputUri: candidate.outputUri, classesUri: candidate.classesUri },
+    ...(request.champion.found && champion.classesUri
+      ? { champion: { outputUri: champion.outputUri, classesUri: champion.classesUri } }
+      : {}),
+    candidateMetrics: request.candidateMetrics,
+    trainingMetricName: request.policy.metricName,
+    reportUri: candidate.reportUri,
+    stamp: request.stamp,
+  };
+}

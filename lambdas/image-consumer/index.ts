@@ -11,7 +11,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { readBounded } from '../../core/vision/image-stats';
-import { parsePrediction } from '../../core/vision/prediction';
+import { parseModelAnswer } from '../../core/vision/prediction';
 import { consumeImages, EndpointUnavailableError, type ImageConsumerPorts } from '../../core/vision/image-consumer';
 import { consumerSettingsFromEnv } from '../../core/vision/image-consumer-settings';
 
@@ -53,7 +53,7 @@ const ports: ImageConsumerPorts = {
   async put(bucket, key, body) {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
   },
-  async predict(bytes, contentType) {
+  async predict(bytes, contentType, inferenceId) {
     try {
       const out = await runtime.send(
         new InvokeEndpointCommand({
@@ -62,15 +62,19 @@ const ports: ImageConsumerPorts = {
           ContentType: contentType,
           Accept: accept,
           Body: bytes,
+          // Data capture records it; a reviewer's label names it.
+          InferenceId: inferenceId,
         }),
       );
-      return parsePrediction(new TextDecoder().decode(out.Body));
+      return parseModelAnswer(new TextDecoder().decode(out.Body));
     } catch (e) {
       if (isUnavailable(e)) throw new EndpointUnavailableError((e as Error).message);
       throw e;
     }
   },
   async review(items) {
+    if (!reviewQueueUrl)
+      throw new Error('REVIEW_QUEUE_URL is not set: with the prediction log, nothing is queued here');
     for (let i = 0; i < items.length; i += 10) {
       const batch = items.slice(i, i + 10);
       const out = await sqs.send(

@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import type { BlueprintConfig } from '../config';
 import type { LoopCaseStudy } from '../retraining/case-study';
 import type { ServingPlan } from '../retraining/serving-plan';
-import type { BuiltInAlgorithm } from '../retraining/training-recipe';
+import type { AlgorithmRecipeOptions, BuiltInAlgorithm, TrainingRecipe } from '../retraining/training-recipe';
 import type { ImportedDataPlane } from '../stacks/data-plane-import';
 import type { CaseStudySpec } from './types';
 
@@ -41,10 +41,23 @@ export interface CaseStudyServing {
   grantDeploy?(grantee: iam.IGrantable): void;
 }
 
+/** What a case study's own training recipe is resolved from (the stage's training and serving settings). */
+export interface CaseStudyRecipeOptions extends Omit<AlgorithmRecipeOptions, 'algorithm'> {
+  /** Inference image override. @default the case study's published image */
+  readonly inferenceImage?: string;
+  /** Instance type of the endpoint and of batch transform. */
+  readonly servingInstanceType: string;
+}
+
 /** A case study: its presets and schema, its model's algorithm, its part of the loop and its own constructs. */
 export interface CaseStudy extends CaseStudySpec {
-  /** The built-in algorithm that trains (and serves) its model. */
-  readonly algorithm: BuiltInAlgorithm;
+  /** The built-in algorithm that trains (and serves) its model, or the framework of its own recipe. */
+  readonly algorithm: BuiltInAlgorithm | 'pytorch';
+  /**
+   * Its own training recipe (script mode: the model code in the repository, framework images), resolved in
+   * `scope` (where the code's asset goes). @default the built-in algorithm's recipe
+   */
+  trainingRecipe?(scope: Construct, options: CaseStudyRecipeOptions): TrainingRecipe;
   /**
    * Its part of the retraining loop: the dataset, scoring and baseline states.
    * @param config the stage's configuration; without it, the case study's defaults

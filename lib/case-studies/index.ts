@@ -2,6 +2,7 @@
  * The registry of case studies. Adding one is a folder (`lib/case-studies/<name>/`, implementing
  * {@link CaseStudy}) and a line here; see docs/ARCHITECTURE.md, "Where do I change X".
  */
+import type { Construct } from 'constructs';
 import type { CaseStudyName } from '../config/schema';
 import {
   resolveAlgorithmRecipe,
@@ -35,13 +36,28 @@ export function caseStudyOf(name: string): CaseStudy {
 /** What the recipe of a case study is resolved from. */
 export interface TrainingRecipeOptions extends Omit<AlgorithmRecipeOptions, 'algorithm'> {
   readonly caseStudy: CaseStudyName;
+  /** Inference image override (a case study with its own recipe). @default its published image */
+  readonly inferenceImage?: string;
+  /** Endpoint and batch-transform instance type (a case study with its own recipe). @default `instanceType` */
+  readonly servingInstanceType?: string;
 }
 
 /**
- * The training recipe of a case study's algorithm (image for the region, channels, hyperparameters, metrics).
+ * The training recipe of a case study (image for the region, channels, hyperparameters, metrics): its own
+ * (script mode), resolved in `scope`, or its built-in algorithm's.
  * @throws when the region has no known image or the instance type cannot run the algorithm
  */
-export function resolveTrainingRecipe(options: TrainingRecipeOptions): TrainingRecipe {
-  const { caseStudy, ...rest } = options;
-  return resolveAlgorithmRecipe({ ...rest, algorithm: caseStudyOf(caseStudy).algorithm });
+export function resolveTrainingRecipe(options: TrainingRecipeOptions, scope?: Construct): TrainingRecipe {
+  const { caseStudy, inferenceImage, servingInstanceType, ...rest } = options;
+  const study = caseStudyOf(caseStudy);
+  if (study.trainingRecipe) {
+    if (!scope) throw new Error(`the ${caseStudy} recipe adds its model code as an asset: pass the scope to put it in`);
+    return study.trainingRecipe(scope, {
+      ...rest,
+      inferenceImage,
+      servingInstanceType: servingInstanceType ?? rest.instanceType,
+    });
+  }
+  if (study.algorithm === 'pytorch') throw new Error(`the ${caseStudy} case study names no training recipe`);
+  return resolveAlgorithmRecipe({ ...rest, algorithm: study.algorithm });
 }

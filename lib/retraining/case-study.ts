@@ -62,8 +62,13 @@ export interface ScoringSpec {
   readonly assembleWith?: string;
   /** `DataProcessing` (input and output filters). @default not set */
   readonly dataProcessing?: Record<string, unknown>;
+  /**
+   * Score the candidate even without a champion (its outputs also feed the drift baseline or judge a first model).
+   * @default false: the first model is judged on its training metric alone
+   */
+  readonly alwaysScoreCandidate?: boolean;
   /** The evaluate Lambda's description of one model's scores, written under `outputUri`. */
-  source(outputUri: string): Record<string, unknown>;
+  source(outputUri: string, model: 'candidate' | 'champion'): Record<string, unknown>;
 }
 
 /** A case study's part of the retraining loop. */
@@ -79,6 +84,16 @@ export interface LoopCaseStudy {
   readonly scoring: ScoringSpec;
   /** The Lambda that refreshes the drift baseline of an endpoint. */
   baselineFunction(endpointName: string): BaselineFunctionSpec;
+  /**
+   * The Lambda that applies the promotion rule (`EvaluateFunction`), when the case study has its own.
+   * @default `lambdas/retraining-evaluate` (metric comparison with a margin)
+   */
+  evaluateFunction?(endpointName: string): BaselineFunctionSpec;
+  /**
+   * `ModelMetrics` of the registered model package (JSONPath values allowed), e.g. the evaluation report in S3.
+   * @default none
+   */
+  readonly modelMetrics?: Record<string, unknown>;
   /** The states that build the dataset. */
   buildDataset(context: DatasetContext): DatasetStates;
   /** Payload of `RefreshBaseline` (JSONPath values allowed). */

@@ -5,7 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -94,18 +94,32 @@ export class RetrainingLoop extends Construct {
     const fn = (fnId: string, handlerDir: string, description: string, timeout?: Duration, memorySize?: number) =>
       new BlueprintFunction(this, fnId, { handlerDir, description, encryptionKey: props.opsKey, timeout, memorySize });
     const planFn = fn('PlanFunction', 'retraining-plan', `Plans a retraining run of ${props.endpointName}`);
-    const evaluateFn = fn(
-      'EvaluateFunction',
-      'retraining-evaluate',
-      `Champion/challenger evaluation for ${props.endpointName}`,
-      Duration.minutes(10), // reads every transform output of the validation set
-      1024,
-    );
+    const evaluateSpec = study.evaluateFunction?.(props.endpointName);
+    const evaluateFn = evaluateSpec
+      ? new BlueprintFunction(this, 'EvaluateFunction', { ...evaluateSpec, encryptionKey: props.opsKey })
+      : fn(
+          'EvaluateFunction',
+          'retraining-evaluate',
+          `Champion/challenger evaluation for ${props.endpointName}`,
+          Duration.minutes(10), // reads every transform output of the validation set
+          1024,
+        );
     const baselineFn = new BlueprintFunction(this, 'BaselineFunction', {
       ...study.baselineFunction(props.endpointName),
       encryptionKey: props.opsKey,
     });
-    this.grantFunctions(props, study.rawInputPrefixes ?? [], evaluateFn, baselineFn);
+    this.grantFunctions(props, study.rawInputPrefixes ?? [], evaluateFn, baselineFn, evaluateSpec !== undefined);
+    // Script mode: the training code's archive; a separate inference image.
+    props.recipe.grantRead?.(this.sageMakerRole);
+    if (props.recipe.inferenceRepositoryArn) {
+      this.sageMakerRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'PullInferenceImage',
+          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+          resources: [props.recipe.inferenceRepositoryArn],
+        }),
+      );
+    }
 
     // The workflow, phase by phase. Phases are built in the order their states were first written (which keeps
     // the rendered definition stable); the chain below is the order of a run.
@@ -158,7 +172,7 @@ export class RetrainingLoop extends Construct {
     const deploy = component
       ? new DeployToInferenceComponent(this, 'Deploy', { states, props, sageMakerRole, plan: component })
       : new DeployToEndpoint(this, 'Deploy', { states, props, sageMakerRole });
-    const register = new RegisterPhase(this, 'Register', { states, props });
+    const register = new RegisterPhase(this, 'Register', { states, props, modelMetrics: study.modelMetrics });
     const run = lock.next(champion).next(dataset).next(train).next(evaluate).next(register).next(deploy).next(finish);
     this.functions = { plan: planFn, evaluate: evaluateFn, baseline: baselineFn, ...dataset.functions };
 
@@ -273,12 +287,20 @@ export class RetrainingLoop extends Construct {
     rawInputPrefixes: readonly string[],
     evaluateFn: BlueprintFunction,
     baselineFn: BlueprintFunction,
+    evaluateWrites = false,
   ): void {
     props.curatedBucket.grantRead(baselineFn, 'datasets/*');
     for (const prefix of rawInputPrefixes) props.rawBucket.grantRead(baselineFn, `${prefix}*`);
     props.curatedBucket.grantRead(evaluateFn, 'datasets/*');
+    // A case study's own evaluation writes its report next to the dataset (the package's metrics).
+    if (evaluateWrites) props.curatedBucket.grantPut(evaluateFn, 'datasets/*');
     acknowledgeBucketGrants(evaluateFn.role!.node.findChild('DefaultPolicy'), [
-      { bucket: props.curatedBucket, prefixes: ['datasets/'], encrypted: true },
+      {
+        bucket: props.curatedBucket,
+        prefixes: ['datasets/'],
+        encrypted: true,
+        write: evaluateWrites ? 'put' : undefined,
+      },
     ]);
     const baselines = `drift/baselines/${props.endpointName}/`;
     props.artifactsBucket.grantPut(baselineFn, `${baselines}*`);

@@ -4,6 +4,7 @@
  * ECR registry accounts of the built-in algorithms are public data, committed below. Each case study names its
  * algorithm (`lib/case-studies/<name>/`).
  */
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { instanceTypeInfo } from '../config/instance-types';
 
 /**
@@ -104,9 +105,26 @@ export interface RecipeChannel {
 
 /** Everything the retraining loop needs to train and serve one model. */
 export interface TrainingRecipe {
-  readonly algorithm: BuiltInAlgorithm;
+  /** The built-in algorithm, or the framework of a script-mode recipe (e.g. `pytorch`). */
+  readonly algorithm: BuiltInAlgorithm | 'pytorch';
   /** Training image URI (also the inference image of the built-in algorithms). */
   readonly image: string;
+  /** Inference image URI, when it is not the training image (framework containers). @default `image` */
+  readonly inferenceImage?: string;
+  /** Environment of the model's container (e.g. `SAGEMAKER_PROGRAM` of a script-mode model). @default none */
+  readonly modelEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * JSONPath of the training job's `InputDataConfig`, written by the dataset states (channels that depend on the
+   * run, such as the champion to fine-tune from). @default the recipe's `channels` on the dataset's train and
+   * validation URIs
+   */
+  readonly inputDataConfigPath?: string;
+  /** ECR repository ARN of the inference image, when it differs from the training image's. @default none */
+  readonly inferenceRepositoryArn?: string;
+  /** Script mode: the source archive's input channel (`sagemaker_submit_directory` points into it). @default none */
+  readonly sourceChannel?: { readonly name: string; readonly s3Url: string };
+  /** Lets the SageMaker role read what the recipe brings besides datasets (e.g. the training code's asset). */
+  grantRead?(grantee: iam.IGrantable): void;
   /** Whether the image comes from the config override rather than the AWS-published default. */
   readonly imageOverridden: boolean;
   readonly inputMode: 'File' | 'Pipe';

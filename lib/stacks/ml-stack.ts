@@ -142,14 +142,25 @@ export class MlStack extends Stack {
 
     const t = config.training;
     const r = config.retraining;
-    const recipe = resolveAlgorithmRecipe({
-      algorithm: props.caseStudy.algorithm,
+    const recipeOptions = {
       region: config.region,
       instanceType: t.instanceType,
       instanceCount: t.instanceCount,
       image: t.image,
       hyperparameters: t.hyperparameters,
-    });
+    };
+    const study = props.caseStudy;
+    const recipe = study.trainingRecipe
+      ? study.trainingRecipe(this, {
+          ...recipeOptions,
+          inferenceImage: t.inferenceImage,
+          servingInstanceType: config.serving.instanceType,
+        })
+      : study.algorithm === 'pytorch'
+        ? (() => {
+            throw new Error(`case study ${config.caseStudy} names the pytorch framework but no training recipe`);
+          })()
+        : resolveAlgorithmRecipe({ ...recipeOptions, algorithm: study.algorithm });
     this.retraining = new RetrainingLoop(this, 'Retraining', {
       caseStudy: config.caseStudy,
       study: props.caseStudy.retraining(config),

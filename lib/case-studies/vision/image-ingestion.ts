@@ -25,6 +25,18 @@ export interface ImageIngestionMapping {
   readonly maxRecordAge: Duration;
 }
 
+/** Where the consumer logs predictions: `s3://{bucket}/{predictionsPrefix|deferredPrefix}{endpoint}/dt=…/…`. */
+export interface PredictionLogLocation {
+  readonly bucket: s3.IBucket;
+  /** @default 'vision/predictions/' */
+  readonly predictionsPrefix?: string;
+  /** @default 'vision/deferred/' */
+  readonly deferredPrefix?: string;
+}
+
+/** Default prefixes of the prediction log. */
+export const PREDICTION_LOG_PREFIXES = { predictions: 'vision/predictions/', deferred: 'vision/deferred/' } as const;
+
 /** Properties of an {@link ImageIngestion}. */
 export interface ImageIngestionProps {
   readonly caseStudy: string;
@@ -47,10 +59,15 @@ export interface ImageIngestionProps {
   readonly statsPrefix?: string;
   /** What is accepted (content types, sizes, known sources, prefix). */
   readonly policy: IngestPolicy;
-  /** Predictions with a lower confidence go to review. */
+  /** Without a prediction log: predictions with a lower confidence go to review one by one. */
   readonly confidenceThreshold: number;
-  /** Where low-confidence predictions go. */
-  readonly reviewQueue: sqs.IQueue;
+  /** Without a prediction log: where low-confidence predictions go. @default none */
+  readonly reviewQueue?: sqs.IQueue;
+  /**
+   * Where every prediction (and every prediction deferred while the endpoint is at zero) is logged for the daily
+   * active learning and backfill (`DailyReview`); replaces review one by one. @default none
+   */
+  readonly predictionLog?: PredictionLogLocation;
   /** Inference component to invoke (scale-to-zero serving). @default none (a classic variant) */
   readonly inferenceComponentName?: string;
   /** Accept header of invocations (`application/json;verbose` asks a model for its embedding). @default 'application/json' */
@@ -119,7 +136,14 @@ export class ImageIngestion extends Construct {
         STATS_PREFIX: this.statsPrefix,
         INGEST_POLICY: JSON.stringify(props.policy),
         CONFIDENCE_THRESHOLD: String(props.confidenceThreshold),
-        REVIEW_QUEUE_URL: props.reviewQueue.queueUrl,
+        ...(props.reviewQueue ? { REVIEW_QUEUE_URL: props.reviewQueue.queueUrl } : {}),
+        ...(props.predictionLog
+          ? {
+              PREDICTION_LOG_BUCKET: props.predictionLog.bucket.bucketName,
+              PREDICTIONS_PREFIX: props.predictionLog.predictionsPrefix ?? PREDICTION_LOG_PREFIXES.predictions,
+              DEFERRED_PREFIX: props.predictionLog.deferredPrefix ?? PREDICTION_LOG_PREFIXES.deferred,
+            }
+          : {}),
         PREDICTION_ACCEPT: props.predictionAccept ?? 'application/json',
         ...(props.inferenceComponentName ? { INFERENCE_COMPONENT_NAME: props.inferenceComponentName } : {}),
         POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Vision',
@@ -140,7 +164,16 @@ export class ImageIngestion extends Construct {
     props.imagesBucket.grantRead(this.function, `${props.policy.imagesPrefix}*`);
     props.imagesBucket.grantPut(this.function, `${quarantinePrefix}*`);
     props.statsBucket.grantPut(this.function, `${this.statsPrefix}*`);
-    props.reviewQueue.grantSendMessages(this.function);
+    props.reviewQueue?.grantSendMessages(this.function);
+    if (props.predictionLog) {
+      const log = props.predictionLog;
+      for (const prefix of [
+        log.predictionsPrefix ?? PREDICTION_LOG_PREFIXES.predictions,
+        log.deferredPrefix ?? PREDICTION_LOG_PREFIXES.deferred,
+      ]) {
+        log.bucket.grantPut(this.function, `${prefix}*`);
+      }
+    }
     const stack = Stack.of(this);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
@@ -179,6 +212,19 @@ export class ImageIngestion extends Construct {
         ...(sameBucket
           ? []
           : [{ bucket: props.statsBucket, prefixes: [this.statsPrefix], write: 'put' as const, encrypted: true }]),
+        ...(props.predictionLog
+          ? [
+              {
+                bucket: props.predictionLog.bucket,
+                prefixes: [
+                  props.predictionLog.predictionsPrefix ?? PREDICTION_LOG_PREFIXES.predictions,
+                  props.predictionLog.deferredPrefix ?? PREDICTION_LOG_PREFIXES.deferred,
+                ],
+                write: 'put' as const,
+                encrypted: true,
+              },
+            ]
+          : []),
       ]);
     }
 

@@ -100,7 +100,8 @@ export class VisionSystem extends Construct {
       statsBucket: props.captureBucket,
       policy: v.ingestion,
       confidenceThreshold: v.review.confidenceThreshold,
-      reviewQueue: this.review.queue,
+      // Every prediction is logged; the daily active learning (budget + audit) feeds the review queue.
+      predictionLog: { bucket: props.reviewBucket },
       inferenceComponentName: this.serving.plan.inferenceComponentName,
       predictionAccept: v.serving.captureEmbeddings ? 'application/json;verbose' : 'application/json',
       mapping: {

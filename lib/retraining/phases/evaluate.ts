@@ -29,7 +29,10 @@ export interface EvaluatePhaseProps {
   readonly vpcConfig?: VpcConfig;
 }
 
-/** `ChampionToBeat?` → (`CreateChampionModel` → `ScoreChampion` → `ScoreCandidate` →) `EvaluateCandidate`. */
+/**
+ * `ChampionToBeat?` → (`CreateChampionModel` → `ScoreChampion` → `ScoreCandidate` →) `EvaluateCandidate`; without a
+ * champion, `ScoreCandidate` still runs when the scoring spec says so (`alwaysScoreCandidate`).
+ */
 export class EvaluatePhase extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
@@ -58,8 +61,8 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
             trigger: sfn.JsonPath.stringAt('$.run.trigger.kind'),
           },
           scoring: {
-            candidate: p.scoring.source(scoresOf('candidate')),
-            champion: p.scoring.source(scoresOf('champion')),
+            candidate: p.scoring.source(scoresOf('candidate'), 'candidate'),
+            champion: p.scoring.source(scoresOf('champion'), 'champion'),
           },
         }),
         payloadResponseOnly: true,
@@ -85,7 +88,7 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
     const scoreCandidate = states.guard(scoringState(this, p, 'ScoreCandidate', 'candidate'));
     const championToBeat = new sfn.Choice(this, 'ChampionToBeat?')
       .when(sfn.Condition.booleanEquals('$.champion.found', true), createChampionModel)
-      .otherwise(evaluate);
+      .otherwise(p.scoring.alwaysScoreCandidate ? scoreCandidate : evaluate);
     createChampionModel.next(scoreChampion).next(scoreCandidate).next(evaluate);
     this.startState = championToBeat;
     this.endStates = [evaluate];

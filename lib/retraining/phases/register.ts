@@ -12,6 +12,8 @@ import { retryTransient, type LoopStates } from '../states';
 
 /** Properties of a {@link RegisterPhase}. */
 export interface RegisterPhaseProps {
+  /** `ModelMetrics` of the registered packages (the case study's evaluation report). @default none */
+  readonly modelMetrics?: Record<string, unknown>;
   readonly states: LoopStates;
   /** The loop's properties (approval mode and timeout, topic, recipe, serving instance type). */
   readonly props: RetrainingLoopProps;
@@ -39,12 +41,19 @@ export class RegisterPhase extends sfn.StateMachineFragment {
           'ModelPackageDescription.$': "States.Format('dataset {}: {}', $.run.datasetId, $.evaluation.reason)",
           ModelApprovalStatus: status,
           InferenceSpecification: {
-            Containers: [{ Image: props.recipe.image, 'ModelDataUrl.$': '$.training.modelArtifacts' }],
+            Containers: [
+              {
+                Image: props.recipe.inferenceImage ?? props.recipe.image,
+                'ModelDataUrl.$': '$.training.modelArtifacts',
+                ...(props.recipe.modelEnvironment ? { Environment: props.recipe.modelEnvironment } : {}),
+              },
+            ],
             SupportedContentTypes: props.recipe.contentTypes,
             SupportedResponseMIMETypes: props.recipe.responseTypes,
             SupportedRealtimeInferenceInstanceTypes: [props.serving.instanceType],
           },
           'CustomerMetadataProperties.$': '$.evaluation.metadata',
+          ...(p.modelMetrics ? { ModelMetrics: p.modelMetrics } : {}),
           Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
         },
         [states.arn(this, 'sagemaker', `model-package-group/${props.endpointName}`), packageArn],

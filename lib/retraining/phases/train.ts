@@ -54,7 +54,11 @@ export class TrainPhase extends sfn.StateMachineFragment {
       {
         'ModelName.$': '$.run.modelName',
         ExecutionRoleArn: p.sageMakerRole.roleArn,
-        PrimaryContainer: { Image: props.recipe.image, 'ModelDataUrl.$': '$.training.modelArtifacts' },
+        PrimaryContainer: {
+          Image: props.recipe.inferenceImage ?? props.recipe.image,
+          'ModelDataUrl.$': '$.training.modelArtifacts',
+          ...(props.recipe.modelEnvironment ? { Environment: props.recipe.modelEnvironment } : {}),
+        },
         EnableNetworkIsolation: props.training.networkIsolation ?? false,
         ...(p.vpcConfig ? { VpcConfig: p.vpcConfig } : {}),
         Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
@@ -103,7 +107,10 @@ function trainingState(scope: Construct, p: TrainPhaseProps): sfn.CustomState {
           EnableSageMakerMetricsTimeSeries: true,
         },
         'HyperParameters.$': '$.dataset.hyperparameters',
-        InputDataConfig: channels,
+        // Channels decided per run by the dataset states (e.g. the champion to fine-tune from), or the recipe's.
+        ...(recipe.inputDataConfigPath
+          ? { 'InputDataConfig.$': recipe.inputDataConfigPath }
+          : { InputDataConfig: channels }),
         OutputDataConfig: {
           S3OutputPath: `s3://${props.artifactsBucket.bucketName}/models/`,
           KmsKeyId: props.dataKey.keyArn,

@@ -10,6 +10,8 @@ import { parseS3Uri } from '../../../core/storage/s3-uri';
 import { refreshBaseline, type BaselineInput } from '../../../core/retraining/baseline';
 import { planInputSchema, planRun } from '../../../core/retraining/plan';
 import { refreshVisionBaseline, type VisionBaselineInput } from '../../../core/vision/baseline';
+import { fromLoopRequest, runVisionEvaluation, type LoopEvaluationRequest } from '../../../core/vision/promotion';
+import { prepareVisionTraining, type VisionTrainingInputRequest } from '../../../core/vision/training-input';
 import type { ImageLimits } from '../../../core/vision/image-stats';
 import { TaskError, UNSUPPORTED_CALL } from '../errors';
 import type { CallContext, Json, LambdaCode, ServiceHandlers, WorldContext } from '../types';
@@ -19,6 +21,8 @@ export interface LoopFunctionsOptions {
   readonly caseStudy: 'recommender' | 'vision';
   /** Vision: limits of the baseline builder's image reads. @default 5 MiB, 25 Mpx */
   readonly imageLimits?: ImageLimits;
+  /** Vision: level of McNemar's test (the evaluate function's `PROMOTION_ALPHA`). @default 0.05 */
+  readonly alpha?: number;
 }
 
 /** The loop's functions, by a fragment of their name. */
@@ -26,12 +30,30 @@ export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Rec
   return {
     Plan: (i) => planRun(planInputSchema.parse(i)),
     Evaluate: async (i) => {
-      const evaluation = await runEvaluation(world.store, i as unknown as EvaluationRequest);
+      const evaluation =
+        o.caseStudy === 'vision'
+          ? await runVisionEvaluation(
+              world.store,
+              fromLoopRequest(i as unknown as LoopEvaluationRequest, o.alpha ?? 0.05),
+            )
+          : await runEvaluation(world.store, i as unknown as EvaluationRequest);
       world.clock.advance(5_000);
       world.log('evaluate', `${evaluation.promote ? 'promote' : 'reject'}: ${evaluation.reason}`);
       return evaluation;
     },
     Manifests: async (i) => {
+      if (o.caseStudy === 'vision') {
+        const dataset = await prepareVisionTraining(world.store, i as unknown as VisionTrainingInputRequest);
+        world.log(
+          'dataset',
+          `${dataset.labels} labels so far (${Object.entries(dataset.perSource)
+            .map(([source, n]) => `${n} ${source}`)
+            .join(
+              ', ',
+            )}): ${dataset.train} train / ${dataset.validation} validation / ${dataset.test} test images; classes ${dataset.classes.join(', ')}${dataset.newClasses.length > 0 && dataset.championClassesUri ? ` (new: ${dataset.newClasses.join(', ')})` : ''}`,
+        );
+        return dataset;
+      }
       const result = await buildManifests(world.store, i as unknown as ManifestInput);
       world.log(
         'dataset',
