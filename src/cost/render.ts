@@ -48,6 +48,10 @@ export function renderTable(e: Estimate, usageName: string): string {
     }
     out.push('');
   }
+  const byCase = [...groupBy(e.lines, (l) => l.stack.split('-')[1] ?? l.stack)].sort((a, b) =>
+    a[0].localeCompare(b[0]),
+  );
+  if (byCase.length > 1) out.push(`By case study: ${byCase.map(([c, lines]) => `${c} ${usd(sum(lines))}`).join(', ')}`);
   out.push(`Total: ${usd(e.totalMonthly)} per month`, '', ...footnotes(e, usageName));
   return out.join('\n');
 }

@@ -203,6 +203,7 @@ describe('the CLI on a synthesized assembly', () => {
     const table = runCostCli(['--stage', 'production', '--cdk-out', assemblies.production.dir]);
     expect(table).toMatch(/Production-Recommender-Data {2}\$/);
     expect(table).toMatch(/free tiers are not applied/);
+    expect(table).toMatch(/^By case study: Recommender \$[\d,]+\.\d\d, Vision \$[\d,]+\.\d\d$/m);
     expect(table).toMatch(/\* usage-based/);
     const markdown = runCostCli([
       '--stage',
