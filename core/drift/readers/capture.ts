@@ -582,7 +582,16 @@ function jsonOutput(json: unknown, records: FeatureRecord[], inputCount: number)
       if (list.length === 0) return 'empty';
       return instanceListOutput(list, records);
     }
-    flattenInto(json, OUTPUT_PREFIX, target(records, 0), 0);
+    const into = target(records, 0);
+    flattenInto(json, OUTPUT_PREFIX, into, 0);
+    // A classifier's answer object (`{"label", "probabilities": [...], "embedding": [...]}`, models/vision): the
+    // vector stays, and its argmax and maximum are the predicted class and the confidence, as for a bare vector.
+    const probabilities = json.probabilities;
+    if (Array.isArray(probabilities) && probabilities.length > 1 && isFiniteNumberArray(probabilities)) {
+      if (into[OUTPUT_CLASS] === undefined && into[OUTPUT_CONFIDENCE] === undefined) {
+        probabilitiesOutput(probabilities, into);
+      }
+    }
     return undefined;
   }
   return scalarOutput(json, target(records, 0));

@@ -315,3 +315,38 @@ describe('vision baseline step', () => {
     expect(r.skipped).toEqual({ 'unreadable-output': 1, 'no-model-output': 1 });
   });
 });
+
+describe('the vision model’s answer in data capture', () => {
+  test('is read as class, confidence, label and embedding', async () => {
+    const { parseCaptureRecord } = await import('../../../core/drift/readers/capture');
+    const { outputFeatures } = await import('../../../core/vision/baseline');
+    const body = JSON.stringify({
+      label: 'square',
+      probabilities: [0.1, 0.7, 0.2],
+      top_k: [{ label: 'square', probability: 0.7 }],
+      embedding: [0.5, -0.5],
+    });
+    const parsed = parseCaptureRecord({
+      captureData: {
+        endpointInput: { observedContentType: 'image/png', mode: 'INPUT', data: 'iVBORw0KGgo=', encoding: 'BASE64' },
+        endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: body, encoding: 'JSON' },
+      },
+      eventMetadata: { eventId: 'e', inferenceTime: '2026-11-23T10:00:00Z', inferenceId: 'i' },
+      eventVersion: '0',
+    });
+    expect(parsed.ok).toBe(true);
+    const record = parsed.ok ? parsed.record : {};
+    expect(record).toMatchObject({
+      'output.predicted_class': '1',
+      'output.confidence': 0.7,
+      'output.label': 'square',
+      'output.embedding': [0.5, -0.5],
+    });
+    expect(record['output.probabilities']).toEqual([0.1, 0.7, 0.2]); // kept; the baseline leaves it out
+    // The baseline reads the transform's answer the same way: same names, same values.
+    const baseline = outputFeatures(body);
+    for (const name of ['output.predicted_class', 'output.confidence', 'output.label', 'output.embedding']) {
+      expect(baseline[name]).toEqual(record[name]);
+    }
+  });
+});

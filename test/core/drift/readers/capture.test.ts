@@ -278,7 +278,14 @@ describe('output payloads', () => {
     [
       'probability vector output kept alongside',
       jsonOut({ label: 'b', probabilities: [0.2, 0.8] }),
-      [{ 'output.label': 'b', 'output.probabilities': [0.2, 0.8] }],
+      [
+        {
+          'output.label': 'b',
+          'output.probabilities': [0.2, 0.8],
+          'output.predicted_class': '1',
+          'output.confidence': 0.8,
+        },
+      ],
     ],
     ['class probabilities', jsonOut([0.1, 0.7, 0.2]), [{ 'output.predicted_class': '1', 'output.confidence': 0.7 }]],
     [
