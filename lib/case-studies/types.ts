@@ -18,6 +18,13 @@ export interface CaseStudySpec {
   readonly summary: string;
   /** Raw events of this case study. */
   readonly eventSchema: EventSchema;
+  /**
+   * Other record kinds on the same stream, each with its own lake table (its columns only) and delivery: every
+   * delivery converts every record with its table's schema, so each table holds the other kinds as rows of nulls
+   * that its queries filter out (e.g. the recommender's served slates, `feature_version IS NOT NULL`).
+   * @default none
+   */
+  readonly extraEventSchemas?: ReadonlyArray<{ readonly schema: EventSchema; readonly prefix: string }>;
   /** Settings that differ from the stage preset, per stage. */
   readonly presets: Readonly<Record<StageName, DeepPartial<BlueprintConfigInput>>>;
 }

@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { EventSchema } from '../../core/contracts/events';
+import { glueType, type EventSchema } from '../../core/contracts/events';
 
 /** Properties of an {@link EventTable}. */
 export interface EventTableProps {
@@ -84,7 +84,7 @@ export class EventTable extends Construct {
           inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
           serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-          columns: props.schema.fields.map((f) => ({ name: f.name, type: f.type, comment: f.description })),
+          columns: props.schema.fields.map((f) => ({ name: f.name, type: glueType(f), comment: f.description })),
           compressed: true,
         },
       },

@@ -38,6 +38,8 @@ export class DataStack extends Stack {
   public readonly table: EventTable;
   /** Firehose from the stream to the raw zone. */
   public readonly delivery: LakeDelivery;
+  /** Tables and deliveries of the other record kinds on the stream (the case study's `extraEventSchemas`). */
+  public readonly extraTables: ReadonlyArray<{ readonly table: EventTable; readonly delivery: LakeDelivery }>;
   /**
    * Named exports of the data plane. Consumers import by these names instead of implicit cross-stack references, so
    * export names are stable across refactors and IAM findings name them readably.
@@ -92,6 +94,28 @@ export class DataStack extends Stack {
       bufferingInterval: Duration.seconds(config.ingestion.firehose.bufferIntervalSeconds),
       bufferingSize: Size.mebibytes(config.ingestion.firehose.bufferSizeMiB),
       removalPolicy,
+    });
+
+    this.extraTables = (props.spec.extraEventSchemas ?? []).map(({ schema, prefix }) => {
+      const id = schema.name.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase());
+      const table = new EventTable(this, `${id}Table`, {
+        database: this.lake.database,
+        databaseName: this.lake.databaseName,
+        bucket: this.lake.raw,
+        schema,
+        prefix,
+      });
+      const delivery = new LakeDelivery(this, `${id}Delivery`, {
+        source: this.events.stream,
+        destination: this.lake.raw,
+        table,
+        encryptionKey: this.lake.key,
+        bufferingInterval: Duration.seconds(config.ingestion.firehose.bufferIntervalSeconds),
+        bufferingSize: Size.mebibytes(config.ingestion.firehose.bufferSizeMiB),
+        errorPrefix: `errors/${schema.name}/`,
+        removalPolicy,
+      });
+      return { table, delivery };
     });
 
     const share = (name: string, value: string) => {

@@ -1,4 +1,4 @@
-import { INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
+import { INTERACTION_EVENT_SCHEMA, SERVED_SLATE_SCHEMA } from '../../../core/contracts/events';
 import type { CaseStudy } from '../case-study';
 import { RECOMMENDER_PRESETS } from './presets';
 import { recommenderRecipe } from './recipe';
@@ -15,6 +15,8 @@ export const RECOMMENDER: CaseStudy = {
   displayName: 'Recommender',
   summary: 'Ranks catalogue items for a user: candidate generation, then a learning-to-rank model on served slates.',
   eventSchema: INTERACTION_EVENT_SCHEMA,
+  // The API logs every served slate on the stream; its own table is what the training dataset reads.
+  extraEventSchemas: [{ schema: SERVED_SLATE_SCHEMA, prefix: 'slates/' }],
   presets: RECOMMENDER_PRESETS,
   algorithm: 'xgboost',
   trainingRecipe: (scope, options) => recommenderRecipe(scope, options),

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -31,6 +32,12 @@ export interface RecommendApiProps {
   readonly encryptionKey: kms.IKey;
   /** @default no reservation */
   readonly reservedConcurrentExecutions?: number;
+  /** Where every served slate is logged (the event stream; the lake gets it from there). @default not logged */
+  readonly slateStream?: kinesis.IStream;
+  /** Shares of the candidate budget of co-visitation and fresh items. @default covisit 0.4, fresh 0.2 */
+  readonly candidateQuotas?: { readonly covisit: number; readonly fresh: number };
+  /** Last slate positions kept for fresh items. @default 1 */
+  readonly freshSlots?: number;
 }
 
 /**
@@ -79,8 +86,14 @@ export class RecommendApi extends Construct {
         POPULARITY_BUCKET_MINUTES: String(props.popularityBucket.toMinutes()),
         FEATURE_TTL_HOURS: String(props.predictionTtl.toHours()),
         POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Recommender',
+        ...(props.slateStream ? { SLATE_STREAM_NAME: props.slateStream.streamName } : {}),
+        ...(props.candidateQuotas
+          ? { CANDIDATE_QUOTAS: `covisit=${props.candidateQuotas.covisit},fresh=${props.candidateQuotas.fresh}` }
+          : {}),
+        ...(props.freshSlots !== undefined ? { FRESH_SLOTS: String(props.freshSlots) } : {}),
       },
     });
+    props.slateStream?.grantWrite(this.function);
     this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
     props.featureStore.grantReadWriteData(this.function);

@@ -83,6 +83,8 @@ const PARAMETER_PATHS: Readonly<Record<SqlParameter, string>> = {
 export function recommenderRetraining(config?: BlueprintConfig): LoopCaseStudy {
   const settings = retrainingSettings(config);
   return {
+    // The interaction table also holds the stream's served slates as rows without an event type.
+    newRecordCondition: ' AND event_type IS NOT NULL',
     scoring: {
       transformInput: {
         DataSource: { S3DataSource: { S3DataType: 'S3Prefix', 'S3Uri.$': '$.dataset.scoringUri' } },

@@ -109,6 +109,9 @@ export class RecommenderServing extends Construct {
       predictionTtl: Duration.hours(rt.features.ttlHours),
       encryptionKey: props.opsKey,
       reservedConcurrentExecutions: rt.serving.reservedConcurrency,
+      slateStream: props.stream,
+      candidateQuotas: config.ranking?.quotas,
+      freshSlots: config.ranking?.freshSlots,
     });
 
     for (const fn of [this.consumer.function, this.api.function]) {
