@@ -192,14 +192,11 @@ export class LocalRecommender {
       if (batchItemFailures.length > 0) throw new Error(`the consumer failed ${batchItemFailures.length} records`);
       summaries.push(summary);
     }
+    // As in AWS, each delivery stream converts every record of the stream with its own table's columns: each table
+    // also holds the other kind as rows without its columns, which the SQL filters out.
     const delivered = read.map((r) => ({ data: r.data, arrival }));
     const lakeEvents = await this.firehose.deliver(
-      {
-        name: 'events',
-        bucket: this.o.rawBucket,
-        prefix: LAKE_PREFIXES.events,
-        accepts: (r) => r.record_type === undefined,
-      },
+      { name: 'events', bucket: this.o.rawBucket, prefix: LAKE_PREFIXES.events, accepts: () => true },
       delivered,
     );
     const lakeSlates = await this.firehose.deliver(
@@ -207,12 +204,12 @@ export class LocalRecommender {
         name: 'slates',
         bucket: this.o.rawBucket,
         prefix: LAKE_PREFIXES.slates,
-        accepts: (r) => r.record_type === SLATE_RECORD_TYPE,
-        // Malformed records are reported once, by the events delivery.
-        errorPrefix: 'errors/slates/',
+        accepts: () => true,
+        errorPrefix: 'errors/served_slate/',
       },
       delivered,
     );
+    const slateCount = read.filter((r) => Buffer.from(r.data).includes(`"record_type":"${SLATE_RECORD_TYPE}"`)).length;
     const sum = (f: (s: BatchSummary) => number) => summaries.reduce((a, s) => a + f(s), 0);
     return {
       records: read.length,
@@ -220,8 +217,8 @@ export class LocalRecommender {
       quarantined: sum((s) => Object.values(s.quarantined).reduce((a, b) => a + b, 0)),
       slates: sum((s) => s.slates),
       feedbackJoined: sum((s) => s.feedbackJoined),
-      lakeEvents: lakeEvents.delivered,
-      lakeSlates: lakeSlates.delivered,
+      lakeEvents: lakeEvents.delivered - slateCount,
+      lakeSlates: Math.min(lakeSlates.delivered, slateCount),
       summaries,
     };
   }

@@ -105,7 +105,7 @@ test('the lake in its layout: Trino functions, nested slates, hive partitions; U
     `SELECT i.item_id, i.features[2] AS second, e.event_type, s.dt, to_unixtime(s.event_time) AS t, day_of_week(s.event_time) AS dow
 FROM "db"."served_slate_events" s CROSS JOIN UNNEST(s.items) AS i (item_id, position, score, source, features)
 LEFT JOIN "db"."interaction_events" e ON e.inference_id = s.inference_id AND e.item_id = i.item_id
-WHERE s.event_time > from_iso8601_timestamp('2026-11-23T09:00:00Z') AND cardinality(i.features) = 2
+WHERE s.feature_version = 2 AND s.event_time > from_iso8601_timestamp('2026-11-23T09:00:00Z') AND cardinality(i.features) = 2
 ORDER BY i.item_id`,
     store,
   );
@@ -116,7 +116,7 @@ ORDER BY i.item_id`,
   ]);
 
   const unload =
-    "UNLOAD (SELECT event_id, item_id FROM \"db\".\"interaction_events\") TO 's3://curated/out/' WITH (format = 'TEXTFILE', field_delimiter = ',')";
+    "UNLOAD (SELECT event_id, item_id FROM \"db\".\"interaction_events\" WHERE event_type IS NOT NULL) TO 's3://curated/out/' WITH (format = 'TEXTFILE', field_delimiter = ',')";
   expect((await athena.run(unload, store)).summary).toMatch(/UNLOAD 1 rows \(TEXTFILE\)/);
   expect((await readBytes(store, 'curated', 'out/part-00000.csv.gz')).toString()).toBe('e1,b\n');
   await expect(athena.run(unload, store)).rejects.toThrow(/HIVE_PATH_ALREADY_EXISTS|not empty/);

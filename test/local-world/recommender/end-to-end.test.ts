@@ -241,7 +241,8 @@ test('a model trained from the dataset the project SQL built scores the vectors 
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as ServedSlate)
-    .filter((s) => s.model_version === 'champion-1');
+    // The slate table also holds the stream's interactions (rows without slate columns), as in AWS.
+    .filter((s) => s.record_type === 'served_slate' && s.model_version === 'champion-1');
   expect(lake).toHaveLength(after.length);
   const client = new SageMakerRuntimeClient({
     endpoint: recommender.runtime.url,
