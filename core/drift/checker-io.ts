@@ -1,12 +1,11 @@
 /**
  * How the drift checker finds and reads its records: the hour folders of a window (plus the settle margin) under
- * every capture variant and the extra prefix, and a pass over objects that routes each record by its
- * `inferenceTime` — to the window being checked, or, as a late record, to a watched earlier window.
+ * every capture variant and the extra prefix, and the objects in batches for `parallel.ts`, where each record is
+ * routed by its `inferenceTime` — to the window being checked, or, as a late record, to a watched earlier window.
  */
-import { createCounters, consumeRecords, type ReadCounters } from './readers';
-import type { FeatureRecord } from './features';
-import { CAPTURE_TIME_FIELD } from './time';
+import type { ReadCounters } from './readers';
 import type { ObjectStore } from '../storage/object-store';
+import type { ObjectsTask } from './parallel';
 
 /** The hour folders (`yyyy/mm/dd/hh/`) that can hold records of `[start, end)`. */
 export function hourFolders(start: Date, end: Date): string[] {
@@ -57,33 +56,42 @@ export function addCounters(total: ReadCounters, c: ReadCounters): void {
 }
 
 /**
- * Reads objects one after another and hands every record to `route` with its capture time (a record without a
- * parseable `inferenceTime` is invalid: it belongs to no window). Returns the counters of each object.
+ * The objects of `keys` (read one after another, each into a buffer of its own), grouped in key order into batches
+ * of about `batchBytes`: the grouping depends only on the objects, never on the number of workers.
  */
-export async function readObjects(
+export async function* objectBatches(
   store: ObjectStore,
   bucket: string,
   keys: readonly string[],
-  route: (record: FeatureRecord, time: number, key: string) => void,
-): Promise<Map<string, ReadCounters>> {
-  const out = new Map<string, ReadCounters>();
+  describe: (key: string) => { readonly own: boolean; readonly lateFor: readonly boolean[] },
+  batchBytes: number,
+): AsyncGenerator<ObjectsTask> {
+  let index = 0;
+  let objects: Array<ObjectsTask['objects'][number]> = [];
+  let size = 0;
   for (const key of keys) {
     const object = await store.get(bucket, key);
     if (!object) continue;
-    const summary = await consumeRecords(object.body, { format: 'auto', timeField: CAPTURE_TIME_FIELD }, (r) =>
-      route(r.record, r.time, key),
-    );
-    out.set(key, summary.counters);
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of object.body) {
+      const part = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      parts.push(part);
+      length += part.length;
+    }
+    const bytes = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    objects.push({ key, bytes, ...describe(key) });
+    size += length;
+    if (size >= batchBytes) {
+      yield { index: index++, objects };
+      objects = [];
+      size = 0;
+    }
   }
-  return out;
-}
-
-/** The sum of the counters of some objects. */
-export function countersOf(perObject: ReadonlyMap<string, ReadCounters>, keys: Iterable<string>): ReadCounters {
-  const total = createCounters();
-  for (const key of keys) {
-    const c = perObject.get(key);
-    if (c) addCounters(total, c);
-  }
-  return total;
+  if (objects.length > 0) yield { index, objects };
 }

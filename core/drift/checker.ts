@@ -8,8 +8,8 @@
  * is checked again and its report versioned (`<windowEnd>.v2.json`, …). Each report has an HTML page next to it.
  * The realised quality of an older window (labels settle later) is judged in the same run (`checker-quality.ts`).
  */
-import { windowAccumulator, reportWindow } from './check';
-import { countersOf, folderPrefixes, hourFolders, listKeys, readObjects } from './checker-io';
+import { reportWindow } from './check';
+import { addCounters, folderPrefixes, hourFolders, listKeys, objectBatches } from './checker-io';
 import {
   checkQualityWindow,
   DEFAULT_QUALITY_SETTINGS,
@@ -25,7 +25,18 @@ import {
   type WatchedWindow,
 } from './checker-state';
 import type { DriftPolicy, DriftReport, ProportionSignal } from './engine';
-import { parseBaselineProfile, type BaselineProfile } from './profile';
+import {
+  BATCH_BYTES,
+  orderedPool,
+  readObjectsBatch,
+  workerCount,
+  type ObjectsJob,
+  type ObjectsResult,
+  type ObjectsTask,
+} from './parallel';
+import { expectationsFromBaseline, parseBaselineProfile, ProfileAccumulator, type BaselineProfile } from './profile';
+import { createCounters } from './readers';
+import { CAPTURE_TIME_FIELD } from './time';
 import type { QualityResult, QualityStats } from './quality';
 import { renderReportHtml } from './report-html';
 import { decideRetraining, type RetrainingPolicy } from './retraining';
@@ -74,6 +85,11 @@ export interface DriftCheckerSettings {
   readonly late?: LatePolicy;
   /** Realised quality from outcome records. @default none (unless the ports provide a quality source) */
   readonly quality?: QualitySettings;
+  /**
+   * Threads reading capture objects (`auto`: the function's vCPUs — Lambda gives one vCPU per 1,769 MB).
+   * @default 'auto'
+   */
+  readonly workers?: number | 'auto';
 }
 
 /** The `ModelDriftDetected` event detail. */
@@ -161,7 +177,10 @@ interface Context {
   readonly settleMs: number;
 }
 
-/** Compares the records of `[start, end)` read from `keys`; also routes late records to watched windows. */
+/**
+ * Compares the records of `[start, end)` read from `keys`; also routes late records to watched windows. Objects
+ * are read in batches on the function's cores (`parallel.ts`): the same result with any number of them.
+ */
 async function compare(
   ctx: Context,
   window: { start: Date; end: Date },
@@ -169,28 +188,43 @@ async function compare(
   ownKeys: ReadonlySet<string>,
   watched: readonly WatchedWindow[],
 ) {
-  const acc = windowAccumulator(ctx.baseline, undefined, { trackPhases: true, timeField: 'inferenceTime' });
-  const from = window.start.getTime();
-  const to = window.end.getTime();
+  const options = {
+    sampling: ctx.baseline.sampling,
+    expectations: [...expectationsFromBaseline(ctx.baseline)],
+    skip: [...(ctx.baseline.timeFields ?? []), CAPTURE_TIME_FIELD],
+    trackPhases: true,
+  };
+  const job: ObjectsJob = {
+    ...options,
+    from: window.start.getTime(),
+    to: window.end.getTime(),
+    watched: watched.map((w) => ({ from: Date.parse(w.windowStart), to: Date.parse(w.windowEnd) })),
+  };
+  const acc = new ProfileAccumulator({ ...options, expectations: new Map(options.expectations) });
+  const seen = watched.map((w) => new Set(w.keys));
+  const counters = createCounters();
   const late = new Map<string, number>();
-  const seen = watched.map((w) => ({
-    w,
-    from: Date.parse(w.windowStart),
-    to: Date.parse(w.windowEnd),
-    keys: new Set(w.keys),
-  }));
-  let outOfWindow = 0;
-  const perObject = await readObjects(ctx.ports.store, ctx.settings.captureBucket, keys, (record, time, key) => {
-    if (time >= from && time < to) {
-      acc.add(record, time);
-      return;
-    }
-    const w = seen.find((s) => time >= s.from && time < s.to);
-    if (w && !w.keys.has(key)) late.set(w.w.windowEnd, (late.get(w.w.windowEnd) ?? 0) + 1);
-    else outOfWindow++;
-  });
-  const counters = countersOf(perObject, ownKeys);
-  counters.outOfWindow += outOfWindow;
+  const batches = objectBatches(
+    ctx.ports.store,
+    ctx.settings.captureBucket,
+    keys,
+    (key) => ({ own: ownKeys.has(key), lateFor: seen.map((s) => !s.has(key)) }),
+    BATCH_BYTES,
+  );
+  await orderedPool<ObjectsTask, ObjectsResult>(
+    batches,
+    workerCount(ctx.settings.workers ?? 'auto'),
+    (task) => ({ kind: 'objects', job, task }),
+    (task) => readObjectsBatch(job, task),
+    (r) => {
+      acc.absorb(r.snapshot, r.index);
+      addCounters(counters, r.counters);
+      counters.outOfWindow += r.outOfWindow;
+      r.late.forEach((n, i) => {
+        if (n > 0) late.set(watched[i].windowEnd, (late.get(watched[i].windowEnd) ?? 0) + n);
+      });
+    },
+  );
   return { acc, counters, late };
 }
 

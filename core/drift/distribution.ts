@@ -5,7 +5,7 @@
  * share on either side, the rest summed as `__OTHER__`. Presentation only: no statistic is computed from it.
  */
 import type { FeatureProfile } from './profile';
-import { OTHER_CATEGORY, quantileSorted } from './stats';
+import { isSorted, OTHER_CATEGORY, quantileSorted, sortFloat64 } from './stats';
 
 /** Shares per bin or category, reference and current. */
 export type FeatureDistribution =
@@ -28,6 +28,19 @@ const TOP_CATEGORIES = 12;
 
 const round = (x: number) => Number(x.toPrecision(6));
 
+/** Two ascending samples merged into one ascending array, O(n) (profile samples are stored sorted). */
+function mergeSorted(a: readonly number[], b: readonly number[]): Float64Array {
+  if (!isSorted(a) || !isSorted(b)) return sortFloat64(Float64Array.from([...a, ...b]));
+  const out = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
+
 function shares(sample: readonly number[], lo: number, width: number): number[] {
   const counts = new Array<number>(BINS).fill(0);
   for (const v of sample) {
@@ -45,7 +58,7 @@ export function featureDistribution(
   if (!current || current.kind !== reference.kind) return undefined;
   if (reference.kind === 'numerical' && current.kind === 'numerical') {
     if (reference.sample.length === 0 || current.sample.length === 0) return undefined;
-    const pooled = [...reference.sample, ...current.sample].sort((a, b) => a - b);
+    const pooled = mergeSorted(reference.sample, current.sample);
     let lo = quantileSorted(pooled, 0.005);
     let hi = quantileSorted(pooled, 0.995);
     if (!(hi > lo)) {

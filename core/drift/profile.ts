@@ -11,16 +11,24 @@
  * A baseline profile is the finalized reference, saved as JSON (`kind: "ml-blueprint/baseline-profile"`).
  */
 import { z } from 'zod';
-import { conformValue, valueKind, type FeatureKind, type FeatureRecord, type FeatureSchema } from './features';
+import {
+  conformValue,
+  valueKind,
+  type FeatureKind,
+  type FeatureRecord,
+  type FeatureSchema,
+  type FeatureValue,
+} from './features';
 import { NumberReservoir, SeededRandom, VectorReservoir } from './reservoir';
 import {
   defaultPhaseSampleSize,
   PhaseTracker,
+  type PhaseSnapshot,
   seasonalProfileSchema,
   type SeasonalOptions,
   type SeasonalProfile,
 } from './seasonal-profile';
-import { binCounts, decileEdges, OTHER_CATEGORY } from './stats';
+import { binCounts, decileEdges, OTHER_CATEGORY, sortFloat64 } from './stats';
 import { hourOfWeek, looksLikeTimestamp, PHASES_PER_WEEK } from './time';
 
 /** The `kind` of a baseline profile document. */
@@ -171,10 +179,37 @@ class NumericalAccumulator {
     }
   }
 
+  snapshot(): NumericalSnapshot {
+    return {
+      count: this.count,
+      mean: this.mean,
+      m2: this.m2,
+      min: this.min,
+      max: this.max,
+      seen: this.reservoir.seen,
+      sample: this.reservoir.values(),
+      bins: this.bins ? this.bins.slice() : null,
+    };
+  }
+
+  /** Adds another part's values (Chan et al.'s parallel mean and variance; bins add; samples merge uniformly). */
+  absorb(s: NumericalSnapshot, random: SeededRandom): void {
+    if (s.count === 0) return;
+    const n = this.count + s.count;
+    const delta = s.mean - this.mean;
+    this.mean += (delta * s.count) / n;
+    this.m2 += s.m2 + (delta * delta * this.count * s.count) / n;
+    this.count = n;
+    if (s.min < this.min) this.min = s.min;
+    if (s.max > this.max) this.max = s.max;
+    if (this.bins && s.bins) for (let i = 0; i < this.bins.length; i++) this.bins[i] += s.bins[i];
+    this.reservoir.absorb(s.sample, s.seen, random);
+  }
+
   finish(missing: number): NumericalProfile {
     // Stored sorted: the order of a uniform sample carries no information, and sorted samples spare the
     // statistics (KS, Wasserstein, deciles) their own sorts.
-    const sample = this.reservoir.values().sort();
+    const sample = sortFloat64(this.reservoir.values());
     let edges: number[];
     let counts: number[];
     if (this.edges && this.bins) {
@@ -219,6 +254,21 @@ class CategoricalAccumulator {
     else this.counts.set(OTHER_CATEGORY, (this.counts.get(OTHER_CATEGORY) ?? 0) + 1);
   }
 
+  snapshot(): CategoricalSnapshot {
+    return { count: this.count, keys: [...this.counts.keys()], values: [...this.counts.values()] };
+  }
+
+  absorb(s: CategoricalSnapshot): void {
+    this.count += s.count;
+    for (let i = 0; i < s.keys.length; i++) {
+      const k = s.keys[i];
+      const current = this.counts.get(k);
+      if (current !== undefined) this.counts.set(k, current + s.values[i]);
+      else if (this.counts.size < this.maxCategories) this.counts.set(k, s.values[i]);
+      else this.counts.set(OTHER_CATEGORY, (this.counts.get(OTHER_CATEGORY) ?? 0) + s.values[i]);
+    }
+  }
+
   finish(missing: number): CategoricalProfile {
     const counts: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const [k, v] of [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
@@ -248,6 +298,31 @@ class EmbeddingAccumulator {
     }
     if (this.reservoir.add(v)) this.count++;
     else this.mismatched++;
+  }
+
+  snapshot(): EmbeddingSnapshot {
+    return {
+      count: this.count,
+      mismatched: this.mismatched,
+      dimension: this.reservoir?.dimension ?? 0,
+      seen: this.reservoir?.seen ?? 0,
+      flat: this.reservoir?.flat() ?? new Float64Array(0),
+    };
+  }
+
+  absorb(s: EmbeddingSnapshot, random: SeededRandom): void {
+    if (s.count === 0 && s.mismatched === 0) return;
+    if (s.dimension > 0 && !this.reservoir) {
+      this.reservoir = new VectorReservoir(this.sampleSize, this.fixedDimension ?? s.dimension, this.seed);
+    }
+    if (this.reservoir && s.dimension === this.reservoir.dimension) {
+      this.reservoir.absorb(s.flat, s.seen, 0, random);
+      this.count += s.count;
+      this.mismatched += s.mismatched;
+    } else {
+      // Vectors of another length than the ones seen first count as mismatched, as when streaming.
+      this.mismatched += s.count + s.mismatched;
+    }
   }
 
   finish(missing: number): EmbeddingProfile {
@@ -344,6 +419,44 @@ class FeatureTracker {
         (this.embedding?.mismatched ?? 0) >
       0
     );
+  }
+
+  snapshot(): TrackerSnapshot {
+    return {
+      name: this.name,
+      nulls: this.nulls,
+      timestamps: this.timestamps,
+      notTimestamps: this.notTimestamps,
+      numerical: this.numerical?.snapshot() ?? null,
+      categorical: this.categorical?.snapshot() ?? null,
+      embedding: this.embedding?.snapshot() ?? null,
+      phases: this.phases?.snapshot() ?? null,
+    };
+  }
+
+  /** Adds another part's values of this feature (`random` drives the sample merges). */
+  absorb(s: TrackerSnapshot, random: SeededRandom): void {
+    this.nulls += s.nulls;
+    this.timestamps += s.timestamps;
+    this.notTimestamps ||= s.notTimestamps;
+    if (s.numerical) {
+      (this.numerical ??= new NumericalAccumulator(this.sampling.sampleSize, this.seed(), this.expected?.edges)).absorb(
+        s.numerical,
+        random,
+      );
+    }
+    if (s.categorical)
+      (this.categorical ??= new CategoricalAccumulator(this.sampling.maxCategories)).absorb(s.categorical);
+    if (s.embedding) {
+      (this.embedding ??= new EmbeddingAccumulator(
+        this.sampling.embeddingSampleSize,
+        this.seed(),
+        this.sampling,
+        this.expected?.dimension,
+        this.expected?.projection,
+      )).absorb(s.embedding, random);
+    }
+    if (s.phases) this.phases?.absorb(s.phases, random);
   }
 
   /** A column whose values are all ISO 8601 timestamps is a time field, not a categorical feature. */
@@ -504,6 +617,36 @@ export class ProfileAccumulator {
     for (const name in record) this.trackers.get(name)?.addPhase(phase, record[name]);
   }
 
+  /** The trackers of a list of columns (undefined for skipped and, with fixed features, unexpected names). */
+  columnTrackers(names: readonly string[]): Array<FeatureTracker | undefined> {
+    return names.map((name) => this.trackerFor(name));
+  }
+
+  /**
+   * Adds one record given as column values (see `RecordSink`) plus the rest of its fields: the columnar path of
+   * one-row CSV captures, with no record object per line.
+   */
+  addColumns(
+    trackers: ReadonlyArray<FeatureTracker | undefined>,
+    values: readonly FeatureValue[],
+    rest: Readonly<FeatureRecord>,
+    time: number,
+  ): void {
+    if (time === time && this.phaseRecords !== undefined) {
+      const phase = hourOfWeek(time);
+      this.phaseRecords[phase]++;
+      if (this.seasonal !== undefined) {
+        for (let i = 0; i < trackers.length; i++) trackers[i]?.addPhase(phase, values[i]);
+        for (const name in rest) this.trackers.get(name)?.addPhase(phase, rest[name]);
+      }
+    }
+    for (let i = 0; i < trackers.length; i++) {
+      const tracker = trackers[i];
+      if (tracker !== undefined) tracker.add(values[i]);
+    }
+    this.addRecord(rest);
+  }
+
   private addRecord(record: Readonly<FeatureRecord>): void {
     this.records++;
     const keys = this.shapeKeys;
@@ -550,6 +693,37 @@ export class ProfileAccumulator {
     return out;
   }
 
+  /** The accumulated state as plain data (typed arrays transferable between threads), see {@link absorb}. */
+  snapshot(): AccumulatorSnapshot {
+    return {
+      records: this.records,
+      unexpected: [...this.unexpected],
+      phaseRecords: this.phaseRecords ? this.phaseRecords.slice() : null,
+      trackers: [...this.trackers.values()].map((t) => t.snapshot()),
+    };
+  }
+
+  /**
+   * Adds the state of an accumulator built with the same options over another part of the data (a chunk of a
+   * file, read by a worker). Parts absorbed in the same order give the same result whoever read them; samples are
+   * merged into uniform samples of the whole with a generator seeded by `part`.
+   */
+  absorb(s: AccumulatorSnapshot, part: number): void {
+    this.records += s.records;
+    for (const name of s.unexpected) this.unexpected.add(name);
+    if (this.phaseRecords && s.phaseRecords) {
+      for (let i = 0; i < this.phaseRecords.length; i++) this.phaseRecords[i] += s.phaseRecords[i];
+    }
+    for (const t of s.trackers) {
+      const tracker = this.trackerFor(t.name);
+      if (!tracker) continue;
+      tracker.absorb(
+        t,
+        new SeededRandom((hashName(t.name, this.sampling.seed) ^ Math.imul(part + 1, 0x9e3779b1)) >>> 0),
+      );
+    }
+  }
+
   /** Names of the features that received at least one value (usable or not). */
   seenFeatures(): Set<string> {
     return new Set([...this.trackers].filter(([, t]) => t.seen).map(([name]) => name));
@@ -576,6 +750,89 @@ export class ProfileAccumulator {
       features: out,
     };
   }
+}
+
+/** Plain-data state of a numerical feature (see {@link ProfileAccumulator.snapshot}). */
+export interface NumericalSnapshot {
+  readonly count: number;
+  readonly mean: number;
+  readonly m2: number;
+  readonly min: number;
+  readonly max: number;
+  readonly seen: number;
+  readonly sample: Float64Array;
+  readonly bins: Float64Array | null;
+}
+
+/** Plain-data state of a categorical feature. */
+export interface CategoricalSnapshot {
+  readonly count: number;
+  readonly keys: string[];
+  readonly values: number[];
+}
+
+/** Plain-data state of an embedding feature. */
+export interface EmbeddingSnapshot {
+  readonly count: number;
+  readonly mismatched: number;
+  readonly dimension: number;
+  readonly seen: number;
+  readonly flat: Float64Array;
+}
+
+/** Plain-data state of one feature. */
+export interface TrackerSnapshot {
+  readonly name: string;
+  readonly nulls: number;
+  readonly timestamps: number;
+  readonly notTimestamps: boolean;
+  readonly numerical: NumericalSnapshot | null;
+  readonly categorical: CategoricalSnapshot | null;
+  readonly embedding: EmbeddingSnapshot | null;
+  readonly phases: PhaseSnapshot | null;
+}
+
+/** Plain-data state of a {@link ProfileAccumulator}. */
+export interface AccumulatorSnapshot {
+  readonly records: number;
+  readonly unexpected: string[];
+  readonly phaseRecords: Float64Array | null;
+  readonly trackers: TrackerSnapshot[];
+}
+
+/** The typed arrays of a snapshot, to transfer rather than copy between threads. */
+export function transferables(s: AccumulatorSnapshot): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (a: Float64Array | null | undefined) => {
+    if (a && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+  };
+  add(s.phaseRecords);
+  for (const t of s.trackers) {
+    add(t.numerical?.sample);
+    add(t.numerical?.bins);
+    add(t.embedding?.flat);
+    for (const p of t.phases?.numbers ?? []) add(p?.sample);
+    add(t.phases?.numberCounts);
+    add(t.phases?.categoryCounts);
+  }
+  return [...out];
+}
+
+/**
+ * A record sink (`readers`' `RecordSink`) adding to an accumulator; one-row CSV captures with the named columns
+ * `columns` arrive as column values and skip the record object.
+ */
+export function accumulatorSink(
+  acc: ProfileAccumulator,
+  columns: readonly string[] | undefined,
+): (record: FeatureRecord, time: number, values: readonly FeatureValue[] | undefined) => void {
+  let trackers: ReturnType<ProfileAccumulator['columnTrackers']> | undefined;
+  return (record, time, values) => {
+    if (values !== undefined && columns !== undefined) {
+      trackers ??= acc.columnTrackers(columns);
+      acc.addColumns(trackers, values, record, time);
+    } else acc.add(record, time);
+  };
 }
 
 /** Options of a {@link ProfileAccumulator}. */

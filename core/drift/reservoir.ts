@@ -121,6 +121,7 @@ export class NumberReservoir {
 
   /** Offers one value (the caller decides what to do with NaN/missing values; they are stored as given). */
   add(value: number): void {
+    if (this.merged) throw new Error('NumberReservoir: add() after absorb()');
     const slot = this.sampler.offer();
     if (slot >= 0) this.storage[slot] = value;
   }
@@ -137,6 +138,19 @@ export class NumberReservoir {
   /** A copy of the current sample (length {@link size}), in reservoir slot order (not sorted). */
   values(): Float64Array {
     return this.storage.slice(0, this.size);
+  }
+
+  private merged = false;
+
+  /**
+   * Becomes a uniform sample of its stream and another one (`sample` of a stream of `seen` values), see
+   * {@link mergeSamples}. The reservoir is final afterwards: nothing can be added.
+   */
+  absorb(sample: Float64Array, seen: number, random: SeededRandom): void {
+    const merged = mergeSamples(this.values(), this.seen, sample, seen, this.capacity, random);
+    this.storage.set(merged);
+    this.sampler.seen += seen;
+    this.merged = true;
   }
 }
 
@@ -186,6 +200,7 @@ export class VectorReservoir {
    * length is not {@link dimension}.
    */
   add(vector: ArrayLike<number>): boolean {
+    if (this.merged) throw new Error('VectorReservoir: add() after absorb()');
     const d = this.dimension;
     if (vector.length !== d) {
       this.rejectedCount++;
@@ -205,6 +220,17 @@ export class VectorReservoir {
     return this.storage.slice(0, this.size * this.dimension);
   }
 
+  private merged = false;
+
+  /** Like {@link NumberReservoir.absorb}, for vectors of this reservoir's dimension (`flat` is row-major). */
+  absorb(flat: Float64Array, seen: number, rejected: number, random: SeededRandom): void {
+    const merged = mergeSamples(this.flat(), this.seen, flat, seen, this.capacity, random, this.dimension);
+    this.storage.set(merged);
+    this.sampler.seen += seen;
+    this.rejectedCount += rejected;
+    this.merged = true;
+  }
+
   /** A copy of the current sample as one `Float64Array` per vector, in reservoir slot order. */
   vectors(): Float64Array[] {
     const out: Float64Array[] = [];
@@ -216,4 +242,77 @@ export class VectorReservoir {
 
 function isArrayLike(values: Iterable<number> | ArrayLike<number>): values is ArrayLike<number> {
   return typeof (values as ArrayLike<number>).length === 'number';
+}
+
+/**
+ * Merges two uniform samples into a uniform sample of the union, of at most `capacity` items: `a` is a uniform
+ * sample of a stream of `seenA` items, `b` of `seenB`. How many items come from each side is drawn from the
+ * hypergeometric distribution (sequentially: the next item of the union's sample is from `a` with probability
+ * remaining-in-a / remaining-in-union), then that many are picked uniformly from each sample (partial Fisher–Yates).
+ * Items are `width` consecutive numbers (1 for numbers, the dimension for vectors). Deterministic for a given random
+ * generator.
+ */
+export function mergeSamples(
+  a: Float64Array,
+  seenA: number,
+  b: Float64Array,
+  seenB: number,
+  capacity: number,
+  random: SeededRandom,
+  width = 1,
+): Float64Array {
+  if (seenA === 0 && b.length / width <= capacity) return b.slice();
+  if (seenB === 0 && a.length / width <= capacity) return a.slice();
+  const itemsA = a.length / width;
+  const itemsB = b.length / width;
+  const size = Math.min(seenA + seenB, capacity);
+  let fromA = 0;
+  let remainingA = seenA;
+  let remaining = seenA + seenB;
+  for (let j = 0; j < size; j++) {
+    if (random.next() * remaining < remainingA) {
+      fromA++;
+      remainingA--;
+    }
+    remaining--;
+  }
+  // Never more than a side holds (it holds min(seen, capacity) items, which bounds the draw).
+  fromA = Math.min(fromA, itemsA);
+  const fromB = Math.min(size - fromA, itemsB);
+  const out = new Float64Array((fromA + fromB) * width);
+  pickInto(out, 0, a, itemsA, fromA, width, random);
+  pickInto(out, fromA * width, b, itemsB, fromB, width, random);
+  return out;
+}
+
+/** Copies `count` items chosen uniformly without replacement from `source` into `out` at `offset`. */
+function pickInto(
+  out: Float64Array,
+  offset: number,
+  source: Float64Array,
+  items: number,
+  count: number,
+  width: number,
+  random: SeededRandom,
+): void {
+  if (count === items) {
+    out.set(source.subarray(0, items * width), offset);
+    return;
+  }
+  const index = new Uint32Array(items);
+  for (let i = 0; i < items; i++) index[i] = i;
+  for (let i = 0; i < count; i++) {
+    const j = i + random.nextInt(items - i);
+    const t = index[i];
+    index[i] = index[j];
+    index[j] = t;
+  }
+  if (width === 1) {
+    for (let i = 0; i < count; i++) out[offset + i] = source[index[i]];
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const from = index[i] * width;
+    for (let d = 0; d < width; d++) out[offset + i * width + d] = source[from + d];
+  }
 }

@@ -5,8 +5,8 @@
  * 168 × (per-phase sample size) per feature.
  */
 import { z } from 'zod';
-import { NumberReservoir } from './reservoir';
-import { OTHER_CATEGORY } from './stats';
+import { NumberReservoir, type SeededRandom } from './reservoir';
+import { OTHER_CATEGORY, sortFloat64 } from './stats';
 import { PHASES_PER_WEEK } from './time';
 
 /** Per-phase data of a numerical feature. */
@@ -59,6 +59,14 @@ export function defaultPhaseSampleSize(sampleSize: number): number {
   return Math.max(200, Math.ceil((2 * sampleSize) / PHASES_PER_WEEK));
 }
 
+/** Plain-data state of a {@link PhaseTracker}. */
+export interface PhaseSnapshot {
+  readonly numberCounts: Float64Array | null;
+  readonly numbers: Array<{ readonly seen: number; readonly sample: Float64Array } | null>;
+  readonly categoryCounts: Float64Array | null;
+  readonly categories: Array<Array<[string, number]> | null>;
+}
+
 /** Accumulates one feature's values per phase (numerical and categorical values alike; the kind is chosen later). */
 export class PhaseTracker {
   private numbers: Array<NumberReservoir | undefined> | undefined;
@@ -90,12 +98,53 @@ export class PhaseTracker {
     else map.set(OTHER_CATEGORY, (map.get(OTHER_CATEGORY) ?? 0) + 1);
   }
 
+  snapshot(): PhaseSnapshot {
+    return {
+      numberCounts: this.numberCounts ? this.numberCounts.slice() : null,
+      numbers: this.numbers ? Array.from(this.numbers, (r) => (r ? { seen: r.seen, sample: r.values() } : null)) : [],
+      categoryCounts: this.categoryCounts ? this.categoryCounts.slice() : null,
+      categories: this.categories ? Array.from(this.categories, (m) => (m ? [...m.entries()] : null)) : [],
+    };
+  }
+
+  /** Adds another part's per-phase values (samples merged uniformly per phase). */
+  absorb(s: PhaseSnapshot, random: SeededRandom): void {
+    if (s.numberCounts) {
+      const counts = (this.numberCounts ??= new Float64Array(PHASES_PER_WEEK));
+      const reservoirs = (this.numbers ??= new Array<NumberReservoir | undefined>(PHASES_PER_WEEK));
+      for (let p = 0; p < PHASES_PER_WEEK; p++) {
+        counts[p] += s.numberCounts[p];
+        const part = s.numbers[p];
+        if (!part) continue;
+        (reservoirs[p] ??= new NumberReservoir(this.sampleSize, (this.seed + p * 0x9e3779b1) >>> 0)).absorb(
+          part.sample,
+          part.seen,
+          random,
+        );
+      }
+    }
+    if (s.categoryCounts) {
+      const counts = (this.categoryCounts ??= new Float64Array(PHASES_PER_WEEK));
+      for (let p = 0; p < PHASES_PER_WEEK; p++) {
+        counts[p] += s.categoryCounts[p];
+        for (const [k, v] of s.categories[p] ?? []) {
+          const maps = (this.categories ??= new Array<Map<string, number> | undefined>(PHASES_PER_WEEK));
+          const map = (maps[p] ??= new Map());
+          const current = map.get(k);
+          if (current !== undefined) map.set(k, current + v);
+          else if (map.size < this.maxCategories) map.set(k, v);
+          else map.set(OTHER_CATEGORY, (map.get(OTHER_CATEGORY) ?? 0) + v);
+        }
+      }
+    }
+  }
+
   /** The per-phase data of the chosen kind, or undefined when the feature has none. */
   finish(kind: 'numerical' | 'categorical' | 'embedding'): SeasonalFeature | undefined {
     if (kind === 'numerical' && this.numbers && this.numberCounts) {
       const samples: number[][] = [];
       for (let p = 0; p < PHASES_PER_WEEK; p++) {
-        samples.push(this.numbers[p] ? Array.from(this.numbers[p]!.values().sort()) : []);
+        samples.push(this.numbers[p] ? Array.from(sortFloat64(this.numbers[p]!.values())) : []);
       }
       return { kind, counts: Array.from(this.numberCounts), samples };
     }

@@ -63,6 +63,11 @@ export type CaptureParseResult =
       eventTime: string | undefined;
       /** `eventMetadata.inferenceId`, when present. */
       inferenceId: string | undefined;
+      /**
+       * Columnar mode, a one-row CSV input with named columns: the row's values in column order (a buffer reused by
+       * the next parse); `record` then holds only the output features.
+       */
+      columns: readonly FeatureValue[] | undefined;
     }
   | { ok: false; reason: CaptureInvalidReason };
 
@@ -73,6 +78,11 @@ export interface CaptureParserOptions {
    * values are rejected (`input:column-mismatch`); when absent, columns are named `f0, f1, …`.
    */
   csvColumns?: readonly string[];
+  /**
+   * With `csvColumns`: a one-row CSV input is returned as `columns` (values in column order, in a reused buffer)
+   * instead of a record object — for consumers that add each record before the next line is parsed.
+   */
+  columnar?: boolean;
 }
 
 /** How a payload is interpreted, derived from `observedContentType` (falling back to `encoding`). */
@@ -107,12 +117,16 @@ function isObject(value: unknown): value is Obj {
  */
 export class CaptureParser {
   private readonly columns: readonly string[] | undefined;
+  private readonly columnar: boolean;
+  /** Whether the last decoded input was one CSV row left in `rowValues` (columnar mode). */
+  private columnarRow = false;
   private readonly inputKeys: string[] = [];
   private readonly outputKeys: string[] = [];
 
   /** @param options See {@link CaptureParserOptions}. */
   constructor(options: CaptureParserOptions = {}) {
     this.columns = options.csvColumns !== undefined && options.csvColumns.length > 0 ? options.csvColumns : undefined;
+    this.columnar = options.columnar === true && this.columns !== undefined;
   }
 
   /** Parses one capture line (one `JSON.parse`, plus one for a JSON payload). Never throws. */
@@ -139,6 +153,7 @@ export class CaptureParser {
 
     let records: FeatureRecord[];
     let inputCount = 0;
+    this.columnarRow = false;
     if (hasInput) {
       const decoded = this.decodeInput(input);
       if (typeof decoded === 'string') return fail(`input:${decoded}`);
@@ -168,6 +183,7 @@ export class CaptureParser {
       instances: records.length > 1 ? records : undefined,
       eventTime,
       inferenceId,
+      columns: this.columnarRow ? this.rowValues : undefined,
     };
   }
 
@@ -182,6 +198,19 @@ export class CaptureParser {
     decodedText = ''; // do not keep a (possibly large) payload alive after this record
     const records: FeatureRecord[] = [];
     if (kind === 'csv') {
+      if (this.columnar && text.indexOf('"') < 0) {
+        // One row (an optional line break at the end): its values stay in the buffer, the record holds outputs.
+        let end = text.length;
+        if (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+        if (end > 0 && text.charCodeAt(end - 1) === 13) end--;
+        const nl = text.indexOf('\n');
+        if (end > 0 && (nl < 0 || nl >= end) && !isBlankRange(text, 0, end)) {
+          if (!this.csvValuesFast(this.columns!, text, 0, end)) return 'column-mismatch';
+          this.columnarRow = true;
+          records.push({});
+          return records;
+        }
+      }
       if (text.indexOf('"') < 0) return this.csvRowsFast(text, records) ?? records;
       const rows = parseCsvRows(text);
       if (rows === null) return 'invalid-csv';
@@ -329,6 +358,13 @@ export class CaptureParser {
     start: number,
     end: number,
   ): FeatureRecord | undefined {
+    if (!this.csvValuesFast(columns, text, start, end)) return undefined;
+    this.makeRecord ??= recordFactory(columns);
+    return this.makeRecord(this.rowValues);
+  }
+
+  /** Scans one row into `rowValues`; false when it does not have one value per column. */
+  private csvValuesFast(columns: readonly string[], text: string, start: number, end: number): boolean {
     const values = this.rowValues;
     const n = columns.length;
     let i = 0;
@@ -336,14 +372,12 @@ export class CaptureParser {
     for (;;) {
       let comma = text.indexOf(',', pos);
       if (comma < 0 || comma > end) comma = end;
-      if (i >= n) return undefined;
+      if (i >= n) return false;
       values[i++] = csvRangeValue(text, pos, comma);
       if (comma >= end) break;
       pos = comma + 1;
     }
-    if (i !== n) return undefined;
-    this.makeRecord ??= recordFactory(columns);
-    return this.makeRecord(values);
+    return i === n;
   }
 
   private csvRow(fields: readonly string[]): FeatureRecord | undefined {

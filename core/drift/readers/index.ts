@@ -12,7 +12,7 @@
  * for await (const { record } of stream) …;
  * console.log(stream.counters);
  */
-import { type FeatureRecord, type FeatureSchema, csvColumnsOf } from '../features';
+import { type FeatureRecord, type FeatureSchema, type FeatureValue, csvColumnsOf } from '../features';
 import { CaptureParser, type CaptureInvalidReason } from './capture';
 import {
   FormatDetector,
@@ -106,6 +106,13 @@ export interface ReadRecord {
   /** Epoch milliseconds of the record's time field (or of its capture time in a window), NaN when not read. */
   time: number;
 }
+
+/**
+ * Receives each record as soon as its line is parsed (see {@link RecordPipeline}): the record, its time (NaN when
+ * none was read) and, for a one-row CSV capture input with named columns, the row's values in column order in a
+ * buffer reused by the next line (`record` then holds only the output features).
+ */
+export type RecordSink = (record: FeatureRecord, time: number, columns: readonly FeatureValue[] | undefined) => void;
 
 /** Outcome of a read. */
 export interface ReadSummary {
@@ -209,14 +216,18 @@ export class RecordPipeline {
   private profileValue: unknown;
   private timeRejectedFields: string[] | undefined;
   private batch: ReadRecord[] = [];
+  private readonly sink: RecordSink | undefined;
 
   /**
    * @param options See {@link ReadOptions}.
+   * @param sink Deliver records to this function as they are parsed instead of batching them for {@link take}; a
+   *   one-row CSV input with named columns then arrives as column values, without a record object per line.
    * @throws RangeError for an unparseable window bound or a non-positive `maxLineLength` (programming errors).
    */
-  constructor(options: ReadOptions = {}) {
+  constructor(options: ReadOptions = {}, recordSink?: RecordSink) {
     const columns = options.csvColumns ?? (options.schema !== undefined ? csvColumnsOf(options.schema) : undefined);
-    this.capture = new CaptureParser({ csvColumns: columns });
+    this.sink = recordSink;
+    this.capture = new CaptureParser({ csvColumns: columns, columnar: recordSink !== undefined });
     const from = toEpochMs(options.window?.from, 'from');
     const to = toEpochMs(options.window?.to, 'to');
     this.windowed = from !== undefined || to !== undefined;
@@ -336,6 +347,13 @@ export class RecordPipeline {
         time = parsed;
       }
       const instances = result.instances;
+      const sink = this.sink;
+      if (sink !== undefined) {
+        if (instances === undefined) sink(result.record, time, result.columns);
+        else for (let i = 0; i < instances.length; i++) sink(instances[i], time, undefined);
+        this.counters.records += instances === undefined ? 1 : instances.length;
+        return;
+      }
       if (instances === undefined) {
         this.batch.push({ record: result.record, lineNumber, eventTime, inferenceId, time });
         this.counters.records++;
@@ -361,8 +379,9 @@ export class RecordPipeline {
       }
       time = parsed;
     }
-    this.batch.push({ record: result.record, lineNumber, eventTime: undefined, inferenceId: undefined, time });
     this.counters.records++;
+    if (this.sink !== undefined) this.sink(result.record, time, undefined);
+    else this.batch.push({ record: result.record, lineNumber, eventTime: undefined, inferenceId: undefined, time });
   }
 
   private onTimeInvalid(problem: 'missing' | 'unparsable', lineNumber: number, record: object): void {
@@ -403,6 +422,18 @@ export async function consumeRecords(
     const pending = onRecord(batch[i]);
     if (pending !== undefined) await pending;
   }
+  return pipeline.summary();
+}
+
+/**
+ * Streams the records of `source` synchronously into `sink`, each as soon as its line is parsed (no batches, no
+ * promise per record; see {@link RecordSink}), and resolves with the summary. Malformed lines are counted, never
+ * thrown.
+ */
+export async function streamRecords(source: ChunkSource, options: ReadOptions, sink: RecordSink): Promise<ReadSummary> {
+  const pipeline = new RecordPipeline(options, sink);
+  for await (const chunk of iterateChunks(source)) pipeline.push(chunk);
+  pipeline.end();
   return pipeline.summary();
 }
 

@@ -3,7 +3,7 @@
  * with binning of any sample on them, and alignment of two categorical count maps on a common category list
  * (with optional top-K folding into {@link OTHER_CATEGORY}).
  */
-import { checkCount, finiteValues, isFiniteNumber, requireCount } from './sample';
+import { checkCount, finiteValues, isFiniteNumber, isSorted, requireCount, sortFloat64 } from './sample';
 
 /** Name of the bucket that categories outside the top K are folded into. */
 export const OTHER_CATEGORY = '__OTHER__';
@@ -45,7 +45,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 export function decileEdges(reference: ArrayLike<number>): Float64Array {
   const sorted = finiteValues(reference);
   requireCount(sorted.length, reference.length, 'decileEdges', 'reference', 1);
-  sorted.sort();
+  if (!isSorted(sorted)) sortFloat64(sorted);
   const quantiles = Float64Array.from(DECILE_PROBABILITIES, (q) => quantileSorted(sorted, q)).sort();
   const edges: number[] = [];
   for (const e of quantiles) {

@@ -104,3 +104,56 @@ describe('profile documents', () => {
     expect(() => parseBaselineProfile({ kind: 'something-else' })).toThrow(/invalid baseline profile: kind/);
   });
 });
+
+describe('the columnar path of one-row CSV captures', () => {
+  test('gives exactly the profile of record objects, with times, outputs, multi-row lines and bad rows', async () => {
+    const { consumeRecords, streamRecords } = await import('../../../core/drift/readers');
+    const { accumulatorSink } = await import('../../../core/drift/profile');
+    const columns = ['age', 'plan', 'score_in'];
+    const schema = {
+      csvColumns: columns,
+      features: [
+        { name: 'age', kind: 'numerical' as const },
+        { name: 'plan', kind: 'categorical' as const },
+        { name: 'score_in', kind: 'numerical' as const },
+        { name: 'output.score', kind: 'numerical' as const },
+      ],
+    };
+    const line = (csv: string, i: number) =>
+      JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: csv, encoding: 'CSV' },
+          endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: String(i / 100), encoding: 'CSV' },
+        },
+        eventMetadata: { eventId: `e${i}`, inferenceTime: new Date(Date.UTC(2026, 10, 23, i % 24)).toISOString() },
+        eventVersion: '0',
+      });
+    const lines = Array.from({ length: 400 }, (_, i) =>
+      line(
+        i % 50 === 0
+          ? `${i},pro,1\n${i + 1},free,2`
+          : i % 77 === 0
+            ? `${i},pro`
+            : `${i % 90},${['a', 'b'][i % 2]},${i / 7}\r\n`,
+        i,
+      ),
+    ).join('\n');
+    const options = { sampling: { sampleSize: 1000 }, trackPhases: true };
+    const byRecords = new ProfileAccumulator(options);
+    const summaryA = await consumeRecords(lines, { schema, timeField: 'inferenceTime' }, (r) =>
+      byRecords.add(r.record, r.time),
+    );
+    const byColumns = new ProfileAccumulator(options);
+    const summaryB = await streamRecords(
+      lines,
+      { schema, timeField: 'inferenceTime' },
+      accumulatorSink(byColumns, columns),
+    );
+    expect(summaryB.counters).toEqual(summaryA.counters);
+    // Lines 77, 154, 231, 308 and 385 have two columns (line 0 is a two-row line).
+    expect(summaryA.counters.invalidReasons).toEqual({ 'input:column-mismatch': 5 });
+    expect(byColumns.records).toBe(byRecords.records);
+    expect(byColumns.features()).toEqual(byRecords.features());
+    expect(Array.from(byColumns.phaseRecords!)).toEqual(Array.from(byRecords.phaseRecords!));
+  });
+});

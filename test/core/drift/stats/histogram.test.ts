@@ -9,6 +9,8 @@ import {
   numericHistograms,
   OTHER_CATEGORY,
   quantileSorted,
+  sortFloat64,
+  createRng,
 } from '../../../../core/drift/stats';
 
 interface Fixture {
@@ -146,5 +148,28 @@ describe('alignCategoricalCounts', () => {
         ['y', 1],
       ]),
     );
+  });
+});
+
+describe('sortFloat64 (radix sort of finite doubles)', () => {
+  test('sorts like Float64Array.prototype.sort: negatives, duplicates, -0 before 0, extremes', () => {
+    const rng = createRng(11);
+    const values = Float64Array.from({ length: 50_000 }, (_, i) =>
+      i % 7 === 0 ? Math.round(rng.nextNormal() * 3) : i % 11 === 0 ? -0 : rng.nextNormal() * 10 ** rng.nextInt(12),
+    );
+    values[0] = Number.MAX_VALUE;
+    values[1] = -Number.MAX_VALUE;
+    values[2] = Number.MIN_VALUE;
+    values[3] = -Number.MIN_VALUE;
+    const expected = values.slice().sort();
+    const sorted = sortFloat64(values.slice());
+    expect(Array.from(sorted)).toEqual(Array.from(expected));
+    expect(Object.is(sorted[sorted.indexOf(0)], -0)).toBe(true);
+  });
+
+  test('falls back to the built-in sort for NaN and small arrays', () => {
+    const withNaN = Float64Array.from({ length: 5000 }, (_, i) => (i === 17 ? Number.NaN : 5000 - i));
+    expect(Array.from(sortFloat64(withNaN.slice()))).toEqual(Array.from(withNaN.slice().sort()));
+    expect(Array.from(sortFloat64(Float64Array.from([3, -1, 2])))).toEqual([-1, 2, 3]);
   });
 });
