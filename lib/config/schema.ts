@@ -1,3 +1,4 @@
+import { minimumLockTtlHours, runBudgetHours } from '../../core/retraining/run-budget';
 import { z } from 'zod';
 import { instanceTypeInfo, INSTANCE_TYPES } from './instance-types';
 
@@ -206,8 +207,22 @@ export const blueprintConfigSchema = z
       canaryBakeMinutes: between(1, 60, 'minutes'),
       /** Give up waiting for the endpoint after this long (bounded polling). */
       deployTimeoutMinutes: between(10, 480, 'minutes'),
-      /** A lock older than this is considered abandoned (the run holding it crashed). */
+      /**
+       * A lock older than this is considered abandoned (the run holding it crashed). It must outlive the run: the
+       * sum of its bounded waits (the state machine's timeout) plus an hour.
+       */
       lockTtlHours: between(1, 2160, 'hours'),
+      /**
+       * After consecutive rejected candidates, drift-triggered runs wait `baseHours × factor^(n−1)` (at most
+       * `maxHours`) unless the new data has doubled; a person or the schedule is never held back.
+       */
+      backoff: z
+        .strictObject({
+          baseHours: between(1, 720, 'hours'),
+          factor: between(1, 10, '(multiplier)', false),
+          maxHours: between(1, 8760, 'hours'),
+        })
+        .refine((b) => b.maxHours >= b.baseHours, { path: ['maxHours'], error: 'must be at least backoff.baseHours' }),
     }),
     /**
      * Real-time path of the recommender (stream consumer, feature store, `recommend` API). Only the recommender
@@ -388,15 +403,17 @@ export const blueprintConfigSchema = z
       });
     }
     const r = c.retraining;
-    const longestRunHours =
-      (c.training.useSpot ? c.training.maxWaitHours : c.training.maxRuntimeHours) +
-      (r.approval === 'manual' ? r.approvalTimeoutHours : 0) +
-      Math.ceil(r.deployTimeoutMinutes / 60);
-    if (r.lockTtlHours < longestRunHours) {
+    const bounds = {
+      trainingHours: c.training.useSpot ? c.training.maxWaitHours : c.training.maxRuntimeHours,
+      approvalHours: r.approval === 'manual' ? r.approvalTimeoutHours : 0,
+      deployMinutes: r.deployTimeoutMinutes,
+    };
+    const minimumLockHours = minimumLockTtlHours(bounds);
+    if (r.lockTtlHours < minimumLockHours) {
       ctx.addIssue({
         code: 'custom',
         path: ['retraining', 'lockTtlHours'],
-        message: `must be at least ${longestRunHours} hours (training wait + approval wait + deployment), or a second run could start while the first still holds the model`,
+        message: `must be at least ${minimumLockHours} hours (the run's bounded waits, ${runBudgetHours(bounds)} hours, plus one), or a deployment could outlive its lock`,
       });
     }
     const rt = c.realtime;

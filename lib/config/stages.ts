@@ -37,7 +37,9 @@ export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConf
       canaryPercent: 50,
       canaryBakeMinutes: 5,
       deployTimeoutMinutes: 60,
-      lockTtlHours: 12,
+      // Above the run's bounded waits (24 hours: spot training and its retry, scoring, three endpoint waits).
+      lockTtlHours: 26,
+      backoff: { baseHours: 6, factor: 2, maxHours: 96 },
     },
     drift: {
       scheduleMinutes: 60,
@@ -87,7 +89,9 @@ export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConf
       canaryPercent: 10,
       canaryBakeMinutes: 15,
       deployTimeoutMinutes: 120,
-      lockTtlHours: 96,
+      // Above the run's bounded waits (107 hours, the 72-hour approval wait included).
+      lockTtlHours: 120,
+      backoff: { baseHours: 24, factor: 2, maxHours: 336 },
     },
     drift: {
       scheduleMinutes: 60,

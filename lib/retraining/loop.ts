@@ -11,6 +11,8 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../core/contracts/drift-events';
+import { backoffSchedule } from '../../core/retraining/backoff';
+import { minimumLockTtlHours, runBudgetHours, type RunBounds } from '../../core/retraining/run-budget';
 import { caseStudyOf } from '../case-studies';
 import { BlueprintFunction } from '../constructs/blueprint-function';
 import { acknowledgeBucketGrants } from '../nag';
@@ -24,7 +26,7 @@ import { FinishPhase, RunEnd } from './phases/finish';
 import { LOCK_EXPIRY, LOCK_KEY, LockPhase } from './phases/lock';
 import { RegisterPhase } from './phases/register';
 import { TrainPhase } from './phases/train';
-import type { RetrainingLoopProps } from './props';
+import { DEFAULT_BACKOFF, type RetrainingLoopProps } from './props';
 import { sageMakerExecution } from './sagemaker-role';
 import { inferenceComponentPlan } from './serving-plan';
 import { LoopStates } from './states';
@@ -124,6 +126,7 @@ export class RetrainingLoop extends Construct {
     // The workflow, phase by phase. Phases are built in the order their states were first written (which keeps
     // the rendered definition stable); the chain below is the order of a run.
     const end = new RunEnd(this, 'End', {
+      backoffSchedule: backoffSchedule(props.backoff ?? DEFAULT_BACKOFF),
       lockTable: this.lockTable,
       endpointName: props.endpointName,
       topic: props.topic,
@@ -142,6 +145,8 @@ export class RetrainingLoop extends Construct {
       workGroupName: props.workGroupName,
     });
     const lock = new LockPhase(this, 'Lock', {
+      topic: props.topic,
+      subject: `ml-blueprint ${props.stage} ${props.caseStudy}: retraining run ended`,
       states,
       lockTable: this.lockTable,
       planFunction: planFn,
@@ -149,8 +154,13 @@ export class RetrainingLoop extends Construct {
       datasetWindow: props.datasetWindow,
       lockTtl: props.lockTtl,
     });
-    const champion = new ChampionPhase(this, 'Champion', { states, endpointName: props.endpointName });
-    const dataset = new DatasetPhase(this, 'Dataset', { states, study, props, loop: this });
+    const champion = new ChampionPhase(this, 'Champion', {
+      states,
+      endpointName: props.endpointName,
+      inferenceComponentName: component?.name,
+      pollInterval: props.pollInterval,
+    });
+    const dataset = new DatasetPhase(this, 'Dataset', { states, study, props, loop: this, lockTable: this.lockTable });
     const sageMakerRole = this.sageMakerRole;
     const train = new TrainPhase(this, 'Train', { states, props, sageMakerRole, vpcConfig: sageMaker.vpcConfig });
     const evaluate = new EvaluatePhase(this, 'Evaluate', {
@@ -185,7 +195,8 @@ export class RetrainingLoop extends Construct {
       comment: `ml-blueprint ${props.stage} ${props.caseStudy}: retraining loop of ${props.endpointName}`,
       definitionBody: sfn.DefinitionBody.fromChainable(run),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.lockTtl,
+      // Above the sum of the run's bounded waits; the lock outlives it (validated).
+      timeout: runTimeout(props),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
@@ -314,7 +325,28 @@ export class RetrainingLoop extends Construct {
   }
 }
 
+/** What bounds a run of this loop (`core/retraining/run-budget.ts`). */
+export function runBounds(props: RetrainingLoopProps): RunBounds {
+  const t = props.training;
+  return {
+    trainingHours: (t.useSpot ? t.maxWait : t.maxRuntime).toHours({ integral: false }),
+    approvalHours: props.approval === 'manual' ? props.approvalTimeout.toHours({ integral: false }) : 0,
+    deployMinutes: props.deployTimeout.toMinutes({ integral: false }),
+  };
+}
+
+/** The state machine's timeout: the sum of the run's bounded waits. */
+function runTimeout(props: RetrainingLoopProps): Duration {
+  return Duration.hours(runBudgetHours(runBounds(props)));
+}
+
 function validate(props: RetrainingLoopProps): void {
+  const minimum = minimumLockTtlHours(runBounds(props));
+  if (props.lockTtl.toHours({ integral: false }) < minimum) {
+    throw new Error(
+      `lockTtl must be at least ${minimum} hours (the run's bounded waits, ${minimum - 1} hours, plus one), or a deployment could outlive its lock; received ${props.lockTtl.toHumanString()}`,
+    );
+  }
   const t = props.training;
   if (t.useSpot && t.maxWait.toSeconds() < t.maxRuntime.toSeconds()) {
     throw new Error(

@@ -67,8 +67,9 @@ export function grantStateMachine(p: StateMachinePermissions): void {
   );
   add(
     'EndpointForAutoscaling',
-    ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'],
-    [arn('sagemaker', `endpoint/${name}`)],
+    // Application Auto Scaling's minimum permissions on SageMaker variants, checked on RegisterScalableTarget.
+    ['sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig', 'sagemaker:UpdateEndpointWeightsAndCapacities'],
+    [arn('sagemaker', `endpoint/${name}`), arn('sagemaker', `endpoint-config/${name}-*`)],
   );
   add(
     'RollbackAlarms',

@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from '../../core/retraining/backoff';
 import type { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -79,8 +80,16 @@ export interface RetrainingLoopProps {
   readonly canaryBake: Duration;
   /** Bound of the endpoint wait (polling stops after this). */
   readonly deployTimeout: Duration;
-  /** A lock older than this is abandoned; also the execution timeout. */
+  /**
+   * A lock older than this is abandoned. It must outlive the run: at least the sum of the run's bounded waits
+   * (`core/retraining/run-budget.ts`, the state machine's timeout) plus an hour.
+   */
   readonly lockTtl: Duration;
+  /**
+   * Back-off of drift-triggered runs after consecutive rejections (`core/retraining/backoff.ts`).
+   * @default DEFAULT_BACKOFF (6 hours, doubling, at most 4 days)
+   */
+  readonly backoff?: BackoffPolicy;
   /** Also retrain on this schedule. @default no schedule */
   readonly schedule?: Duration;
   /** Lake key: datasets, model artifacts, training volumes, data capture. */
@@ -127,3 +136,6 @@ export interface RetrainingLoopProps {
    */
   readonly servingPlan?: ServingPlan;
 }
+
+/** Back-off when none is configured: 6 hours after a rejection, doubling, at most 4 days. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseHours: 6, factor: 2, maxHours: 96 };

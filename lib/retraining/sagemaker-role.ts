@@ -3,6 +3,7 @@
  * raw inputs the case study names), writes model artifacts, checkpoints and data capture, pulls the algorithm
  * image and writes its logs; with a VPC, a security group for the jobs and the model.
  */
+import { inferenceComponentPlan } from './serving-plan';
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -55,7 +56,14 @@ export function sageMakerExecution(
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
   );
-  const logGroups = ['TrainingJobs', `Endpoints/${props.endpointName}`];
+  const component = inferenceComponentPlan(props.servingPlan);
+  // Training and transform jobs, the endpoint, and (scale to zero) the inference component write their own logs.
+  const logGroups = [
+    'TrainingJobs',
+    'TransformJobs',
+    `Endpoints/${props.endpointName}`,
+    ...(component ? [`InferenceComponents/${component.name}`] : []),
+  ];
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'JobAndEndpointLogs',

@@ -169,6 +169,35 @@ export class LoopStates {
   }
 
   /**
+   * Marks the registered package (`$.registered.arn`) `Rejected` with how its deployment ended and why, in its
+   * metadata (`deployment`, `deploymentReason`): a package that never served is never left Approved
+   * (`core/retraining/champion.ts`, `packageVerdict`).
+   */
+  public markPackage(
+    scope: Construct,
+    stateId: string,
+    result: 'failed' | 'timed-out' | 'skipped' | 'approval-timed-out',
+    reason: string,
+  ): tasks.CallAwsService {
+    const reasonField =
+      reason.startsWith('States.') || reason.startsWith('$')
+        ? { 'deploymentReason.$': reason }
+        : { deploymentReason: reason };
+    return this.sageMaker(
+      scope,
+      stateId,
+      'updateModelPackage',
+      {
+        'ModelPackageArn.$': '$.registered.arn',
+        ModelApprovalStatus: 'Rejected',
+        ApprovalDescription: `not deployed: ${result}`,
+        CustomerMetadataProperties: { deployment: result, ...reasonField },
+      },
+      [this.arn(scope, 'sagemaker', `model-package/${this.props.endpointName}/*`)],
+    );
+  }
+
+  /**
    * A guarded Athena query through the service integration directly (not the L2 task, whose generated policy
    * grants S3 and Glue write actions on every resource; the loop's grants are in `permissions.ts`). `query` holds a
    * `{}` placeholder per path, filled in at run time.

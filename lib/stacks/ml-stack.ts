@@ -11,6 +11,7 @@ import { DriftMonitor } from '../constructs/drift-monitor';
 import { EndpointAlarms } from '../constructs/endpoint-alarms';
 import { allowCloudWatchLogs, allowServicePublishers } from '../constructs/key-policies';
 import { MlDashboard } from '../constructs/ml-dashboard';
+import { LoopTeardown } from '../retraining/loop-teardown';
 import { RetrainingLoop } from '../retraining/loop';
 import { resolveAlgorithmRecipe } from '../retraining/training-recipe';
 import { ImportedDataPlane } from './data-plane-import';
@@ -68,6 +69,8 @@ export class MlStack extends Stack {
   public readonly endpointAlarms: EndpointAlarms;
   /** The retraining workflow. */
   public readonly retraining: RetrainingLoop;
+  /** Sandbox: deletes what the loop created when the stack is deleted (production keeps it). */
+  public readonly teardown?: LoopTeardown;
   /** Loop, endpoint and drift on one page. */
   public readonly dashboard: MlDashboard;
 
@@ -192,6 +195,7 @@ export class MlStack extends Stack {
       canaryBake: Duration.minutes(r.canaryBakeMinutes),
       deployTimeout: Duration.minutes(r.deployTimeoutMinutes),
       lockTtl: Duration.hours(r.lockTtlHours),
+      backoff: r.backoff,
       schedule: r.scheduleHours ? Duration.hours(r.scheduleHours) : undefined,
       dataKey: this.dataPlane.key,
       opsKey: this.opsKey,
@@ -208,6 +212,17 @@ export class MlStack extends Stack {
       servingPlan: serving.servingPlan,
     });
     serving.grantDeploy?.(this.retraining.stateMachine);
+    // What the loop created at run time goes with a sandbox stack; production keeps it (`npm run teardown`).
+    if (!config.retainData) {
+      this.teardown = new LoopTeardown(this, 'LoopTeardown', {
+        stage: config.stage,
+        caseStudy: config.caseStudy,
+        endpointName: this.endpointName,
+        encryptionKey: this.opsKey,
+        modelPackageGroup: this.retraining.modelPackageGroup,
+        stateMachine: this.retraining.stateMachine,
+      });
+    }
 
     this.dashboard = new MlDashboard(this, 'Dashboard', {
       title: `ml-blueprint ${config.stage} ${config.caseStudy}`,

@@ -56,6 +56,8 @@ export interface RolloutBehaviour {
   readonly componentRollback?: boolean;
   /** The inference component fails with this reason instead of coming up. @default it comes up */
   readonly componentFailure?: string;
+  /** The endpoint's deployment ends `Failed` with this reason instead of coming up. @default it comes up */
+  readonly endpointFailure?: string;
 }
 
 /** The approver's answer to an approval request (SNS publish with a task token). */

@@ -177,7 +177,11 @@ export class LocalWorld implements WorldContext {
    */
   async deploy(template: TemplateLike, stackName = 'Stack'): Promise<DeployedStack> {
     const resources = template.Resources ?? {};
-    const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    // The retraining loop's state machine (a sandbox ML stack also holds the teardown provider's waiter).
+    const all = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const machines = (all.length === 1 ? all : all.filter(([id]) => id.startsWith('RetrainingStateMachine'))).map(
+      ([, r]) => r,
+    );
     if (machines.length !== 1) throw new Error(`${stackName}: expected one state machine; found ${machines.length}`);
     const source = machines[0].Properties?.DefinitionString;
     const used = JSON.stringify(source);

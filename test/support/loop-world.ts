@@ -191,24 +191,40 @@ export class LoopWorld {
 
   /** Adds an approved champion to the registry and an endpoint serving it. */
   addChampion(metricValue: number, o: { endpointName: string; configName: string; datasetEnd?: string }): void {
-    this.world.registry.add(o.endpointName, 'Approved', {
+    const champion = this.world.registry.add(o.endpointName, 'Approved', {
       datasetId: 'previous-run',
       datasetEnd: o.datasetEnd ?? '2026-11-01T00:00:00.000Z',
       metricName: 'validation:auc',
       metricValue: String(metricValue),
     });
-    this.world.hosting.addEndpoint(o.endpointName, o.configName);
+    // What serves: the endpoint's config names a model (named like the config) tagged with its package.
+    this.world.hosting.addEndpoint(o.endpointName, o.configName, { packageArn: champion.arn });
   }
 
   /** Adds the inference component that serves the champion on its endpoint. */
   addInferenceComponent(name: string, endpointName: string, modelName: string): void {
+    const champion = [...this.world.registry.packages].reverse().find((p) => p.status === 'Approved');
+    this.world.hosting.addModel(modelName, champion?.arn);
     this.world.hosting.addInferenceComponent(name, endpointName, modelName);
   }
 
   /** The locks held, by lock ID (items as DynamoDB JSON, read from dynalite). */
   async locks(): Promise<Map<string, Json>> {
     const items = await this.world.items(this.lockTable);
-    return new Map(items.map((item) => [String(item[this.lockKey]?.S), item as Json]));
+    // The table also keeps the back-off record (`<endpoint>#backoff`), which is not a lock.
+    return new Map(
+      items
+        .filter((item) => !String(item[this.lockKey]?.S).endsWith('#backoff'))
+        .map((item) => [String(item[this.lockKey]?.S), item as Json]),
+    );
+  }
+
+  /** The back-off record after rejections (`<endpoint>#backoff`), as plain values, if any. */
+  async backoff(): Promise<Record<string, string | number> | undefined> {
+    const items = await this.world.items(this.lockTable);
+    const item = items.find((i) => String(i[this.lockKey]?.S).endsWith('#backoff'));
+    if (!item) return undefined;
+    return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, v.N !== undefined ? Number(v.N) : String(v.S)]));
   }
 
   get packages() {

@@ -3,12 +3,14 @@
  * training; otherwise the case study's states build the dataset with Athena.
  */
 import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { BlueprintFunction } from '../../constructs/blueprint-function';
 import type { LoopCaseStudy } from '../case-study';
 import type { RetrainingLoopProps } from '../props';
 import type { LoopStates } from '../states';
+import { BackoffGate } from './backoff';
 
 /**
  * Predicate of a dataset window with three placeholders: window start (twice), window end. Partition pruning on
@@ -24,6 +26,8 @@ export interface DatasetPhaseProps {
   readonly props: RetrainingLoopProps;
   /** Scope of the resources the case study creates (the loop). */
   readonly loop: Construct;
+  /** Holds the back-off record (`<endpoint>#backoff`) besides the lock. */
+  readonly lockTable: dynamodb.ITableV2;
 }
 
 /** `CountNewRecords` → `ReadNewRecordCount` → `EnoughNewData?` → the case study's dataset states. */
@@ -76,11 +80,19 @@ export class DatasetPhase extends sfn.StateMachineFragment {
           sfn.JsonPath.stringAt('$.run.datasetId'),
         ),
     });
+    // Drift-triggered runs pass the back-off gate; a person or the schedule is never held back.
+    const gate = new BackoffGate(this, 'Backoff', {
+      states,
+      lockTable: p.lockTable,
+      endpointName: props.endpointName,
+    });
+    gate.proceedTo(dataset.start);
     countNew
       .next(readCount)
       .next(
         new sfn.Choice(this, 'EnoughNewData?')
           .when(sfn.Condition.numberLessThan('$.newData.count', props.minNewRecords), insufficient)
+          .when(sfn.Condition.stringEquals('$.run.trigger.kind', 'drift'), gate)
           .otherwise(dataset.start),
       );
     this.functions = dataset.functions ?? {};

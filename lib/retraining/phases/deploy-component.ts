@@ -113,20 +113,33 @@ export class DeployToInferenceComponent extends sfn.StateMachineFragment {
         'datasetId.$': '$.run.datasetId',
       }),
     );
-    const failed = states.outcome(this, 'RecordInferenceComponentFailed', {
-      status: 'failed',
-      error: 'InferenceComponentFailed',
-      'cause.$': '$.component.details',
-      reason: `the inference component ${plan.name} failed to deploy`,
-      'datasetId.$': '$.run.datasetId',
-    });
-    const timedOut = states.outcome(this, 'RecordComponentDeployTimeout', {
-      status: 'failed',
-      error: 'DeploymentTimedOut',
-      'cause.$': `States.Format('inference component ${plan.name} still {} after {} polls (${props.deployTimeout.toHumanString()})', $.component.status, $.poll.count)`,
-      reason: 'the deployment did not settle in time',
-      'datasetId.$': '$.run.datasetId',
-    });
+    const failed = states.markPackage(this, 'MarkComponentFailed', 'failed', '$.component.details');
+    failed.next(
+      states.outcome(this, 'RecordInferenceComponentFailed', {
+        status: 'failed',
+        error: 'InferenceComponentFailed',
+        'cause.$': '$.component.details',
+        reason: `the inference component ${plan.name} failed to deploy`,
+        'datasetId.$': '$.run.datasetId',
+        'modelPackageArn.$': '$.registered.arn',
+      }),
+    );
+    const timedOut = states.markPackage(
+      this,
+      'MarkComponentTimedOut',
+      'timed-out',
+      "States.Format('inference component still {} after {} polls', $.component.status, $.poll.count)",
+    );
+    timedOut.next(
+      states.outcome(this, 'RecordComponentDeployTimeout', {
+        status: 'failed',
+        error: 'DeploymentTimedOut',
+        'cause.$': `States.Format('inference component ${plan.name} still {} after {} polls (${props.deployTimeout.toHumanString()})', $.component.status, $.poll.count)`,
+        reason: 'the deployment did not settle in time',
+        'datasetId.$': '$.run.datasetId',
+        'modelPackageArn.$': '$.registered.arn',
+      }),
+    );
     const exists = new sfn.Choice(this, 'InferenceComponentExists?')
       .when(sfn.Condition.booleanEquals('$.component.found', true), update)
       .otherwise(create);
@@ -180,9 +193,7 @@ export class DeployToInferenceComponent extends sfn.StateMachineFragment {
         .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', endpoint.maxPolls), endpoint.timedOut)
         .otherwise(endpoint.wait),
     );
-    const endpointExists = new sfn.Choice(this, 'EndpointExists?')
-      .when(sfn.Condition.numberGreaterThan('$.existing.count', 0), endpoint.startPolling)
-      .otherwise(endpoint.createConfig);
+    const endpointExists = endpoint.exists(this, props, endpoint.startPolling, endpoint.createConfig);
     endpoint.createConfig.next(endpoint.createEndpoint);
     endpoint.findEndpoint.next(endpointExists);
     this.startState = endpoint.findEndpoint;

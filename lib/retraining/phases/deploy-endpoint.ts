@@ -38,8 +38,12 @@ export class EndpointStates {
   public readonly startPolling: sfn.Pass;
   public readonly wait: sfn.Wait;
   public readonly countPoll: sfn.Pass;
-  public readonly endpointFailed: sfn.Pass;
-  public readonly timedOut: sfn.Pass;
+  public readonly endpointFailed: sfn.IChainable;
+  public readonly timedOut: sfn.IChainable;
+  /** Before a deployment: wait (bounded) while the endpoint is busy; after the bound, the run ends skipped. */
+  public readonly waitGate: sfn.Choice;
+  /** A Failed endpoint accepts only DeleteEndpoint: it is deleted, waited for, and created anew. */
+  public readonly deleteFailed: tasks.CallAwsService;
   /** The endpoint failed or could not roll back. */
   public readonly broken: sfn.Condition;
   public readonly interval: Duration;
@@ -74,11 +78,11 @@ export class EndpointStates {
       scope,
       'FindEndpoint',
       'listEndpoints',
-      { NameContains: props.endpointName, MaxResults: 100 },
+      { NameContains: props.endpointName, SortBy: 'Name', SortOrder: 'Ascending', MaxResults: 10 },
       ['*'],
       {
-        // The endpoint name is reserved for this loop (mlbp-<stage>-<case>); any match is ours.
-        resultSelector: { 'count.$': 'States.ArrayLength($.Endpoints)' },
+        // The exact name sorts first among names that contain it (the name is reserved for the loop).
+        resultSelector: { 'endpoints.$': '$.Endpoints' },
         resultPath: '$.existing',
       },
     );
@@ -115,26 +119,100 @@ export class EndpointStates {
       parameters: { 'count.$': 'States.MathAdd($.poll.count, 1)' },
       resultPath: '$.poll',
     });
-    this.endpointFailed = states.outcome(scope, 'RecordEndpointFailed', {
-      status: 'failed',
-      error: 'EndpointFailed',
-      'cause.$': '$.endpoint.details',
-      reason: 'the endpoint failed to deploy',
-      'datasetId.$': '$.run.datasetId',
-    });
-    this.timedOut = states.outcome(scope, 'RecordDeployTimeout', {
-      status: 'failed',
-      error: 'DeploymentTimedOut',
-      'cause.$': `States.Format('endpoint still {} after {} polls (${props.deployTimeout.toHumanString()})', $.endpoint.status, $.poll.count)`,
-      reason: 'the deployment did not settle in time',
-      'datasetId.$': '$.run.datasetId',
-    });
+    const markFailed = states.markPackage(scope, 'MarkDeployFailed', 'failed', '$.endpoint.details');
+    const markTimedOut = states.markPackage(
+      scope,
+      'MarkDeployTimedOut',
+      'timed-out',
+      "States.Format('endpoint still {} after {} polls', $.endpoint.status, $.poll.count)",
+    );
+    this.endpointFailed = markFailed;
+    markFailed.next(
+      states.outcome(scope, 'RecordEndpointFailed', {
+        status: 'failed',
+        error: 'EndpointFailed',
+        'cause.$': '$.endpoint.details',
+        reason: 'the endpoint failed to deploy',
+        'datasetId.$': '$.run.datasetId',
+        'modelPackageArn.$': '$.registered.arn',
+      }),
+    );
+    this.timedOut = markTimedOut;
+    markTimedOut.next(
+      states.outcome(scope, 'RecordDeployTimeout', {
+        status: 'failed',
+        error: 'DeploymentTimedOut',
+        'cause.$': `States.Format('endpoint still {} after {} polls (${props.deployTimeout.toHumanString()})', $.endpoint.status, $.poll.count)`,
+        reason: 'the deployment did not settle in time',
+        'datasetId.$': '$.run.datasetId',
+        'modelPackageArn.$': '$.registered.arn',
+      }),
+    );
     this.broken = sfn.Condition.or(
       sfn.Condition.stringEquals('$.endpoint.status', 'Failed'),
       sfn.Condition.stringEquals('$.endpoint.status', 'UpdateRollbackFailed'),
     );
     this.startPolling.next(this.wait).next(describe).next(this.countPoll);
     this.createEndpoint.next(this.startPolling);
+
+    const startWait = new sfn.Pass(scope, 'StartDeployWait', {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.deployWait',
+    });
+    const waitBefore = new sfn.Wait(scope, 'WaitBeforeDeploy', { time: sfn.WaitTime.duration(this.interval) });
+    const countWait = new sfn.Pass(scope, 'CountDeployWait', {
+      parameters: { 'count.$': 'States.MathAdd($.deployWait.count, 1)' },
+      resultPath: '$.deployWait',
+    });
+    startWait.next(waitBefore).next(countWait).next(this.findEndpoint);
+    const markBusy = states.markPackage(
+      scope,
+      'MarkEndpointBusy',
+      'skipped',
+      "States.Format('endpoint busy: still {} after {} polls', $.existing.endpoints[0].EndpointStatus, $.deployWait.count)",
+    );
+    markBusy.next(
+      states.outcome(scope, 'RecordDeployBusy', {
+        status: 'skipped',
+        'reason.$': `States.Format('endpoint busy: ${props.endpointName} stayed {} for ${this.maxPolls} polls; the candidate was not deployed', $.existing.endpoints[0].EndpointStatus)`,
+        'modelPackageArn.$': '$.registered.arn',
+        'datasetId.$': '$.run.datasetId',
+      }),
+    );
+    this.waitGate = new sfn.Choice(scope, 'KeepWaiting?')
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.deployWait')), startWait)
+      .when(sfn.Condition.numberLessThan('$.deployWait.count', this.maxPolls), waitBefore)
+      .otherwise(markBusy);
+    this.deleteFailed = states.sageMaker(
+      scope,
+      'DeleteFailedEndpoint',
+      'deleteEndpoint',
+      { EndpointName: props.endpointName },
+      [this.endpointArn],
+    );
+    this.deleteFailed.next(this.waitGate);
+  }
+
+  /** `EndpointExists?`: absent → `absent`; InService → `inService`; Failed → replaced; busy → bounded wait. */
+  public exists(
+    scope: Construct,
+    props: RetrainingLoopProps,
+    inService: sfn.IChainable,
+    absent: sfn.IChainable,
+  ): sfn.Choice {
+    const status = '$.existing.endpoints[0].EndpointStatus';
+    return (
+      new sfn.Choice(scope, 'EndpointExists?')
+        .when(sfn.Condition.not(sfn.Condition.isPresent('$.existing.endpoints[0]')), absent)
+        // NameContains also matches longer names; the exact name sorts first, so another first name means none.
+        .when(
+          sfn.Condition.not(sfn.Condition.stringEquals('$.existing.endpoints[0].EndpointName', props.endpointName)),
+          absent,
+        )
+        .when(sfn.Condition.stringEquals(status, 'InService'), inService)
+        .when(sfn.Condition.stringEquals(status, 'Failed'), this.deleteFailed)
+        .otherwise(this.waitGate)
+    );
   }
 }
 
@@ -216,7 +294,9 @@ export class DeployToEndpoint extends sfn.StateMachineFragment {
       {
         EndpointName: props.endpointName,
         'EndpointConfigName.$': '$.run.endpointConfigName',
-        RetainAllVariantProperties: false,
+        // Keep the live (autoscaled) instance count; the new config's data capture applies.
+        RetainAllVariantProperties: true,
+        ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DataCaptureConfig' }],
         DeploymentConfig: {
           BlueGreenUpdatePolicy: {
             TrafficRoutingConfiguration: {
@@ -263,9 +343,7 @@ export class DeployToEndpoint extends sfn.StateMachineFragment {
         .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', endpoint.maxPolls), endpoint.timedOut)
         .otherwise(endpoint.wait),
     );
-    const exists = new sfn.Choice(this, 'EndpointExists?')
-      .when(sfn.Condition.numberGreaterThan('$.existing.count', 0), updateEndpoint)
-      .otherwise(endpoint.createEndpoint);
+    const exists = endpoint.exists(this, props, updateEndpoint, endpoint.createEndpoint);
     updateEndpoint.next(endpoint.startPolling);
     endpoint.createConfig.next(endpoint.findEndpoint).next(exists);
     this.startState = endpoint.createConfig;

@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { retryTransient, type LoopStates } from '../states';
+import { rememberRejection } from './backoff';
 import { LOCK_KEY } from './lock';
 
 /** Properties of a {@link RunEnd}. */
@@ -19,6 +20,8 @@ export interface RunEndProps {
   readonly topic: sns.ITopic;
   /** Subject of the notification. */
   readonly subject: string;
+  /** Seconds drift-triggered runs wait after the 1st, 2nd, … consecutive rejection (`backoffSchedule`). */
+  readonly backoffSchedule: readonly number[];
 }
 
 /**
@@ -35,13 +38,22 @@ export class RunEnd extends sfn.StateMachineFragment {
       comment: 'Deployed, or ended cleanly without deploying.',
     });
     const failed = new sfn.Fail(this, 'RunFailed', { errorPath: '$.outcome.error', causePath: '$.outcome.cause' });
+    const rolledBack = sfn.Condition.stringEquals('$.outcome.status', 'rolled-back');
+    const afterRejection = new sfn.Choice(this, 'RejectionFinished?').when(rolledBack, failed).otherwise(succeeded);
+    const remember = rememberRejection(
+      this,
+      { lockTable: props.lockTable, endpointName: props.endpointName, schedule: props.backoffSchedule },
+      afterRejection,
+    );
     const finished = new sfn.Choice(this, 'Finished?')
+      .when(sfn.Condition.stringEquals('$.outcome.status', 'failed'), failed)
       .when(
         sfn.Condition.or(
-          sfn.Condition.stringEquals('$.outcome.status', 'failed'),
-          sfn.Condition.stringEquals('$.outcome.status', 'rolled-back'),
+          sfn.Condition.stringEquals('$.outcome.status', 'rejected'),
+          sfn.Condition.stringEquals('$.outcome.status', 'approval-timed-out'),
+          rolledBack,
         ),
-        failed,
+        remember,
       )
       .otherwise(succeeded);
     const releaseLock = retryTransient(

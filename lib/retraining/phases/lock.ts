@@ -5,6 +5,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -27,6 +28,10 @@ export interface LockPhaseProps {
   readonly datasetWindow: Duration;
   /** How long the lock lasts. */
   readonly lockTtl: Duration;
+  /** Where a concurrent trigger is reported (`already-running`). */
+  readonly topic: sns.ITopic;
+  /** Subject of that notification. */
+  readonly subject: string;
 }
 
 /** `PlanRun` → `AcquireLock` (or `AlreadyRunning`). */
@@ -53,9 +58,27 @@ export class LockPhase extends sfn.StateMachineFragment {
         resultPath: '$.run',
       }),
     );
-    const alreadyRunning = new sfn.Succeed(this, 'AlreadyRunning', {
-      comment: 'Another run holds the lock of this model: end without training.',
+    // Another run holds the lock: say so and end, without touching that run's lock (no ReleaseLock).
+    const alreadyRunning = retryTransient(
+      new tasks.SnsPublish(this, 'AlreadyRunning', {
+        topic: props.topic,
+        subject: props.subject,
+        message: sfn.TaskInput.fromObject({
+          ...states.common,
+          status: 'already-running',
+          reason: 'another run holds the lock of this model: this trigger ends without training',
+          'datasetId.$': '$.run.datasetId',
+          trigger: sfn.JsonPath.objectAt('$.run.trigger'),
+        }),
+        messageAttributes: { status: { value: 'already-running' } },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    alreadyRunning.addCatch(new sfn.Succeed(this, 'AlreadyRunningUnnotified'), {
+      errors: ['States.ALL'],
+      resultPath: '$.notifyError',
     });
+
     const acquireLock = retryTransient(
       new tasks.DynamoPutItem(this, 'AcquireLock', {
         table: props.lockTable,

@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { MODEL_REJECTED_ERROR_NAME } from '../../../core/retraining/approval';
+import { MODEL_PACKAGE_TAG } from '../../../core/retraining/champion';
 import type { RetrainingLoopProps } from '../props';
 import { retryTransient, type LoopStates } from '../states';
 
@@ -73,7 +74,16 @@ export class RegisterPhase extends sfn.StateMachineFragment {
       'RegisterCandidate',
       props.approval === 'auto' ? 'Approved' : 'PendingManualApproval',
     );
-    this.endStates = [props.approval === 'manual' ? this.approvalStates(p, registerCandidate) : registerCandidate];
+    // The champion is found through the served model's tag (`core/retraining/champion.ts`).
+    const tagModel = states.sageMaker(
+      this,
+      'TagCandidateModel',
+      'addTags',
+      { 'ResourceArn.$': '$.candidateModel.arn', Tags: [{ Key: MODEL_PACKAGE_TAG, 'Value.$': '$.registered.arn' }] },
+      [states.arn(this, 'sagemaker', `model/${props.endpointName}-*`)],
+    );
+    registerCandidate.next(tagModel);
+    this.endStates = [props.approval === 'manual' ? this.approvalStates(p, tagModel) : tagModel];
     this.startState = new sfn.Choice(this, 'CandidateBetter?')
       .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), registerCandidate)
       .otherwise(registerRejected);
@@ -117,6 +127,22 @@ export class RegisterPhase extends sfn.StateMachineFragment {
       }),
     );
     request.addCatch(rejectedByApprover, { errors: [MODEL_REJECTED_ERROR_NAME], resultPath: '$.approvalError' });
+    // Nobody answered within the approval timeout: the package is rejected with that reason, never left pending.
+    const timedOut = states.markPackage(
+      this,
+      'MarkApprovalTimedOut',
+      'approval-timed-out',
+      `no answer within ${props.approvalTimeout.toHumanString()}`,
+    );
+    timedOut.next(
+      states.outcome(this, 'RecordApprovalTimedOut', {
+        status: 'approval-timed-out',
+        reason: `no approval within ${props.approvalTimeout.toHumanString()}: the package is rejected`,
+        'modelPackageArn.$': '$.registered.arn',
+        'datasetId.$': '$.run.datasetId',
+      }),
+    );
+    request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.approvalError' });
     request.addCatch(states.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
     const approved = states.setApproval(
       this,

@@ -64,6 +64,7 @@ export class TrainPhase extends sfn.StateMachineFragment {
         Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
       },
       [states.arn(this, 'sagemaker', `model/${props.endpointName}-*`)],
+      { resultSelector: { 'arn.$': '$.ModelArn' }, resultPath: '$.candidateModel' },
     );
     training.next(createModel);
     this.startState = training;

@@ -10,6 +10,11 @@ import type { CallContext, Json, ServiceHandlers, WorldContext } from '../types'
 interface Endpoint {
   name: string;
   configName: string;
+  /** Set when it failed (only DeleteEndpoint is allowed then), or while it is deleted. */
+  status?: 'Failed' | 'Deleting';
+  failure?: string;
+  /** Lists and describes that still answer `Updating` for a change the run did not make (e.g. autoscaling). */
+  busyFor?: number;
   previous?: string;
   pending?: string;
   polls: number;
@@ -36,6 +41,8 @@ export class Hosting {
   private current?: Endpoint;
   private ic?: Component;
   private readonly models = new Map<string, Json>();
+  private readonly configs = new Map<string, Json>();
+  private readonly tags = new Map<string, Array<{ Key: string; Value: string }>>();
 
   constructor(private readonly world: WorldContext) {}
 
@@ -55,9 +62,39 @@ export class Hosting {
     return this.models.get(name);
   }
 
-  /** An endpoint in service before the run (serving the champion). */
-  addEndpoint(name: string, configName: string): void {
+  /**
+   * An endpoint in service before the run, serving `modelName` (by default a model named like the config) from
+   * `configName`; the model carries the loop's tag naming its registry package when one is given.
+   */
+  addEndpoint(name: string, configName: string, served: { modelName?: string; packageArn?: string } = {}): void {
     this.current = { name, configName, polls: 0, rollback: false };
+    const modelName = served.modelName ?? configName;
+    this.configs.set(configName, {
+      EndpointConfigName: configName,
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: modelName }],
+    });
+    this.addModel(modelName, served.packageArn);
+  }
+
+  /** A model made before the run, tagged with its registry package when one is given. */
+  addModel(modelName: string, packageArn?: string): void {
+    if (!this.models.has(modelName)) this.models.set(modelName, { ModelName: modelName });
+    if (packageArn)
+      this.tags.set(arn(`model/${modelName}`), [{ Key: 'ml-blueprint:model-package-arn', Value: packageArn }]);
+  }
+
+  /** Scripts the endpoint: `Failed` (a failed deployment before the run), or busy for that many looks. */
+  setEndpoint(state: { failed?: string; busyFor?: number }): void {
+    if (!this.current) throw new Error('no endpoint to script');
+    if (state.failed) Object.assign(this.current, { status: 'Failed', failure: state.failed });
+    if (state.busyFor !== undefined) this.current.busyFor = state.busyFor;
+  }
+
+  /** The endpoint's status as List and Describe calls report it. */
+  private statusOf(e: Endpoint): string {
+    if (e.status) return e.status;
+    if (e.busyFor && e.busyFor > 0) return 'Updating';
+    return e.pending ? (e.previous ? 'Updating' : 'Creating') : 'InService';
   }
 
   /** An inference component in service before the run. */
@@ -67,10 +104,28 @@ export class Hosting {
 
   private deployEndpoint(action: string, i: Json, ctx: CallContext): Json {
     const config = String(i.EndpointConfigName);
-    const { endpointPolls = { create: 1, update: 1 }, endpointRollback = false } = ctx.run.rollout;
+    const { endpointPolls = { create: 1, update: 1 }, endpointRollback = false, endpointFailure } = ctx.run.rollout;
+    this.tag(arn(`endpoint/${String(i.EndpointName)}`), i.Tags);
+    if (this.current && action === 'updateEndpoint' && this.statusOf(this.current) !== 'InService') {
+      // SageMaker refuses an update of an endpoint that is not InService (a Failed one accepts only a delete).
+      throw new TaskError(
+        'SageMaker.ValidationException',
+        `Cannot update endpoint ${this.current.name} in status ${this.statusOf(this.current)}`,
+      );
+    }
     if (action === 'createEndpoint') {
       const name = String(i.EndpointName);
-      this.current = { name, configName: config, pending: config, polls: endpointPolls.create, rollback: false };
+      if (this.current && this.current.name === name) {
+        throw new TaskError('SageMaker.ValidationException', `Cannot create already existing endpoint "${name}".`);
+      }
+      this.current = {
+        name,
+        configName: config,
+        pending: config,
+        polls: endpointPolls.create,
+        rollback: false,
+        failure: endpointFailure,
+      };
       this.world.log('deploy', `creating endpoint ${name} with ${config}`);
     } else {
       if (!this.current || this.current.name !== i.EndpointName) throw notFound(`endpoint ${String(i.EndpointName)}`);
@@ -81,6 +136,7 @@ export class Hosting {
         pending: config,
         polls: endpointPolls.update,
         rollback: endpointRollback,
+        failure: endpointFailure,
       };
       this.world.log(
         'deploy',
@@ -97,10 +153,20 @@ export class Hosting {
     }
     this.world.clock.advance(60_000);
     let status = 'InService';
-    if (e.pending) {
+    if (e.status) {
+      status = e.status;
+    } else if (e.busyFor && e.busyFor > 0) {
+      e.busyFor--;
+      status = 'Updating';
+    } else if (e.pending) {
       if (e.polls > 0) {
         e.polls--;
         status = e.previous ? 'Updating' : 'Creating';
+      } else if (e.failure) {
+        this.world.log('deploy', `endpoint ${e.name} Failed: ${e.failure}`);
+        e.status = 'Failed';
+        e.pending = undefined;
+        status = 'Failed';
       } else if (e.previous && e.rollback) {
         this.world.log('deploy', `canary alarm fired (p90 ModelLatency): rolled back to ${e.previous}`);
         e.configName = e.previous;
@@ -111,7 +177,12 @@ export class Hosting {
         this.world.log('deploy', `endpoint ${e.name} InService with ${e.configName}`);
       }
     }
-    return { EndpointName: e.name, EndpointStatus: status, EndpointConfigName: e.configName };
+    return {
+      EndpointName: e.name,
+      EndpointStatus: status,
+      EndpointConfigName: e.configName,
+      ...(status === 'Failed' ? { FailureReason: e.failure } : {}),
+    };
   }
 
   private deployComponent(action: string, i: Json, ctx: CallContext): Json {
@@ -178,22 +249,90 @@ export class Hosting {
     };
   }
 
+  private tag(resourceArn: string, tags: unknown): void {
+    if (!Array.isArray(tags)) return;
+    const merged = new Map((this.tags.get(resourceArn) ?? []).map((t) => [t.Key, t.Value]));
+    for (const t of tags as Array<{ Key: string; Value: string }>) merged.set(t.Key, t.Value);
+    this.tags.set(
+      resourceArn,
+      [...merged].map(([Key, Value]) => ({ Key, Value })),
+    );
+  }
+
   /** The hosting actions. */
   handlers(): ServiceHandlers {
     return {
       createModel: (i) => {
         this.models.set(String(i.ModelName), i);
+        this.tag(arn(`model/${String(i.ModelName)}`), i.Tags);
         return { ModelArn: arn(`model/${String(i.ModelName)}`) };
       },
-      createEndpointConfig: (i) => ({ EndpointConfigArn: arn(`endpoint-config/${String(i.EndpointConfigName)}`) }),
-      listEndpoints: (i) => {
-        const contains = String(i.NameContains ?? '');
-        const e = this.current;
+      describeModel: (i) => {
+        const m = this.models.get(String(i.ModelName));
+        if (!m) throw notFound(`model "${String(i.ModelName)}"`);
         return {
-          Endpoints:
-            e && e.name.includes(contains)
-              ? [{ EndpointName: e.name, EndpointStatus: e.pending ? 'Updating' : 'InService' }]
-              : [],
+          ModelName: i.ModelName,
+          ModelArn: arn(`model/${String(i.ModelName)}`),
+          PrimaryContainer: m.PrimaryContainer,
+        };
+      },
+      createEndpointConfig: (i) => {
+        this.configs.set(String(i.EndpointConfigName), i);
+        this.tag(arn(`endpoint-config/${String(i.EndpointConfigName)}`), i.Tags);
+        return { EndpointConfigArn: arn(`endpoint-config/${String(i.EndpointConfigName)}`) };
+      },
+      describeEndpointConfig: (i) => {
+        const c = this.configs.get(String(i.EndpointConfigName));
+        if (!c) throw notFound(`endpoint configuration "${String(i.EndpointConfigName)}"`);
+        return { ...c, EndpointConfigArn: arn(`endpoint-config/${String(i.EndpointConfigName)}`) };
+      },
+      addTags: (i) => {
+        this.tag(String(i.ResourceArn), i.Tags);
+        return { Tags: i.Tags };
+      },
+      listTags: (i) => ({ Tags: this.tags.get(String(i.ResourceArn)) ?? [] }),
+      listEndpoints: (i) => {
+        const e = this.current;
+        if (e?.status === 'Deleting') {
+          // Deleting takes one look; then it is gone.
+          this.current = undefined;
+          return { Endpoints: [{ EndpointName: e.name, EndpointStatus: 'Deleting' }] };
+        }
+        const match =
+          e &&
+          e.name.includes(String(i.NameContains ?? '')) &&
+          (!i.StatusEquals || this.statusOf(e) === i.StatusEquals);
+        const status = e && this.statusOf(e);
+        if (e?.busyFor && e.busyFor > 0) e.busyFor--;
+        return { Endpoints: match ? [{ EndpointName: e.name, EndpointStatus: status }] : [] };
+      },
+      deleteEndpoint: (i) => {
+        const e = this.current;
+        if (!e || e.name !== i.EndpointName) throw notFound(`endpoint "${String(i.EndpointName)}"`);
+        this.world.log('deploy', `deleting endpoint ${e.name} (${this.statusOf(e)})`);
+        e.status = 'Deleting';
+        return {};
+      },
+      listInferenceComponents: (i) => {
+        const c = this.ic;
+        const match =
+          c &&
+          (!i.EndpointNameEquals || c.endpointName === i.EndpointNameEquals) &&
+          c.name.includes(String(i.NameContains ?? ''));
+        return {
+          InferenceComponents: match
+            ? [
+                {
+                  InferenceComponentName: c.name,
+                  EndpointName: c.endpointName,
+                  InferenceComponentStatus: c.pending
+                    ? c.failure && c.polls <= 0
+                      ? 'Failed'
+                      : 'Updating'
+                    : 'InService',
+                },
+              ]
+            : [],
         };
       },
       createEndpoint: (i, ctx) => this.deployEndpoint('createEndpoint', i, ctx),

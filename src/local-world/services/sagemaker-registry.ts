@@ -14,6 +14,8 @@ export interface LocalPackage {
   readonly group: string;
   status: string;
   readonly metadata: Record<string, string>;
+  /** Why it has its status (`ApprovalDescription`). */
+  description?: string;
   readonly createdAt: Date;
   /** Creation order (ties of `createdAt` in simulated time). */
   readonly seq: number;
@@ -117,6 +119,8 @@ export class ModelRegistry {
       updateModelPackage: (i) => {
         const p = this.find(i.ModelPackageArn);
         p.status = String(i.ModelApprovalStatus ?? p.status);
+        if (i.ApprovalDescription !== undefined) p.description = String(i.ApprovalDescription);
+        Object.assign(p.metadata, (i.CustomerMetadataProperties ?? {}) as Record<string, string>);
         this.world.log('registry', `model package ${p.arn.split('/').slice(-2).join('/')} marked ${p.status}`);
         return { ModelPackageArn: p.arn };
       },

@@ -319,7 +319,7 @@ describe('validation matrix', () => {
       'lock that expires before a run can end',
       'production',
       { retraining: { lockTtlHours: 24 } },
-      /retraining\.lockTtlHours must be at least 82 hours \(training wait \+ approval wait \+ deployment\).*; received 24/,
+      /retraining\.lockTtlHours must be at least 108 hours \(the run's bounded waits, 107 hours, plus one\).*; received 24/,
     ],
     [
       'canary above half the fleet',

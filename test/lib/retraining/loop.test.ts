@@ -65,21 +65,23 @@ test('the lock is released only by the execution that holds it', () => {
   }
 });
 
-test('the champion is the newest approved package of the endpoint’s group, and only that', () => {
+test('the champion is the model the endpoint serves (endpoint → config or component → model → its package), never the newest Approved package', () => {
   for (const [name, states] of loops) {
+    const endpoint = `mlbp-${name.split('-')[0].toLowerCase()}-${name.split('-')[1].toLowerCase()}`;
+    // "Is there an endpoint?" is a List call with a name filter; the exact name sorts first.
     expect(states.FindChampion.Parameters).toEqual({
-      ModelPackageGroupName: expect.stringMatching(/^mlbp-/),
-      ModelApprovalStatus: 'Approved',
-      SortBy: 'CreationTime',
-      SortOrder: 'Descending',
-      MaxResults: 1,
+      NameContains: endpoint,
+      SortBy: 'Name',
+      SortOrder: 'Ascending',
+      MaxResults: 10,
     });
-    expect(states.FindChampion.Parameters?.ModelPackageGroupName).toBe(
-      `mlbp-${name.split('-')[0].toLowerCase()}-${name.split('-')[1].toLowerCase()}`,
-    );
-    expect(states['ChampionFound?']).toMatchObject({
-      Choices: [{ Variable: '$.championSearch.packages[0]', IsPresent: true, Next: 'DescribeChampion' }],
-      Default: 'NoChampion',
-    });
+    const found = JSON.stringify(states['ChampionFound?']);
+    expect(found).toContain(`"Variable":"$.servingEndpoint.endpoints[0].EndpointName","StringEquals":"${endpoint}"`);
+    expect(states['ChampionFound?'].Default).toBe('NoChampion');
+    expect(states.DescribeChampion.Parameters).toEqual({ 'ModelPackageName.$': '$.servedModel.tags.packages[0]' });
+    expect(JSON.stringify(states.ListServedModelTags)).toContain('ml-blueprint:model-package-arn');
+    // No state looks for "the newest Approved package" any more.
+    const lists = Object.values(states).filter((s) => JSON.stringify(s).includes('listModelPackages'));
+    expect(lists).toEqual([]);
   }
 });

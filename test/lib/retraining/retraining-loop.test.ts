@@ -84,6 +84,9 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'CountNewRecords',
       'ReadNewRecordCount',
       'EnoughNewData?',
+      // A drift-triggered run passes the back-off gate (no rejection recorded: on to the dataset).
+      'ReadBackoff',
+      'BackoffRecorded?',
       'ExportTrainingSet',
       'ExportValidationSet',
       'ExportBaselineSample',
@@ -95,6 +98,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'EvaluateCandidate',
       'CandidateBetter?',
       'RegisterCandidate',
+      'TagCandidateModel',
       'CreateEndpointConfig',
       'FindEndpoint',
       'EndpointExists?',
@@ -402,6 +406,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.slice(run.visited.indexOf('RegisterCandidate'))).toEqual([
       'RegisterCandidate',
+      'TagCandidateModel',
       'FindEndpoint',
       'EndpointExists?',
       'CreateEndpointConfig',
@@ -694,19 +699,29 @@ describe('the world obeys the synthesized requests (the lock condition on dynali
     }
   });
 
-  test('the champion is the newest Approved package of the endpoint group, not a newer rejected one or another group', async () => {
+  test('the champion is the package of the model the endpoint serves, not a newer Approved one that never served', async () => {
     const world = await newWorld('sbxRec');
     world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
     world.addChampion(0.75, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const champion = world.packages[1];
-    // Newer than the champion: a rejected candidate of the same group and an approved model of another endpoint.
+    // Newer than the champion: an Approved package whose deployment never took, a rejected candidate, and an
+    // approved model of another endpoint. None of them serves.
+    world.world.registry.add(ENDPOINT, 'Approved', {
+      datasetId: 'never-served',
+      datasetEnd: '2026-11-21T00:00:00.000Z',
+    });
     world.world.registry.add(ENDPOINT, 'Rejected', { datasetId: 'rejected', datasetEnd: '2026-11-20T00:00:00.000Z' });
     world.world.registry.add('mlbp-sandbox-vision', 'Approved', { datasetId: 'vision' });
     const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'champion-run', driftInput);
     expectEnded(run, 'SUCCEEDED');
-    expect(inputOf(run, 'FindChampion')).toMatchObject({ ModelApprovalStatus: 'Approved' });
+    // Endpoint → its config → the served model → the package the loop tagged that model with.
+    expect(inputOf(run, 'FindChampion')).toMatchObject({ NameContains: ENDPOINT });
+    expect(inputOf(run, 'DescribeServingConfig')).toEqual({ EndpointConfigName: 'mlbp-sandbox-recommender-champion' });
+    expect(inputOf(run, 'DescribeServedModel')).toEqual({ ModelName: 'mlbp-sandbox-recommender-champion' });
     expect(inputOf(run, 'DescribeChampion')).toEqual({ ModelPackageName: champion.arn });
     expect(inputOf(run, 'CreateChampionModel')).toMatchObject({ PrimaryContainer: { ModelPackageName: champion.arn } });
+    // New data counts from the served champion's dataset end, not the never-served package's.
+    expect(world.queries[0]).toContain("from_iso8601_timestamp('2026-11-01T00:00:00.000Z')");
   });
 });
 
@@ -725,7 +740,8 @@ describe('retraining loop, template', () => {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
       TracingConfiguration: { Enabled: true },
     });
-    expect(sandboxRecommender.TimeoutSeconds).toBe(12 * 3600);
+    // The sum of the run's bounded waits (core/retraining/run-budget.ts); the lock (26 hours) outlives it.
+    expect(sandboxRecommender.TimeoutSeconds).toBe(24 * 3600);
     templates.sbxRec.hasResourceProperties('AWS::Logs::LogGroup', {
       RetentionInDays: 180,
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OpsKey'), 'Arn'] },
@@ -749,10 +765,15 @@ describe('retraining loop, template', () => {
   test('every wait is bounded: the endpoint poll counts and gives up after the deploy timeout', () => {
     const states = statesOf(sandboxRecommender);
     const waits = Object.entries(states).filter(([, s]) => s.Type === 'Wait');
-    expect(waits.map(([n]) => n)).toEqual(['WaitForEndpoint']);
+    expect(waits.map(([n]) => n).sort()).toEqual(['WaitBeforeDeploy', 'WaitForEndpoint', 'WaitForServingEndpoint']);
     expect(JSON.stringify(states['EndpointSettled?'])).toContain(
       '"Variable":"$.poll.count","NumericGreaterThanEquals":60',
     );
+    // A busy endpoint is waited for, bounded: at the start (30 polls) and before the deployment (60 polls).
+    expect(JSON.stringify(states['ChampionFound?'])).toContain(
+      '"Variable":"$.endpointWait.count","NumericLessThan":30',
+    );
+    expect(JSON.stringify(states['KeepWaiting?'])).toContain('"Variable":"$.deployWait.count","NumericLessThan":60');
     expect(statesOf(productionRecommender).RequestApproval).toMatchObject({
       Resource: 'arn:aws:states:::sns:publish.waitForTaskToken',
       TimeoutSeconds: 72 * 3600,
@@ -970,8 +991,11 @@ describe('retraining loop, vision template', () => {
       expect.arrayContaining(['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms']),
     );
     // No inference-component action on any other resource.
+    // (ListInferenceComponents, which finds the champion's component, has no resource-level permissions.)
     const elsewhere = statements.filter(
-      (st) => JSON.stringify(st.Action).includes('InferenceComponent') && !ic.test(JSON.stringify(st.Resource)),
+      (st) =>
+        JSON.stringify(st.Action).replace('sagemaker:ListInferenceComponents', '').includes('InferenceComponent') &&
+        !ic.test(JSON.stringify(st.Resource)),
     );
     expect(elsewhere).toEqual([]);
     // Production vision serves from instances: no inference-component states or grants.
@@ -1149,7 +1173,7 @@ function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> =
     canaryPercent: 10,
     canaryBake: Duration.minutes(10),
     deployTimeout: Duration.hours(1),
-    lockTtl: Duration.hours(30),
+    lockTtl: Duration.hours(48), // above the run budget (44 hours with the 24-hour approval)
     dataKey: key,
     opsKey: key,
     topic,
