@@ -28,8 +28,10 @@ export interface Scenario {
   endpointStatuses?: string[];
   /** The update rolls back: the endpoint returns to its previous config. @default false */
   rollback?: boolean;
-  /** Manual approval answer. @default approve */
-  approval?: { approve: true; approver: string } | { approve: false; comment: string };
+  /** Manual approval answer, or nobody answers before the approval timeout. @default approve */
+  approval?: { approve: true; approver: string } | { approve: false; comment: string } | { timeout: true };
+  /** The endpoint's deployment (create or update) ends `Failed` with this reason. @default it comes up */
+  endpointFailure?: string;
   /**
    * Statuses DescribeInferenceComponent returns while it deploys, in order (`Failed` last fails it).
    * @default Creating/Updating, then InService
@@ -129,6 +131,7 @@ export class LoopWorld {
     const rollout: RolloutBehaviour = {
       endpointPolls: endpointPolls === undefined ? undefined : { create: endpointPolls, update: endpointPolls },
       endpointRollback: scenario.rollback,
+      endpointFailure: scenario.endpointFailure,
       componentPolls: componentPolls === undefined ? undefined : { create: componentPolls, update: componentPolls },
       componentRollback: scenario.componentRollback,
       componentFailure: scenario.componentStatuses?.includes('Failed')
@@ -142,6 +145,7 @@ export class LoopWorld {
       rollout,
       approver: () => {
         const a = scenario.approval ?? { approve: true, approver: 'alice' };
+        if ('timeout' in a) throw new TaskError('States.Timeout', 'no answer within the approval timeout');
         if (!a.approve) throw new TaskError('ModelRejected', a.comment);
         return { approved: true, approver: a.approver };
       },
