@@ -4,9 +4,9 @@
  * keeps billing. Used by the sandbox ML stack's custom resource (on stack deletion) and by `npm run teardown`.
  *
  * Found by name and tags: every runtime name starts with the endpoint name (`mlbp-<stage>-<case>`, reserved for the
- * loop) and every resource carries the loop's tags (`ml-blueprint:stage`/`ml-blueprint:case-study`; resources made
- * before the loop added those carry only `ml-blueprint:dataset-id`, which nothing else sets). A resource under the
- * name whose tags name another stage or case study, or no loop tag at all, is left alone and reported.
+ * loop) and every resource the loop creates carries its `ml-blueprint:dataset-id` tag (training jobs also
+ * `ml-blueprint:case-study`). A resource under the name whose tags name another stage or case study, or that carries
+ * no loop tag, is left alone and reported.
  *
  * Deleted in a safe order, one step at a time (each step lists again, so it is idempotent and can resume after any
  * failure): running training and transform jobs are stopped; scalable targets are deregistered (Application Auto
@@ -119,9 +119,11 @@ const IN_TRANSITION = new Set(['Creating', 'Updating', 'SystemUpdating', 'Rollin
 export function ownedByLoop(tags: Readonly<Record<string, string>>, scope: TeardownScope): boolean {
   const stage = tags[LOOP_TAG_KEYS.stage];
   const caseStudy = tags[LOOP_TAG_KEYS.caseStudy];
-  if (stage !== undefined || caseStudy !== undefined) return stage === scope.stage && caseStudy === scope.caseStudy;
-  // Made before the loop tagged stage and case study: the dataset-id tag and the reserved name are the loop's mark.
-  return tags[LOOP_TAG_KEYS.datasetId] !== undefined;
+  // A stage or case-study tag that names another loop wins; otherwise the dataset-id tag (which only the loop sets)
+  // with the reserved name is the loop's mark, or both stage and case-study tags.
+  if (stage !== undefined && stage !== scope.stage) return false;
+  if (caseStudy !== undefined && caseStudy !== scope.caseStudy) return false;
+  return tags[LOOP_TAG_KEYS.datasetId] !== undefined || (stage !== undefined && caseStudy !== undefined);
 }
 
 /** Names the loop gives: the endpoint name itself or `<endpoint>-…` (NameContains also matches longer names). */

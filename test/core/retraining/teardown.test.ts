@@ -332,6 +332,11 @@ describe('loop teardown', () => {
     expect(ownedByLoop({ ...loopTags('a'), [LOOP_TAG_KEYS.stage]: 'production' }, scope)).toBe(false);
     expect(ownedByLoop({ [LOOP_TAG_KEYS.datasetId]: 'a' }, scope)).toBe(true);
     expect(ownedByLoop({ owner: 'alice' }, scope)).toBe(false);
+    // Training jobs carry the case study and the dataset, not the stage.
+    expect(ownedByLoop({ [LOOP_TAG_KEYS.caseStudy]: 'vision', [LOOP_TAG_KEYS.datasetId]: 'a' }, scope)).toBe(true);
+    expect(ownedByLoop({ [LOOP_TAG_KEYS.caseStudy]: 'recommender', [LOOP_TAG_KEYS.datasetId]: 'a' }, scope)).toBe(
+      false,
+    );
   });
 });
 
