@@ -86,6 +86,7 @@ export function powertoolsSink(m: Metrics, caseStudy: string, endpoint: string):
     quality(results: readonly QualityResult[], retrainingRequested: boolean) {
       m.addDimensions(dims);
       m.addMetric('QualityRetrainingRequested', MetricUnit.Count, retrainingRequested ? 1 : 0);
+      m.addMetric('QualityDropped', MetricUnit.Count, results.filter((q) => q.dropped).length);
       for (const q of results) {
         const metric = { Metric: q.name };
         emit(metric, 'RealisedQuality', MetricUnit.NoUnit, q.value);

@@ -51,6 +51,11 @@ export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConf
       windowsRequired: 1,
       windowsConsidered: 1,
       cooldownHours: 1,
+      settleMinutes: 5,
+      seasonality: 'daily',
+      late: { share: 0.1, horizonHours: 24 },
+      quality: { settleMinutes: 60, relativeDrop: 0.1, minSamples: 200, referenceWindows: 24 },
+      checkerMemoryMiB: 1769,
     },
   },
   production: {
@@ -103,6 +108,11 @@ export const STAGE_PRESETS: Readonly<Record<StageName, DeepPartial<BlueprintConf
       windowsRequired: 2,
       windowsConsidered: 3,
       cooldownHours: 24,
+      settleMinutes: 30,
+      seasonality: 'daily',
+      late: { share: 0.05, horizonHours: 48 },
+      quality: { settleMinutes: 240, relativeDrop: 0.1, minSamples: 1000, referenceWindows: 168 },
+      checkerMemoryMiB: 3538,
     },
   },
 };

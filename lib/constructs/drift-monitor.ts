@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -43,13 +43,20 @@ export interface DriftMonitorProps {
   readonly alarmTopic: sns.ITopic;
   /** Bus the `ModelDriftDetected` event goes to. @default the account's default bus */
   readonly eventBus?: events.IEventBus;
+  /**
+   * Memory of the checker: Lambda gives one vCPU per 1,769 MB (6 at 10,240 MB), and the checker reads capture objects
+   * on every vCPU. @default Size.mebibytes(1769) (one vCPU)
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+   */
+  readonly memorySize?: Size;
 }
 
 /**
- * The scheduled drift checker of one endpoint: a Lambda that compares the last window of data capture with the
- * model's baseline profile, writes a report, publishes EMF metrics and, when the decision rule says so, puts a
- * `ModelDriftDetected` event. Failed invocations land in a KMS-encrypted dead-letter queue; errors, dead letters
- * and detected drift raise alarms.
+ * The scheduled drift checker of one endpoint: a Lambda that compares the last settled window of data capture with
+ * the model's baseline profile (by phase when configured), writes a report and its HTML page, judges the realised
+ * quality of served predictions from outcome records, publishes EMF metrics and, when the decision rule says so,
+ * puts a `ModelDriftDetected` event. Failed invocations land in a KMS-encrypted dead-letter queue; errors, dead
+ * letters, detected drift and a realised-quality drop raise alarms.
  */
 export class DriftMonitor extends Construct {
   /** The checker function. */
@@ -69,6 +76,12 @@ export class DriftMonitor extends Construct {
     if (minutes < 5 || minutes > 1440) {
       throw new Error(`schedule must be between 5 and 1440 minutes; received ${minutes}`);
     }
+    const memory = (props.memorySize ?? Size.mebibytes(1769)).toMebibytes();
+    if (!Number.isInteger(memory) || memory < 1769 || memory > 10_240) {
+      throw new Error(
+        `memorySize must be a whole number of MiB from 1769 (one vCPU) to 10240 (six vCPUs); received ${memory}`,
+      );
+    }
     const capturePrefix = props.capturePrefix ?? 'datacapture/';
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
@@ -82,7 +95,8 @@ export class DriftMonitor extends Construct {
       description: `Drift checker for endpoint ${props.endpointName}`,
       encryptionKey: props.encryptionKey,
       timeout: Duration.minutes(10),
-      memorySize: 1769, // one full vCPU: the check is CPU-bound (parsing, sorting, permutation tests)
+      // CPU-bound (parsing, sorting, permutation tests): one vCPU per 1,769 MB, each one reading capture objects.
+      memorySize: memory,
       reservedConcurrentExecutions: 1, // one run at a time per endpoint: state updates never race
       environment: {
         CASE_STUDY: props.caseStudy,
@@ -151,6 +165,14 @@ export class DriftMonitor extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      new cloudwatch.Alarm(this, 'QualityDropAlarm', {
+        alarmDescription: `Realised quality of ${props.endpointName} dropped significantly (CTR, nDCG@10 or audit accuracy). Runbook: docs/runbooks/realised-quality-dropped.md`,
+        metric: this.metricQualityDropped({ period: props.schedule }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'DriftAlarm', {
         alarmDescription: `Data drift detected on ${props.endpointName}. Runbook: docs/runbooks/drift-detected.md`,
         metric: this.metricDatasetDrifted({ period: props.schedule }),
@@ -166,6 +188,22 @@ export class DriftMonitor extends Construct {
   /** 1 for each window in which the dataset drifted. */
   public metricDatasetDrifted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('DatasetDrifted', { statistic: 'Maximum', ...props });
+  }
+
+  /** Realised-quality metrics that dropped significantly in the judged window (0 when none did). */
+  public metricQualityDropped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('QualityDropped', { statistic: 'Maximum', ...props });
+  }
+
+  /** The realised quality of the served model (`ctr`, `ndcg@10`, `accuracy`) per judged window. */
+  public metricRealisedQuality(metric: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'MlBlueprint/Drift',
+      metricName: 'RealisedQuality',
+      dimensionsMap: { ...this.dimensions(), Metric: metric },
+      statistic: 'Average',
+      ...props,
+    });
   }
 
   /** Share of features that drifted in the window. */

@@ -46,6 +46,11 @@ export function driftPolicyDocument(config: BlueprintConfig): PolicyDocument {
       windowsConsidered: d.windowsConsidered,
       cooldownHours: d.cooldownHours,
     },
+    settleMinutes: d.settleMinutes,
+    seasonality: d.seasonality,
+    ...(d.features ? { features: d.features } : {}),
+    late: d.late,
+    quality: d.quality,
   };
 }
 
@@ -122,6 +127,7 @@ export class MlStack extends Stack {
       policy: driftPolicyDocument(config),
       encryptionKey: this.opsKey,
       alarmTopic: this.topic,
+      memorySize: Size.mebibytes(config.drift.checkerMemoryMiB),
     });
 
     const servingGpu = (instanceTypeInfo(config.serving.instanceType)?.gpus ?? 0) > 0;

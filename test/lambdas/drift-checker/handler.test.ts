@@ -214,6 +214,12 @@ test('realised quality: EMF metrics per metric with its interval, and a drop req
   });
   expect(accuracy.RealisedQualityLower as number).toBeLessThan(0.6);
   expect(accuracy.RealisedQualityUpper as number).toBeGreaterThan(0.6);
+  // The dataset-level count the QualityDropAlarm watches (no Metric dimension).
+  expect(emf().find((m) => 'QualityRetrainingRequested' in m)).toMatchObject({
+    QualityDropped: 1,
+    QualityRetrainingRequested: 1,
+    Endpoint: 'mlbp-sandbox-vision',
+  });
   const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
   expect(detail).toMatchObject({ qualityDropped: ['accuracy'], windowEnd: '2026-11-23T10:00:00.000Z' });
 });

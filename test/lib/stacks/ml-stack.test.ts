@@ -57,6 +57,10 @@ describe('drift monitor', () => {
       minWindowSize: 200,
       thresholds: { psi: 0.2, jensenShannon: 0.1, wassersteinNormalized: 0.1, cramersV: 0.1 },
       retraining: { windowsRequired: 1, windowsConsidered: 1, cooldownHours: 1 },
+      settleMinutes: 5,
+      seasonality: 'daily',
+      late: { share: 0.1, horizonHours: 24 },
+      quality: { settleMinutes: 60, relativeDrop: 0.1, minSamples: 200, referenceWindows: 24 },
     });
     const prodFn = Object.values(prd.findResources('AWS::Lambda::Function'))[0] as typeof fn;
     expect(JSON.parse(prodFn.Properties.Environment.Variables.DRIFT_POLICY as string).retraining).toEqual({
@@ -64,6 +68,13 @@ describe('drift monitor', () => {
       windowsConsidered: 3,
       cooldownHours: 24,
     });
+    expect(JSON.parse(prodFn.Properties.Environment.Variables.DRIFT_POLICY as string)).toMatchObject({
+      settleMinutes: 30,
+      late: { share: 0.05, horizonHours: 48 },
+      quality: { settleMinutes: 240, minSamples: 1000 },
+    });
+    // Production reads capture on two vCPUs (one per 1,769 MB).
+    prd.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 3538, ReservedConcurrentExecutions: 1 });
   });
 
   test('it is scheduled at the configured rate, with retries and a dead-letter queue', () => {
@@ -85,11 +96,19 @@ describe('drift monitor', () => {
     sbx.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 });
   });
 
-  test('alarms on errors, dead letters and detected drift notify the encrypted topic', () => {
+  test('alarms on errors, dead letters, detected drift and a realised-quality drop notify the encrypted topic', () => {
     const driftAlarms = Object.keys(sbx.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
       id.startsWith('DriftMonitor'),
     );
-    expect(driftAlarms).toHaveLength(3);
+    expect(driftAlarms).toHaveLength(4);
+    sbx.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'MlBlueprint/Drift',
+      MetricName: 'QualityDropped',
+      Threshold: 1,
+      Dimensions: Match.arrayWith([{ Name: 'Endpoint', Value: 'mlbp-sandbox-recommender' }]),
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/realised-quality-dropped.md'),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
     sbx.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'MlBlueprint/Drift',
       MetricName: 'DatasetDrifted',
