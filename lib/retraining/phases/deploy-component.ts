@@ -9,11 +9,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { InferenceComponentPlan } from '../serving-plan';
-import { retryTransient } from '../states';
 import { DATASET_TAGS, EndpointStates, scalingStates, type DeployPhaseProps } from './deploy-endpoint';
 
 /** Errors of `DescribeInferenceComponent` that mean "there is no such component" (SageMaker's ValidationException). */
-const COMPONENT_NOT_FOUND = ['SageMaker.ValidationException', 'SageMaker.ResourceNotFoundException'];
 
 /** Properties of a {@link DeployToInferenceComponent}. */
 export interface DeployToInferenceComponentProps extends DeployPhaseProps {
@@ -40,23 +38,52 @@ export class DeployToInferenceComponent extends sfn.StateMachineFragment {
     );
     const scaling = scalingStates(this, states, plan.scalableTarget, plan.targetTracking);
     const componentArn = states.arn(this, 'sagemaker', `inference-component/${plan.name}`);
-    const find = retryTransient(
-      new tasks.CallAwsService(this, 'FindInferenceComponent', {
-        service: 'sagemaker',
-        action: 'describeInferenceComponent',
-        parameters: { InferenceComponentName: plan.name },
-        iamAction: 'sagemaker:DescribeInferenceComponent',
-        iamResources: [componentArn],
-        resultSelector: { found: true, 'status.$': '$.InferenceComponentStatus' },
-        resultPath: '$.component',
-      }),
+    // "Is there a component?" is a List call with filters (the exact name sorts first), never an error's name.
+    const find = states.sageMaker(
+      this,
+      'FindInferenceComponent',
+      'listInferenceComponents',
+      {
+        EndpointNameEquals: props.endpointName,
+        NameContains: plan.name,
+        SortBy: 'Name',
+        SortOrder: 'Ascending',
+        MaxResults: 10,
+      },
+      ['*'],
+      {
+        iamAction: 'sagemaker:ListInferenceComponents',
+        resultSelector: { 'components.$': '$.InferenceComponents' },
+        resultPath: '$.componentSearch',
+      },
     );
-    const none = new sfn.Pass(this, 'NoInferenceComponent', {
-      result: sfn.Result.fromObject({ found: false }),
-      resultPath: '$.component',
+    // A Failed component accepts only a delete: deleted, waited for until gone, created anew. A busy one is waited
+    // for. Both within the deployment's bound, after which the run ends skipped (package marked).
+    const deleteFailed = states.sageMaker(
+      this,
+      'DeleteFailedComponent',
+      'deleteInferenceComponent',
+      { InferenceComponentName: plan.name },
+      [componentArn],
+      { iamAction: 'sagemaker:DeleteInferenceComponent' },
+    );
+    const startWait = new sfn.Pass(this, 'StartComponentWait', {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.componentWait',
     });
-    find.addCatch(none, { errors: COMPONENT_NOT_FOUND, resultPath: '$.componentLookup' });
-    find.addCatch(states.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const waitComponent = new sfn.Wait(this, 'WaitForComponentChange', {
+      time: sfn.WaitTime.duration(endpoint.interval),
+    });
+    const countWait = new sfn.Pass(this, 'CountComponentWait', {
+      parameters: { 'count.$': 'States.MathAdd($.componentWait.count, 1)' },
+      resultPath: '$.componentWait',
+    });
+    startWait.next(waitComponent).next(countWait).next(find);
+    const keepWaiting = new sfn.Choice(this, 'KeepWaitingForComponent?')
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.componentWait')), startWait)
+      .when(sfn.Condition.numberLessThan('$.componentWait.count', endpoint.maxPolls), waitComponent)
+      .otherwise(endpoint.markBusy);
+    deleteFailed.next(keepWaiting);
     const create = states.sageMaker(
       this,
       'CreateInferenceComponent',
@@ -140,11 +167,19 @@ export class DeployToInferenceComponent extends sfn.StateMachineFragment {
         'modelPackageArn.$': '$.registered.arn',
       }),
     );
+    const status = '$.componentSearch.components[0].InferenceComponentStatus';
     const exists = new sfn.Choice(this, 'InferenceComponentExists?')
-      .when(sfn.Condition.booleanEquals('$.component.found', true), update)
-      .otherwise(create);
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.componentSearch.components[0]')), create)
+      .when(
+        sfn.Condition.not(
+          sfn.Condition.stringEquals('$.componentSearch.components[0].InferenceComponentName', plan.name),
+        ),
+        create,
+      )
+      .when(sfn.Condition.stringEquals(status, 'InService'), update)
+      .when(sfn.Condition.stringEquals(status, 'Failed'), deleteFailed)
+      .otherwise(keepWaiting);
     find.next(exists);
-    none.next(exists);
     create.next(wait);
     update.next(wait);
     wait.next(describe).next(count);

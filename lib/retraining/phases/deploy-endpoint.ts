@@ -44,6 +44,8 @@ export class EndpointStates {
   public readonly waitGate: sfn.Choice;
   /** A Failed endpoint accepts only DeleteEndpoint: it is deleted, waited for, and created anew. */
   public readonly deleteFailed: tasks.CallAwsService;
+  /** Marks the package not deployed (`skipped`) and ends the run: the endpoint or component stayed busy. */
+  public readonly markBusy: tasks.CallAwsService;
   /** The endpoint failed or could not roll back. */
   public readonly broken: sfn.Condition;
   public readonly interval: Duration;
@@ -165,16 +167,16 @@ export class EndpointStates {
       resultPath: '$.deployWait',
     });
     startWait.next(waitBefore).next(countWait).next(this.findEndpoint);
-    const markBusy = states.markPackage(
+    const markBusy = (this.markBusy = states.markPackage(
       scope,
       'MarkEndpointBusy',
       'skipped',
-      "States.Format('endpoint busy: still {} after {} polls', $.existing.endpoints[0].EndpointStatus, $.deployWait.count)",
-    );
+      `endpoint busy: not InService within ${this.maxPolls} polls`,
+    ));
     markBusy.next(
       states.outcome(scope, 'RecordDeployBusy', {
         status: 'skipped',
-        'reason.$': `States.Format('endpoint busy: ${props.endpointName} stayed {} for ${this.maxPolls} polls; the candidate was not deployed', $.existing.endpoints[0].EndpointStatus)`,
+        reason: `endpoint busy: ${props.endpointName} (or its inference component) was not InService within ${this.maxPolls} polls; the candidate was not deployed`,
         'modelPackageArn.$': '$.registered.arn',
         'datasetId.$': '$.run.datasetId',
       }),

@@ -31,6 +31,8 @@ interface Component {
   polls: number;
   rollback: boolean;
   failure?: string;
+  /** Being deleted: the next list shows it `Deleting`, then it is gone. */
+  deleting?: boolean;
 }
 
 const arn = (resource: string) => `arn:aws:sagemaker:${FIXED.region}:${FIXED.account}:${resource}`;
@@ -97,9 +99,10 @@ export class Hosting {
     return e.pending ? (e.previous ? 'Updating' : 'Creating') : 'InService';
   }
 
-  /** An inference component in service before the run. */
-  addInferenceComponent(name: string, endpointName: string, modelName: string): void {
+  /** An inference component in service before the run (or `Failed`, with the reason). */
+  addInferenceComponent(name: string, endpointName: string, modelName: string, failed?: string): void {
     this.ic = { name, endpointName, modelName, copies: 1, polls: 0, rollback: false };
+    if (failed) Object.assign(this.ic, { pending: modelName, failure: failed });
   }
 
   private deployEndpoint(action: string, i: Json, ctx: CallContext): Json {
@@ -315,25 +318,29 @@ export class Hosting {
       },
       listInferenceComponents: (i) => {
         const c = this.ic;
+        if (c?.deleting) {
+          this.ic = undefined;
+          return { InferenceComponents: [{ InferenceComponentName: c.name, InferenceComponentStatus: 'Deleting' }] };
+        }
         const match =
           c &&
           (!i.EndpointNameEquals || c.endpointName === i.EndpointNameEquals) &&
           c.name.includes(String(i.NameContains ?? ''));
+        const status = !c?.pending ? 'InService' : c.failure && c.polls <= 0 ? 'Failed' : 'Updating';
         return {
           InferenceComponents: match
-            ? [
-                {
-                  InferenceComponentName: c.name,
-                  EndpointName: c.endpointName,
-                  InferenceComponentStatus: c.pending
-                    ? c.failure && c.polls <= 0
-                      ? 'Failed'
-                      : 'Updating'
-                    : 'InService',
-                },
-              ]
+            ? [{ InferenceComponentName: c.name, EndpointName: c.endpointName, InferenceComponentStatus: status }]
             : [],
         };
+      },
+      deleteInferenceComponent: (i) => {
+        const c = this.ic;
+        if (!c || c.name !== i.InferenceComponentName) {
+          throw notFound(`inference component "${String(i.InferenceComponentName)}"`);
+        }
+        this.world.log('deploy', `deleting inference component ${c.name}`);
+        c.deleting = true;
+        return {};
       },
       createEndpoint: (i, ctx) => this.deployEndpoint('createEndpoint', i, ctx),
       updateEndpoint: (i, ctx) => this.deployEndpoint('updateEndpoint', i, ctx),

@@ -14,12 +14,13 @@ import { synthesizedStage } from '../../support/synth';
 type Json = Record<string, unknown>;
 
 let emulators: Emulators;
-let templates: Record<'sbxRec' | 'prdRec', Template>;
+let templates: Record<'sbxRec' | 'sbxVis' | 'prdRec', Template>;
 
 beforeAll(async () => {
   emulators = await Emulators.start();
   templates = {
     sbxRec: synthesizedStage('sandbox').template('Sandbox-Recommender-ML'),
+    sbxVis: synthesizedStage('sandbox').template('Sandbox-Vision-ML'),
     prdRec: synthesizedStage('production').template('Production-Recommender-ML'),
   };
 });
@@ -124,6 +125,37 @@ describe('deployment faults', () => {
     expect(registry(w)[1]).toEqual({ status: 'Rejected', deployment: 'timed-out', datasetId: 'too-slow' });
     expect(w.packages[0].status).toBe('Approved'); // the champion, still serving
     expect(w.notifications).toEqual([expect.objectContaining({ status: 'failed', error: 'DeploymentTimedOut' })]);
+    expect((await w.locks()).size).toBe(0);
+  });
+});
+
+describe('inference components (scale to zero)', () => {
+  test('a Failed inference component is deleted, waited for and created anew; the candidate deploys', async () => {
+    const w = await LoopWorld.deploy(emulators, templates.sbxVis, 'vision');
+    w.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
+    w.world.hosting.addInferenceComponent(
+      'mlbp-sandbox-vision-ic',
+      'mlbp-sandbox-vision',
+      'mlbp-sandbox-vision-old',
+      'CannotStartContainerError: out of GPU memory',
+    );
+    const run = await w.run({ candidateMetric: 0.9 }, 'ic-replaced', manual);
+
+    expectEnded(run, 'SUCCEEDED');
+    // A Failed component serves nothing: no champion to beat; the component accepts only a delete.
+    expect(run.visited).toContain('NoChampion');
+    const path = run.visited.join(' → ');
+    expect(path).toContain('FindInferenceComponent → InferenceComponentExists? → DeleteFailedComponent');
+    expect(path).toMatch(
+      /CountComponentWait → FindInferenceComponent → InferenceComponentExists\? → CreateInferenceComponent/,
+    );
+    expect(run.visited).not.toContain('UpdateInferenceComponent');
+    expect(w.inferenceComponent).toMatchObject({
+      name: 'mlbp-sandbox-vision-ic',
+      modelName: 'mlbp-sandbox-vision-ic-replaced',
+    });
+    expect(w.packages.map((p) => p.status)).toEqual(['Approved', 'Approved']);
+    expect(w.notifications).toEqual([expect.objectContaining({ status: 'deployed' })]);
     expect((await w.locks()).size).toBe(0);
   });
 });

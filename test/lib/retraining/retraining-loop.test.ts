@@ -421,7 +421,6 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'CountPoll',
       'EndpointSettled?',
       'FindInferenceComponent',
-      'NoInferenceComponent',
       'InferenceComponentExists?',
       'CreateInferenceComponent',
       'WaitForInferenceComponent',
@@ -1009,15 +1008,22 @@ describe('retraining loop, vision template', () => {
     });
   });
 
-  test('scale to zero: the DescribeInferenceComponent lookup treats "not found" as absent and every other error as a failure', () => {
-    const catchers = statesOf(sandboxVision).FindInferenceComponent.Catch as Array<{
-      ErrorEquals: string[];
-      Next: string;
-    }>;
-    expect(catchers.map((c) => [c.ErrorEquals, c.Next])).toEqual([
-      [['SageMaker.ValidationException', 'SageMaker.ResourceNotFoundException'], 'NoInferenceComponent'],
-      [['States.ALL'], 'RecordFailure'],
-    ]);
+  test('scale to zero: "is there a component?" is a List call with filters; no error name decides anything', () => {
+    const find = statesOf(sandboxVision).FindInferenceComponent;
+    expect(find.Resource).toBe('arn:aws:states:::aws-sdk:sagemaker:listInferenceComponents');
+    expect(find.Parameters).toEqual({
+      EndpointNameEquals: 'mlbp-sandbox-vision',
+      NameContains: 'mlbp-sandbox-vision-ic',
+      SortBy: 'Name',
+      SortOrder: 'Ascending',
+      MaxResults: 10,
+    });
+    // Only transient errors are retried and everything else fails the run: no catcher matches a SageMaker error.
+    const catchers = find.Catch as Array<{ ErrorEquals: string[]; Next: string }>;
+    expect(catchers.map((c) => [c.ErrorEquals, c.Next])).toEqual([[['States.ALL'], 'RecordFailure']]);
+    const choices = JSON.stringify(statesOf(sandboxVision)['InferenceComponentExists?']);
+    expect(choices).toContain('"StringEquals":"Failed","Next":"DeleteFailedComponent"');
+    expect(choices).toContain('"StringEquals":"InService","Next":"UpdateInferenceComponent"');
   });
 
   test('the minCapacity-0 warning is gone with scale to zero and kept for instance-based variants', () => {
