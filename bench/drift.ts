@@ -86,7 +86,7 @@ async function checkPhase(
 function child(
   phase: string,
   records: number,
-): { seconds: number; maxRssMiB: number; result: Record<string, unknown> } {
+): { seconds: number; cpuSeconds: number; maxRssMiB: number; result: Record<string, unknown> } {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', __filename, '--phase', phase, '--records', String(records)],
@@ -119,7 +119,9 @@ async function main(): Promise<void> {
         ? { lines: await parsePhase([baselineFile, currentFile]) }
         : await checkPhase(baselineFile, currentFile, values.phase === 'check-1' ? 0 : 'auto');
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    process.stdout.write(`${JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, result })}\n`);
+    const usage = process.resourceUsage();
+    const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+    process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds, maxRssMiB: usage.maxRSS / 1024, result })}\n`);
     return;
   }
 
@@ -136,10 +138,16 @@ async function main(): Promise<void> {
     const parse = child('parse', records);
     const check = child('check', records);
     const single = child('check-1', records);
+    const phase = (p: typeof parse) => ({
+      seconds: round(p.seconds),
+      cpuSeconds: round(p.cpuSeconds),
+      maxRssMiB: Math.round(p.maxRssMiB),
+    });
     runs.push({
-      parse: { seconds: round(parse.seconds), maxRssMiB: Math.round(parse.maxRssMiB) },
-      check: { seconds: round(check.seconds), maxRssMiB: Math.round(check.maxRssMiB), ...check.result },
-      checkOneThread: { seconds: round(single.seconds), maxRssMiB: Math.round(single.maxRssMiB) },
+      loadAverage: round(loadavg()[0]),
+      parse: phase(parse),
+      check: { ...phase(check), ...check.result },
+      checkOneThread: phase(single),
       ratio: round(check.seconds / parse.seconds),
       ratioOneThread: round(single.seconds / parse.seconds),
     });
