@@ -14,8 +14,12 @@ export interface EndpointAlarmsProps {
   readonly alarmTopic: sns.ITopic;
   /** ModelLatency p90 above this raises an alarm (and rolls a canary back). @default Duration.millis(500) */
   readonly latencyThreshold?: Duration;
-  /** Server errors (5xx and model errors) per minute that raise an alarm. @default 5 */
-  readonly errorThreshold?: number;
+  /**
+   * Share of requests (percent) answered with a server error (5xx) or a model error that raises an alarm, measured
+   * per minute over two minutes. A rate, not a count, so that a bad canary trips it at sandbox traffic too.
+   * @default 5
+   */
+  readonly errorRatePercent?: number;
   /** Client errors (4xx) per 5 minutes that raise an alarm. @default 50 */
   readonly clientErrorThreshold?: number;
   /** Invocations per minute above which the endpoint nears its autoscaling ceiling. */
@@ -25,9 +29,11 @@ export interface EndpointAlarmsProps {
 }
 
 /**
- * CloudWatch alarms of a SageMaker endpoint. Three of them (5xx, model errors, p90 model latency) are the
- * auto-rollback alarms of blue/green deployments: a canary that trips one is rolled back by SageMaker. Every alarm
- * notifies the topic. Missing data (no endpoint yet, no traffic) is not breaching.
+ * CloudWatch alarms of a SageMaker endpoint. Three of them (5xx rate, model-error rate, p90 model latency) are the
+ * auto-rollback alarms of blue/green deployments: a canary that trips one is rolled back by SageMaker. The error
+ * alarms are rates (metric math: errors / invocations, both filled with 0), so one failing request in a minute of
+ * two is 50 % at low traffic, while a count threshold would never be reached there. Every alarm notifies the
+ * topic. Missing data (no endpoint yet, no traffic) is not breaching.
  * @see https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html
  */
 export class EndpointAlarms extends Construct {
@@ -42,8 +48,10 @@ export class EndpointAlarms extends Construct {
     super(scope, id);
     this.endpointName = props.endpointName;
     this.variantName = props.variantName ?? 'AllTraffic';
-    const errors = props.errorThreshold ?? 5;
-    if (errors < 1) throw new Error(`errorThreshold must be at least 1; received ${errors}`);
+    const errorRate = props.errorRatePercent ?? 5;
+    if (!(errorRate > 0 && errorRate <= 100)) {
+      throw new Error(`errorRatePercent must be more than 0 and at most 100; received ${errorRate}`);
+    }
     const latency = props.latencyThreshold ?? Duration.millis(500);
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, threshold: number, periods = 2) =>
       new cloudwatch.Alarm(this, alarmId, {
@@ -56,8 +64,18 @@ export class EndpointAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     this.rollbackAlarms = [
-      alarm('Invocation5xxAlarm', `${errors}+ server errors (5xx) a minute`, this.metricInvocation5xx(), errors),
-      alarm('ModelErrorsAlarm', `${errors}+ model errors a minute`, this.metricModelErrors(), errors),
+      alarm(
+        'Invocation5xxAlarm',
+        `${errorRate}%+ of requests answered with a server error (5xx) for 2 minutes`,
+        this.metricErrorRate(this.metricInvocation5xx(), '5xx rate'),
+        errorRate,
+      ),
+      alarm(
+        'ModelErrorsAlarm',
+        `${errorRate}%+ of requests failed by the model for 2 minutes`,
+        this.metricErrorRate(this.metricModelErrors(), 'model-error rate'),
+        errorRate,
+      ),
       alarm(
         'ModelLatencyAlarm',
         `ModelLatency p90 at or above ${latency.toMilliseconds()} ms`,
@@ -115,6 +133,19 @@ export class EndpointAlarms extends Construct {
   /** Model latency (microseconds), p90. */
   public metricModelLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.invocationMetric('ModelLatency', { statistic: 'p90', ...props });
+  }
+
+  /**
+   * Percent of invocations that `errors` counts, per minute: `IF(invocations > 0, 100 × errors / invocations, 0)`
+   * with both filled with 0, so quiet minutes are 0 % rather than missing.
+   */
+  public metricErrorRate(errors: cloudwatch.IMetric, label: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'IF(FILL(invocations, 0) > 0, 100 * FILL(errors, 0) / FILL(invocations, 0), 0)',
+      usingMetrics: { errors, invocations: this.metricInvocations() },
+      period: Duration.minutes(1),
+      label: `${this.endpointName} ${label} (%)`,
+    });
   }
 
   /** Invocations per minute. */

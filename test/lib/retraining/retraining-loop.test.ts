@@ -886,10 +886,30 @@ describe('retraining loop, template', () => {
   });
 
   test('alarms: endpoint 5xx/4xx/model errors/p90 latency/invocations (+GPU on GPU endpoints) and failed runs, all to the topic', () => {
+    // The rollback alarms on errors are rates (errors / invocations per minute), which a bad canary trips at low
+    // traffic too; 4xx and the invocation ceiling stay counts.
+    for (const errors of ['Invocation5XXErrors', 'InvocationModelErrors']) {
+      templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 5,
+        EvaluationPeriods: 2,
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Expression: 'IF(FILL(invocations, 0) > 0, 100 * FILL(errors, 0) / FILL(invocations, 0), 0)',
+          }),
+          Match.objectLike({
+            Id: 'errors',
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: errors }), Stat: 'Sum' }),
+          }),
+          Match.objectLike({
+            Id: 'invocations',
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Stat: 'Sum' }),
+          }),
+        ]),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+      });
+    }
     for (const [metric, stat] of [
-      ['Invocation5XXErrors', 'Sum'],
       ['Invocation4XXErrors', 'Sum'],
-      ['InvocationModelErrors', 'Sum'],
       ['Invocations', 'Sum'],
     ]) {
       templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
