@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { startReviewServer, type ReviewServer, type ReviewServerOptions } from '../../src/review/server';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; `CHROME_PATH` points the tests at another Chrome or Chromium (e.g. on macOS). */
+export const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
 /** The few DOM shapes the tests' page callbacks touch (the root tsconfig has no DOM library). */
 export interface DomElement {
