@@ -117,15 +117,6 @@ export function runsPerMonth(expression: string): number {
 /** Bytes → GB (binary, as AWS bills). */
 export const gb = (bytes: number): number => bytes / BYTES_PER_GB;
 
-/** Finds a resource by logical ID in any stack of the case study. */
-export function findResource(ctx: PricingContext, id: string): ResourceRef | undefined {
-  for (const stack of ctx.stacks) {
-    const resource = stack.resources[id];
-    if (resource) return { id, resource, stack };
-  }
-  return undefined;
-}
-
 /** Every resource of a type in the case study's stacks. */
 export function resourcesOfType(stacks: readonly StackTemplate[], type: string): ResourceRef[] {
   return stacks.flatMap((stack) =>
