@@ -32,6 +32,17 @@ export interface ScriptModeModelsOptions {
   readonly model: (name: string) => Json | undefined;
   /** Where job folders go (one per job, kept: model archives, logs, outputs). */
   readonly workRoot: string;
+  /**
+   * The input channel that carries the source archive (`sagemaker_submit_directory` points into it): `sourceDir`
+   * stands for it, so it is not downloaded. @default 'code'
+   */
+  readonly sourceChannel?: string;
+  /** Environment of every job's process on this machine (e.g. `OMP_NUM_THREADS=1`). @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Simulated minutes a training job takes (the world's clock moves on by them). @default 0 */
+  readonly trainingMinutes?: number;
+  /** Simulated minutes a transform job takes. @default 0 */
+  readonly transformMinutes?: number;
 }
 
 /** What a real job did, for reports and tests. */
@@ -120,6 +131,7 @@ export function scriptModeModels(options: ScriptModeModelsOptions): ScriptModeMo
       const work = path.join(options.workRoot, 'training', name);
       const channels: Record<string, string> = {};
       for (const channel of (i.InputDataConfig as Json[] | undefined) ?? []) {
+        if (channel.ChannelName === (options.sourceChannel ?? 'code')) continue;
         const source = ((channel.DataSource as Json).S3DataSource as Json) ?? {};
         const dir = path.join(options.workRoot, 'channels', name, String(channel.ChannelName));
         const n = await download(job, String(source.S3Uri), dir);
@@ -136,7 +148,7 @@ export function scriptModeModels(options: ScriptModeModelsOptions): ScriptModeMo
           channels,
           workDir: work,
           jobName: name,
-          env: (i.Environment as Record<string, string> | undefined) ?? {},
+          env: { ...options.env, ...((i.Environment as Record<string, string> | undefined) ?? {}) },
           metricDefinitions: (spec.MetricDefinitions as MetricDefinition[] | undefined) ?? [],
           maxRuntimeSeconds: (i.StoppingCondition as Json | undefined)?.MaxRuntimeInSeconds as number | undefined,
         });
@@ -149,6 +161,8 @@ export function scriptModeModels(options: ScriptModeModelsOptions): ScriptModeMo
       for (const line of result.logs.split('\n')) {
         if (/^(epoch|best_epoch)=/.test(line)) job.log('train', `${name}: ${line.replace(/ seconds=[0-9.]+/, '')}`);
       }
+      if (options.trainingMinutes) job.clock.advance(options.trainingMinutes * 60_000);
+      job.log('train', `training job ${name} Completed after ${options.trainingMinutes ?? 0} min`);
       const output = `${slash(String((i.OutputDataConfig as Json).S3OutputPath))}${name}/output/model.tar.gz`;
       const { bucket, key } = parseS3Uri(output);
       await job.store.put(bucket, key, await fs.readFile(result.modelArtifact));
@@ -200,7 +214,7 @@ export function scriptModeModels(options: ScriptModeModelsOptions): ScriptModeMo
           assembleWith: output.AssembleWith as 'Line' | 'None' | undefined,
           outputDir,
           program: model.env.SAGEMAKER_PROGRAM,
-          env: { ...model.env, ...((i.Environment as Record<string, string> | undefined) ?? {}) },
+          env: { ...options.env, ...model.env, ...((i.Environment as Record<string, string> | undefined) ?? {}) },
         });
       } catch (e) {
         if (e instanceof TransformJobError || (e as Error).message?.startsWith('transform job failed')) {
@@ -208,6 +222,7 @@ export function scriptModeModels(options: ScriptModeModelsOptions): ScriptModeMo
         }
         throw e;
       }
+      if (options.transformMinutes) job.clock.advance(options.transformMinutes * 60_000);
       const target = parseS3Uri(slash(String(output.S3OutputPath)));
       for (const file of result.outputFiles) {
         const relative = path.relative(outputDir, file).split(path.sep).join('/');

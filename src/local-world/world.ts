@@ -113,6 +113,21 @@ export interface RunRecord {
 
 const APPROVE: Approver = () => ({ approved: true, approver: 'simulation' });
 
+/** The definition with every `"<key>.$": "$$.Execution.StartTime"` parameter replaced by the given time. */
+export function atStartTime(definition: Json, start: Date): Json {
+  const iso = start.toISOString();
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value as Json).map(([k, v]) =>
+        k.endsWith('.$') && v === '$$.Execution.StartTime' ? [k.slice(0, -2), iso] : [k, rewrite(v)],
+      ),
+    );
+  };
+  return rewrite(definition) as Json;
+}
+
 /** The local AWS world. */
 export class LocalWorld implements WorldContext {
   readonly store: MemoryObjectStore;
@@ -257,7 +272,9 @@ export class LocalWorld implements WorldContext {
         }
       };
     }
-    const machine = new StateMachine(definition as never, {
+    // aws-local-stepfunctions stamps `$$.Execution.StartTime` with the wall clock: the run starts in simulated time.
+    const timed = atStartTime(definition, this.clock.now());
+    const machine = new StateMachine(timed as never, {
       validationOptions: { checkArn: false, checkPaths: false },
     });
     const localOptions: LocalRunOptions = {

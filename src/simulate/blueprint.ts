@@ -7,7 +7,8 @@
 import { synthesizeStacks, type CfnResource, type StackTemplate } from '../synth/assembly';
 import { resolveIntrinsics } from '../local-world/intrinsics';
 import type { TemplateLike } from '../local-world/world';
-import type { CaseStudyName } from '../../lib/config';
+import type { CaseStudyName, ConfigOverrides } from '../../lib/config';
+import { VISION_SIMULATION_OVERRIDES } from './vision';
 
 type Json = Record<string, unknown>;
 
@@ -103,8 +104,17 @@ export function caseStudyBlueprint(caseStudy: CaseStudyName, stacks: readonly St
   };
 }
 
+/**
+ * What the simulation changes in the sandbox: the vision model sized for a CPU (see
+ * `VISION_SIMULATION_OVERRIDES`); the recommender is the sandbox's own.
+ */
+export const SIMULATION_OVERRIDES: ConfigOverrides = { vision: VISION_SIMULATION_OVERRIDES };
+
 /** Synthesizes the sandbox stage once, in-process (no bundling, no cdk-nag), and extracts every case study. */
-export function synthesizeSandbox(caseStudies: readonly CaseStudyName[]): CaseStudyBlueprint[] {
-  const stacks = synthesizeStacks('sandbox', { caseStudies });
+export function synthesizeSandbox(
+  caseStudies: readonly CaseStudyName[],
+  overrides: ConfigOverrides = SIMULATION_OVERRIDES,
+): CaseStudyBlueprint[] {
+  const stacks = synthesizeStacks('sandbox', { caseStudies, overrides });
   return caseStudies.map((c) => caseStudyBlueprint(c, stacks));
 }

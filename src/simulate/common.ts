@@ -37,6 +37,11 @@ export interface CaseStudyResult {
   readonly retrainingStarted: boolean;
   readonly decision: Decision;
   readonly states: string[];
+  /**
+   * Figures measured on the models the run trained: the recommender's offline metrics; vision: both models on the
+   * fixed test set and McNemar's counts and p-value.
+   */
+  readonly metrics?: object | null;
 }
 
 /** Everything one case study's simulation works with. */
@@ -54,6 +59,8 @@ export interface CaseContext {
   /** Events (recommender) or images (vision) per period. */
   readonly eventsPerPeriod: number;
   readonly scenario: ServiceScenario;
+  /** Where the run's files are kept (`--out DIR`): model archives, jobs, lake mirror, reports. @default a temporary folder */
+  readonly outDir?: string;
 }
 
 /** A week: the two periods share weekday and hour, so calendar features compare like with like. */

@@ -9,7 +9,7 @@ import '../local-world/polyfill';
 import { createRng } from '../../core/drift/stats/random';
 import type { CaseStudyName } from '../../lib/config';
 import { synthesizeSandbox, type CaseStudyBlueprint } from './blueprint';
-import type { CaseContext, CaseStudyResult, ServiceScenario } from './common';
+import { PERIOD_GAP_MS, type CaseContext, type CaseStudyResult, type ServiceScenario } from './common';
 import { Emulators } from '../local-world/emulators';
 import { simulateRecommender } from './recommender';
 import { LocalObjectStore } from './store';
@@ -83,7 +83,10 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     for (const caseStudy of caseStudies) {
       const blueprint = blueprints.find((b) => b.caseStudy === caseStudy);
       if (!blueprint) throw new Error(`no synthesized blueprint for ${caseStudy}`);
-      const clock = new SimClock(BASELINE_START);
+      // Vision starts a week earlier: the week before the baseline, no model serves yet (its first run).
+      const clock = new SimClock(
+        caseStudy === 'vision' ? new Date(BASELINE_START.getTime() - PERIOD_GAP_MS) : BASELINE_START,
+      );
       const ctx: CaseContext = {
         blueprint,
         emulators,

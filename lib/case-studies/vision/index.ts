@@ -1,6 +1,7 @@
 import { IMAGE_EVENT_SCHEMA } from '../../../core/contracts/events';
 import type { CaseStudy } from '../case-study';
 import { VISION_PRESETS } from './presets';
+import { AUDIT_SALT } from './daily-review';
 import { visionRecipe } from './recipe';
 import { visionRetraining } from './retraining';
 import { VisionSystem } from './system';
@@ -10,9 +11,6 @@ import { VisionSystem } from './system';
  * in the SageMaker PyTorch containers) trained on every label so far (human reviews first), promoted by McNemar's
  * test on a fixed human-verified test set; served as an inference component that scales to zero in the sandbox.
  */
-/** Salt of the audit draw: the same in the daily selection and the dataset's test-set rule. */
-export const AUDIT_SALT = 'audit-v1';
-
 export const VISION: CaseStudy = {
   name: 'vision',
   displayName: 'Vision',
@@ -39,6 +37,7 @@ export const VISION: CaseStudy = {
       imagesBucket: c.dataPlane.raw,
       captureBucket: c.dataPlane.capture,
       reviewBucket: c.dataPlane.artifacts,
+      dataKey: c.dataPlane.key,
       encryptionKey: c.opsKey,
       alarmTopic: c.topic,
       driftChecker: c.driftChecker,

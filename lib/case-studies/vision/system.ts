@@ -8,7 +8,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BlueprintConfig } from '../../config';
 import { ReviewApp } from '../../constructs/review-app';
+import { repositoryArnOf } from '../../retraining/training-recipe';
+import { AUDIT_SALT, DailyReview } from './daily-review';
 import { ImageIngestion } from './image-ingestion';
+import { pytorchImageUri } from './recipe';
 import { ReviewQueue } from './review-queue';
 import { VisionServing } from './serving';
 
@@ -27,6 +30,8 @@ export interface VisionSystemProps {
   readonly reviewBucket: s3.IBucket;
   /** Operations key: queues, logs, environments. */
   readonly encryptionKey: kms.IKey;
+  /** Lake key: images, model archives and the daily backfill's outputs. */
+  readonly dataKey: kms.IKey;
   readonly alarmTopic: sns.ITopic;
   /** The drift checker, which then also reads the image statistics. @default not connected */
   readonly driftChecker?: lambda.Function;
@@ -45,6 +50,8 @@ export class VisionSystem extends Construct {
   /** The reviewers' page, its API and queue, fed by the review queue. */
   public readonly reviewApp: ReviewApp;
   public readonly ingestion: ImageIngestion;
+  /** Daily: backfill of deferred predictions, active learning into the review queue. */
+  public readonly dailyReview: DailyReview;
 
   constructor(scope: Construct, id: string, props: VisionSystemProps) {
     super(scope, id);
@@ -114,5 +121,25 @@ export class VisionSystem extends Construct {
       alarmTopic: props.alarmTopic,
     });
     if (props.driftChecker) this.ingestion.connectDriftChecker(props.driftChecker);
+    const inferenceImage =
+      config.training.inferenceImage ?? pytorchImageUri('inference', config.region, config.serving.instanceType);
+    this.dailyReview = new DailyReview(this, 'DailyReview', {
+      endpointName: props.endpointName,
+      logBucket: props.reviewBucket,
+      imagesBucket: props.imagesBucket,
+      imagesPrefix: v.ingestion.imagesPrefix,
+      reviewQueue: this.review.queue,
+      policy: {
+        dailyBudget: v.activeLearning.dailyBudget,
+        auditShare: v.activeLearning.auditShare,
+        auditSalt: AUDIT_SALT,
+        method: v.activeLearning.uncertainty,
+      },
+      transformInstanceType: config.serving.instanceType,
+      inferenceRepositoryArn: repositoryArnOf(inferenceImage),
+      dataKey: props.dataKey,
+      encryptionKey: props.encryptionKey,
+      alarmTopic: props.alarmTopic,
+    });
   }
 }

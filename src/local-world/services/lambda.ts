@@ -38,7 +38,12 @@ export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Rec
             )
           : await runEvaluation(world.store, i as unknown as EvaluationRequest);
       world.clock.advance(5_000);
-      world.log('evaluate', `${evaluation.promote ? 'promote' : 'reject'}: ${evaluation.reason}`);
+      world.log(
+        'evaluate',
+        o.caseStudy === 'vision'
+          ? evaluation.reason
+          : `${evaluation.promote ? 'promote' : 'reject'}: ${evaluation.reason}`,
+      );
       return evaluation;
     },
     Manifests: async (i) => {

@@ -19,6 +19,8 @@ export interface LocalPackage {
   readonly createdAt: Date;
   /** Creation order (ties of `createdAt` in simulated time). */
   readonly seq: number;
+  /** `InferenceSpecification` of the `CreateModelPackage` request (a model created from the package runs it). */
+  inferenceSpecification?: Json;
 }
 
 const LIST_PARAMETERS = new Set([
@@ -93,6 +95,11 @@ export class ModelRegistry {
     };
   }
 
+  /** The package of an ARN, if it exists. */
+  package(arn: string): LocalPackage | undefined {
+    return this.packages.find((p) => p.arn === arn);
+  }
+
   /** The registry's SageMaker actions. */
   handlers(): ServiceHandlers {
     return {
@@ -113,6 +120,7 @@ export class ModelRegistry {
           String(i.ModelApprovalStatus ?? 'PendingManualApproval'),
           (i.CustomerMetadataProperties ?? {}) as Record<string, string>,
         );
+        if (i.InferenceSpecification) p.inferenceSpecification = i.InferenceSpecification as Json;
         this.world.log('registry', `model package ${p.arn.split('/').slice(-2).join('/')} registered ${p.status}`);
         return { ModelPackageArn: p.arn };
       },
