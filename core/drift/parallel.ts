@@ -301,8 +301,8 @@ type WorkerMessage =
   { kind: 'range'; job: RangeJob; task: RangeTask } | { kind: 'objects'; job: ObjectsJob; task: ObjectsTask };
 
 /**
- * Runs tasks on `workers` threads (or in this thread when fewer than 2), handing results to `onResult` in task
- * order as soon as each next one is in. Tasks may arrive over time (an async iterable): a free worker takes the
+ * Runs tasks on `workers` threads — this one and `workers − 1` worker threads (only this one when fewer than 2
+ * tasks or workers) — handing results to `onResult` in task order as soon as each next one is in. Tasks may arrive over time (an async iterable): a free worker takes the
  * next one.
  */
 export async function orderedPool<T extends { readonly index: number }, R extends { readonly index: number }>(
@@ -331,7 +331,23 @@ export async function orderedPool<T extends { readonly index: number }, R extend
   }
   const pending = new Map<number, R>();
   let nextToDeliver = 0;
-  const pool = Array.from({ length: workers }, startWorker);
+  const deliver = () => {
+    while (pending.has(nextToDeliver)) {
+      onResult(pending.get(nextToDeliver)!);
+      pending.delete(nextToDeliver++);
+    }
+  };
+  // This thread takes tasks too: `workers` threads in all, one isolate fewer to start and warm up.
+  const pool = Array.from({ length: workers - 1 }, startWorker);
+  const here = async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const result = await local(next.value);
+      pending.set(result.index, result);
+      deliver();
+      // Let the workers' replies in before the next task (the tasks are CPU-bound).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
   const run = (worker: Worker) =>
     new Promise<void>((resolve, reject) => {
       const send = async () => {
@@ -359,16 +375,13 @@ export async function orderedPool<T extends { readonly index: number }, R extend
         pending.set(reply.result.index, reply.result);
         // The worker gets its next task first; results are then delivered in order as they come in.
         send().catch(reject);
-        while (pending.has(nextToDeliver)) {
-          onResult(pending.get(nextToDeliver)!);
-          pending.delete(nextToDeliver++);
-        }
+        deliver();
       });
       worker.on('error', reject);
       send().catch(reject);
     });
   try {
-    await Promise.all(pool.map(run));
+    await Promise.all([here(), ...pool.map(run)]);
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
