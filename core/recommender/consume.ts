@@ -13,6 +13,36 @@ import { eventValidator, INTERACTION_EVENT_SCHEMA } from '../contracts/events';
 import type { CtrCounts, FeatureStore, ItemCounts, ItemSighting, RecentInteraction } from './feature-store';
 import { bucketStart } from './features';
 import { isSlateRecord, validateSlate, type ServedSlate } from './slate';
+import { FEATURE_NAMES } from './contract';
+
+/** The served-feature objects of a batch: one per slate hour, named by the batch's shard and first record. */
+export function servedFeatureObjects(
+  slates: readonly ServedSlate[],
+  prefix: string,
+  batchId: string,
+): Array<{ key: string; body: string }> {
+  const byHour = new Map<string, string[]>();
+  const two = (n: number) => String(n).padStart(2, '0');
+  for (const slate of slates) {
+    if (slate.fallback) continue;
+    const t = new Date(slate.event_time);
+    const hour = `${t.getUTCFullYear()}/${two(t.getUTCMonth() + 1)}/${two(t.getUTCDate())}/${two(t.getUTCHours())}/`;
+    const lines = byHour.get(hour) ?? [];
+    for (const item of slate.items) {
+      // `inferenceTime` routes the record to its drift window (as data capture's `eventMetadata.inferenceTime`).
+      lines.push(
+        JSON.stringify({
+          inferenceTime: slate.event_time,
+          ...Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, item.features[i]])),
+        }),
+      );
+    }
+    byHour.set(hour, lines);
+  }
+  return [...byHour]
+    .filter(([, lines]) => lines.length > 0)
+    .map(([hour, lines]) => ({ key: `${prefix}${hour}${batchId}.jsonl`, body: lines.join('\n') + '\n' }));
+}
 
 /** A Kinesis record as the consumer needs it (from the Lambda event, or from GetRecords in tests). */
 export interface StreamRecord {
@@ -70,6 +100,13 @@ export interface ConsumerSettings {
   readonly ctrWindowMinutes: number;
   /** Key prefix of quarantined records in the raw bucket. @default 'quarantine/' */
   readonly quarantinePrefix?: string;
+  /**
+   * Where the served features go for the drift checker (`<capture prefix><endpoint>/served-slates/`, a "variant"
+   * folder beside data capture; serverless endpoints capture nothing): one plain JSON line per served item of every
+   * model-ranked slate, `inferenceTime` and the features by contract name, under `yyyy/mm/dd/hh/` of the slate.
+   * @default not written
+   */
+  readonly servedFeaturesPrefix?: string;
 }
 
 /** Ports of the consumer. */
@@ -77,6 +114,8 @@ export interface ConsumerPorts {
   readonly store: FeatureStore;
   readonly quarantine: (key: string, document: QuarantineDocument) => Promise<void>;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+  /** Writes an object of served features (see {@link ConsumerSettings.servedFeaturesPrefix}). @default none */
+  readonly writeServedFeatures?: (key: string, body: string) => Promise<void>;
 }
 
 /** Counters of one batch (published as metrics by the handler). */
@@ -148,6 +187,12 @@ export function decodeRecord(record: StreamRecord): DecodedRecord {
   return { ok: true, event };
 }
 
+/** A batch's id: its first record's shard and sequence number (the same when Lambda retries the batch). */
+export function batchId(first: StreamRecord): string {
+  const shard = first.id.includes(':') ? first.id.slice(0, first.id.indexOf(':')) : 'unknown-shard';
+  return `${shard}-${first.sequenceNumber}`;
+}
+
 /** The quarantine key of a record: under its arrival date, named by shard and sequence number (idempotent). */
 export function quarantineKey(record: StreamRecord, prefix = 'quarantine/'): string {
   const dt = new Date(record.approximateArrivalTimestamp * 1000).toISOString().slice(0, 10);
@@ -210,7 +255,7 @@ export async function processBatch(
   const valid: { record: StreamRecord; event: InteractionEvent }[] = [];
   const seen = new Set<string>();
   const rejected: Promise<void>[] = [];
-  let slates = 0;
+  const slates: ServedSlate[] = [];
   for (const record of records) {
     const decoded = decodeRecord(record);
     if (!decoded.ok) {
@@ -218,7 +263,7 @@ export async function processBatch(
       continue;
     }
     if (decoded.slate) {
-      slates++;
+      slates.push(decoded.slate);
       continue;
     }
     if (seen.has(decoded.event.event_id)) continue;
@@ -332,6 +377,12 @@ export async function processBatch(
     ...[...freshBuckets].map(([bucket, items]) =>
       ports.store.mergePopular(bucket, items, settings.popularityListSize, expiresAt, 'fresh'),
     ),
+    // Served features for the drift checker; the key is the batch's, so a retried batch rewrites the same objects.
+    ...(settings.servedFeaturesPrefix && ports.writeServedFeatures && records.length > 0
+      ? servedFeatureObjects(slates, settings.servedFeaturesPrefix, batchId(records[0])).map((o) =>
+          (ports.writeServedFeatures as NonNullable<ConsumerPorts['writeServedFeatures']>)(o.key, o.body),
+        )
+      : []),
   ]);
 
   const arrival = records.map((r) => r.approximateArrivalTimestamp * 1000);
@@ -346,7 +397,7 @@ export async function processBatch(
       failed: failures.size,
       feedbackJoined: joined,
       feedbackUnjoined: feedback.length - joined,
-      slates,
+      slates: slates.length,
       newItems: newItems.length,
       maxAgeMs: arrival.length ? Math.max(0, now.getTime() - Math.min(...arrival)) : 0,
     },

@@ -56,11 +56,13 @@ function common(env: NodeJS.ProcessEnv): CommonSettings {
 /** The stream consumer's settings. */
 export function consumerSettingsFromEnv(
   env: NodeJS.ProcessEnv,
-): ConsumerSettings & CommonSettings & { rawBucket: string } {
+): ConsumerSettings & CommonSettings & { rawBucket: string; servedFeaturesBucket?: string } {
   return {
     ...common(env),
     rawBucket: required(env, 'RAW_BUCKET'),
     quarantinePrefix: env.QUARANTINE_PREFIX ?? 'quarantine/',
+    ...(env.SERVED_FEATURES_BUCKET ? { servedFeaturesBucket: env.SERVED_FEATURES_BUCKET } : {}),
+    ...(env.SERVED_FEATURES_PREFIX ? { servedFeaturesPrefix: env.SERVED_FEATURES_PREFIX } : {}),
     ttlHours: positive(env, 'FEATURE_TTL_HOURS'),
     popularityBucketMinutes: positive(env, 'POPULARITY_BUCKET_MINUTES'),
     popularityListSize: positive(env, 'POPULARITY_LIST_SIZE'),

@@ -52,6 +52,20 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
           );
         },
         log: (level, message, data) => logger[level](message, data ?? {}),
+        ...(settings.servedFeaturesBucket
+          ? {
+              writeServedFeatures: async (key: string, body: string) => {
+                await s3.send(
+                  new PutObjectCommand({
+                    Bucket: settings.servedFeaturesBucket,
+                    Key: key,
+                    Body: body,
+                    ContentType: 'application/x-ndjson',
+                  }),
+                );
+              },
+            }
+          : {}),
       },
       new Date(),
     );
@@ -62,6 +76,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     metrics.addMetric('RecordsFailed', MetricUnit.Count, summary.failed);
     metrics.addMetric('FeedbackJoined', MetricUnit.Count, summary.feedbackJoined);
     metrics.addMetric('FeedbackUnjoined', MetricUnit.Count, summary.feedbackUnjoined);
+    metrics.addMetric('SlatesReceived', MetricUnit.Count, summary.slates);
     metrics.addMetric('RecordAge', MetricUnit.Milliseconds, summary.maxAgeMs);
     logger.info('batch processed', { ...summary, batchItemFailures: batchItemFailures.length });
     return { batchItemFailures };

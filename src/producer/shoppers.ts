@@ -16,7 +16,7 @@ import { ZipfSampler, type SyntheticEvent } from './synthetic';
 export interface ShopperOptions {
   /** @default 600 */
   readonly items?: number;
-  /** @default 12 */
+  /** @default 8 */
   readonly categories?: number;
   /** @default 400 */
   readonly users?: number;
@@ -88,13 +88,13 @@ export class Shoppers {
     const byCategory = new Map<string, CatalogueItem[]>();
     for (const item of this.items) byCategory.set(item.category, [...(byCategory.get(item.category) ?? []), item]);
     this.byCategory = byCategory;
-    // Each user likes two categories a lot and the rest a little.
+    // Each user likes two categories a lot and the rest hardly.
     this.tastes = Array.from({ length: o.users }, () => {
-      const t = new Float64Array(o.categories).fill(0.02);
+      const t = new Float64Array(o.categories).fill(0.01);
       const first = world.nextInt(o.categories);
       const second = (first + 1 + world.nextInt(o.categories - 1)) % o.categories;
-      t[first] = 0.6;
-      t[second] = 0.3;
+      t[first] = 0.7;
+      t[second] = 0.25;
       return t;
     });
     this.userZipf = new ZipfSampler(o.users, o.userSkew);
@@ -117,13 +117,22 @@ export class Shoppers {
   attraction(userIndex: number, itemId: string): number {
     const item = this.byId.get(itemId);
     if (!item) return 0;
-    return Math.min(1, item.appeal * (0.08 + 0.9 * this.taste(userIndex, item.category))) * (this.drift ? 0.5 : 1);
+    return Math.min(1, item.appeal * (0.05 + 0.95 * this.taste(userIndex, item.category))) * (this.drift ? 0.5 : 1);
+  }
+
+  /** Number of users. */
+  get userCount(): number {
+    return this.tastes.length;
+  }
+
+  /** The user of an index. */
+  userAt(index: number): { index: number; userId: string } {
+    return { index, userId: `user-${pad(index, 6)}` };
   }
 
   /** A user by activity (Zipf). */
   nextUser(): { index: number; userId: string } {
-    const index = this.userZipf.rank(this.rng.nextFloat());
-    return { index, userId: `user-${pad(index, 6)}` };
+    return this.userAt(this.userZipf.rank(this.rng.nextFloat()));
   }
 
   /** The request context of a session. */
@@ -144,7 +153,7 @@ export class Shoppers {
     context: { surface: string; device: string },
   ): SyntheticEvent[] {
     const out: SyntheticEvent[] = [];
-    const n = 1 + this.rng.nextInt(3);
+    const n = 2 + this.rng.nextInt(3);
     let t = at.getTime();
     for (let k = 0; k < n; k++) {
       const item = this.organicItem(user.index);

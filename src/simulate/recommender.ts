@@ -1,257 +1,331 @@
 /**
- * The recommender case study, simulated: synthetic traffic through the real producer (KinesisSender) into
- * kinesalite, read back per shard in the consumer's batch size and processed by the real consumer logic
- * (`processBatch`) into the DynamoDB feature table on dynalite; data capture of the same events; the champion's
- * baseline built by the real baseline builder; the real drift checker (with CTR per model version from the feature
- * store); the retraining loop when drift is found.
+ * The recommender case study, simulated on real engines (nothing scripted about a model):
+ *
+ * 1. the week before, no model exists: users (latent tastes over item categories, position bias,
+ *    `src/producer/shoppers.ts`) browse and ask the `recommend` logic for slates, served by the popularity fallback
+ *    and logged with their features; interactions and slates go through kinesalite, the real consumer and the local
+ *    Firehose into the lake;
+ * 2. the first run of the synthesized retraining loop: DuckDB runs its co-visitation job and bootstrap dataset,
+ *    the local SageMaker trains `models/recommender/train.py`, batch transform scores the holdout, the promotion
+ *    rule compares the model with popularity, and the model is deployed to the local endpoint;
+ * 3. the baseline period (Monday 09:00–10:00): the champion serves; the drift baseline is built from its served
+ *    features by the real baseline builder, its CTR is the CTR baseline;
+ * 4. a week later, the same hour (drifting for odd seeds: tastes move, clicks halve, mobile-heavy): the champion
+ *    serves; the real drift checker decides at 10:05;
+ * 5. on drift, the second run: served slates joined to their interactions, candidate trained, champion and
+ *    candidate scored on the same time-based holdout, popularity from the served feature, paired bootstrap of the
+ *    nDCG@10 gain; a promoted candidate is deployed and serves.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeRecord, processBatch, type StreamRecord } from '../../core/recommender/consume';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ctrBaselineKey } from '../../core/recommender/ctr';
-import { DynamoFeatureStore } from '../../lambdas/shared/aws/dynamo-feature-store';
 import { bucketStart } from '../../core/recommender/features';
-import { consumerSettingsFromEnv } from '../../core/recommender/settings';
+import type { RecommendRequest } from '../../core/recommender/recommend';
+import { consumerSettingsFromEnv, servingSettingsFromEnv } from '../../core/recommender/settings';
 import { refreshBaseline } from '../../core/retraining/baseline';
-import { hourFolders } from '../../core/drift/checker';
-import { createRng } from '../../core/drift/stats/random';
-import { KinesisSender, toRecords, type OutgoingRecord } from '../producer/kinesis-sender';
-import { SyntheticTraffic, type SyntheticEvent } from '../producer/synthetic';
+import { PROJECT_ROOT } from '../../lib/constructs/blueprint-function';
+import type { OutgoingRecord } from '../producer/kinesis-sender';
+import { Shoppers } from '../producer/shoppers';
+import { LocalRecommender } from '../local-world/recommender/serving';
 import {
-  canonicalOrder,
-  finishCaseStudy,
+  checkDrift,
+  driftedNames,
+  logDrift,
   PERIOD_GAP_MS,
   PERIOD_MS,
-  sessionClock,
   type CaseContext,
   type CaseStudyResult,
 } from './common';
-import type { LakeEvent } from '../local-world/types';
+import { RecommenderLoop, type LoopRun } from './recommender-loop';
 
-const SURFACE_CODES: Record<string, number> = { home: 0, search: 1, detail: 2, email: 3, notification: 4 };
-const DEVICE_CODES: Record<string, number> = { mobile: 0, desktop: 1, tablet: 2, tv: 3 };
+/** Slates asked for per request. */
+const K = 10;
 
-/** The model's input row of an event, as the dataset queries and the endpoint name it (`f0…f4`). */
-export function featureRow(e: LakeEvent): number[] {
-  const t = new Date(String(e.event_time));
+/** Malformed records mixed into a period: not JSON, an unknown event type, a slate with a short feature vector. */
+function malformed(at: Date, n: number): OutgoingRecord[] {
+  const time = at.toISOString();
   return [
-    typeof e.position === 'number' ? e.position : -1,
-    SURFACE_CODES[String(e.surface)] ?? -1,
-    DEVICE_CODES[String(e.device)] ?? -1,
-    t.getUTCHours(),
-    ((t.getUTCDay() + 6) % 7) + 1,
+    { data: Buffer.from(`{"event_id": "truncated-${n}`), partitionKey: 'bad' },
+    {
+      data: Buffer.from(
+        JSON.stringify({
+          event_id: `bad-${n}`,
+          event_type: 'hover',
+          user_id: 'user-x',
+          item_id: 'i',
+          event_time: time,
+          surface: 'home',
+        }),
+      ),
+      partitionKey: 'user-x',
+    },
+    {
+      data: Buffer.from(
+        JSON.stringify({
+          record_type: 'served_slate',
+          inference_id: `bad-slate-${n}`,
+          event_time: time,
+          user_id: 'user-x',
+          surface: 'home',
+          model_version: 'm',
+          feature_version: 2,
+          fallback: false,
+          candidates: 1,
+          items: [{ item_id: 'i', position: 0, score: 1, source: 'trending', features: [1, 2, 3] }],
+        }),
+      ),
+      partitionKey: 'user-x',
+    },
   ];
 }
 
-/** A SageMaker data-capture line: CSV features in, the model's score out. */
-function captureLine(e: LakeEvent, score: number): string {
-  return JSON.stringify({
-    captureData: {
-      endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: featureRow(e).join(','), encoding: 'CSV' },
-      endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: score.toFixed(6), encoding: 'CSV' },
-    },
-    eventMetadata: {
-      eventId: String(e.event_id),
-      inferenceTime: String(e.event_time),
-      inferenceId: String(e.inference_id),
-    },
-    eventVersion: '0',
-  });
-}
-
-/** Malformed records mixed into the traffic: not JSON, and an unknown event type. */
-function withInvalid(events: readonly SyntheticEvent[]): OutgoingRecord[] {
-  const records = toRecords(events);
-  const out: OutgoingRecord[] = [];
-  records.forEach((r, i) => {
-    out.push(r);
-    if (i % 211 === 100) out.push({ data: Buffer.from('{"event_id": "truncated'), partitionKey: 'bad' });
-    if (i % 307 === 200) {
-      out.push({
-        data: Buffer.from(JSON.stringify({ ...events[i], event_id: `bad-${i}`, event_type: 'hover' })),
-        partitionKey: String(events[i].user_id),
-      });
+/** Writes every object of the blueprint's buckets under `dir` (`<bucket>/<key>`). */
+async function dump(ctx: CaseContext, dir: string): Promise<number> {
+  let n = 0;
+  for (const bucket of new Set(Object.values(ctx.blueprint.buckets))) {
+    for await (const key of ctx.store.list(bucket, '')) {
+      const bytes = ctx.store.bytes(bucket, key);
+      if (!bytes) continue;
+      const path = join(dir, bucket, key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+      n++;
     }
-  });
-  return out;
+  }
+  return n;
 }
 
 /** Runs the recommender simulation. */
 export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyResult> {
-  const { blueprint: bp, emulators, store, clock, timeline: t } = ctx;
-  const settings = consumerSettingsFromEnv(bp.consumerEnv);
-  const table = bp.featureTable;
-  if (!table) throw new Error('the recommender template has no feature table');
-  await emulators.createStream(bp.streamName, bp.shards);
-  await emulators.createTable(table.name, table.keys);
-  const featureStore = new DynamoFeatureStore(DynamoDBDocumentClient.from(emulators.dynamo), table.name);
+  const { blueprint: bp, clock, timeline: t } = ctx;
+  const consumer = consumerSettingsFromEnv(bp.consumerEnv);
+  if (!bp.servingEnv || !bp.featureTable)
+    throw new Error('the recommender template has no recommend API or feature table');
+  const serving = servingSettingsFromEnv(bp.servingEnv);
+  const root = ctx.outDir ? join(ctx.outDir, 'recommender') : mkdtempSync(join(tmpdir(), 'mlbp-recommender-'));
+  mkdirSync(root, { recursive: true });
+  const recommender = await LocalRecommender.start({
+    emulators: ctx.emulators,
+    store: ctx.store,
+    root,
+    streamName: bp.streamName,
+    shards: bp.shards,
+    tableName: bp.featureTable.name,
+    tableKeys: bp.featureTable.keys,
+    rawBucket: bp.buckets.raw,
+    captureBucket: bp.buckets.capture,
+    database: bp.databaseName,
+    endpointName: bp.endpointName,
+    consumer,
+    serving: { ...serving, invokeTimeoutMs: Math.max(serving.invokeTimeoutMs, 10_000) },
+    batchSize: bp.batchSize,
+    seed: ctx.seed,
+  });
   t.log(
     'setup',
-    `stream ${bp.streamName} (${bp.streamMode} in the template; ${bp.shards} local shards), feature table ${table.name} (${table.keys.map((k) => k.name).join(', ')})`,
+    `stream ${bp.streamName} (${bp.shards} local shards), feature table ${bp.featureTable.name}, lake ${bp.databaseName} on DuckDB, local SageMaker runtime ${recommender.runtime.url}`,
   );
-
-  const champion = `${bp.endpointName}-initial`;
-  const lake: LakeEvent[] = [];
+  const loop = new RecommenderLoop(ctx, recommender, join(root, 'jobs'), join(PROJECT_ROOT, 'models', 'recommender'));
+  const requestsPerPeriod = Math.max(60, Math.round(ctx.eventsPerPeriod / 3));
   let ingested = 0;
   let invalid = 0;
-  const scoreRng = createRng(ctx.seed * 17 + 3);
+  let malformedBatch = 0;
 
-  for (const period of [0, 1] as const) {
-    const start = new Date(ctx.baselineStart.getTime() + period * PERIOD_GAP_MS);
-    const end = new Date(start.getTime() + PERIOD_MS);
-    const drift = period === 1 && ctx.drift;
+  /** One hour of traffic: each minute, users browse, ask for K items, and respond to what they were shown. */
+  const period = async (label: string, start: Date, drift: boolean) => {
     clock.setAtLeast(start);
-    const traffic = new SyntheticTraffic({
-      seed: ctx.seed * 2 + period,
-      items: 2000,
-      users: 5000,
-      drift,
-      clock: sessionClock(start, ctx.eventsPerPeriod / 6.3),
-    });
-    const events = traffic.take(ctx.eventsPerPeriod);
-    const label = period === 0 ? 'baseline period' : drift ? 'drifted period' : 'second period (no drift)';
-    t.log(
-      'produce',
-      `${label}: ${events.length} synthetic events (${drift ? 'drift: popular items rotate, clicks halve, mobile-heavy' : 'reference distribution'})`,
-    );
-
-    // Every session was served by the champion: its predictions are in the feature store, so feedback joins.
-    const expiresAt = Math.floor(end.getTime() / 1000) + settings.ttlHours * 3600;
-    const sessions = [...new Set(events.map((e) => String(e.inference_id)))];
-    for (let i = 0; i < sessions.length; i += 25) {
-      await Promise.all(
-        sessions.slice(i, i + 25).map((id) =>
-          featureStore.putPrediction(
-            {
-              inferenceId: id,
-              modelVersion: champion,
-              userId: 'sim',
-              items: [],
-              fallback: false,
-              createdAt: start.toISOString(),
-            },
-            expiresAt,
-          ),
-        ),
+    const shoppers = new Shoppers({ seed: ctx.seed, drift });
+    const perMinute = requestsPerPeriod / 60;
+    let served = 0;
+    let fallback = 0;
+    let clicks = 0;
+    let slates = 0;
+    const versions = new Set<string>();
+    for (let m = 0; m < 60; m++) {
+      const now = new Date(start.getTime() + m * 60_000);
+      const n = Math.floor((m + 1) * perMinute) - Math.floor(m * perMinute);
+      const users = Array.from({ length: n }, () => ({ user: shoppers.nextUser(), context: shoppers.nextContext() }));
+      const browse = await recommender.ingest(
+        users.flatMap((u) => shoppers.browse(u.user, new Date(now.getTime() - 50_000), u.context)),
+        now,
+        m === 30 ? malformed(now, ++malformedBatch) : [],
       );
-    }
-
-    const records = withInvalid(events);
-    const sender = new KinesisSender(emulators.kinesis, {
-      stream: bp.streamName,
-      random: createRng(ctx.seed).nextFloat,
-    });
-    await sender.putAll(records);
-    t.log(
-      'produce',
-      `PutRecords: ${sender.stats.sent} records sent in ${sender.stats.calls} calls (${sender.stats.failed} failed)`,
-    );
-
-    const read = canonicalOrder(await emulators.readNew(bp.streamName));
-    let valid = 0;
-    let quarantined = 0;
-    let joined = 0;
-    for (let i = 0; i < read.length; i += bp.batchSize) {
-      const batch: StreamRecord[] = read.slice(i, i + bp.batchSize).map((r) => ({
-        id: `${r.shardId}:${r.sequenceNumber}`,
-        sequenceNumber: r.sequenceNumber,
-        partitionKey: r.partitionKey,
-        data: Buffer.from(r.data).toString('base64'),
-        approximateArrivalTimestamp: end.getTime() / 1000,
-      }));
-      const { summary, batchItemFailures } = await processBatch(
-        batch,
-        settings,
-        {
-          store: featureStore,
-          quarantine: (key, document) => store.put(settings.rawBucket, key, JSON.stringify(document)),
-          log: () => undefined,
-        },
-        end,
-      );
-      if (batchItemFailures.length > 0) throw new Error(`the consumer failed ${batchItemFailures.length} records`);
-      valid += summary.valid;
-      quarantined += Object.values(summary.quarantined).reduce((a, b) => a + b, 0);
-      joined += summary.feedbackJoined;
-      for (const r of batch) {
-        const decoded = decodeRecord(r);
-        if (decoded.ok) lake.push(decoded.event as unknown as LakeEvent);
+      const at = new Date(now.getTime() + 1000);
+      const requests: RecommendRequest[] = users.map((u) => ({ userId: u.user.userId, k: K, ...u.context }));
+      const outcomes = await recommender.serve(requests, at);
+      const responses = outcomes.flatMap((o, i) => {
+        served++;
+        if (o.response.fallback) fallback++;
+        versions.add(o.response.modelVersion);
+        return shoppers.respond(
+          users[i].user,
+          {
+            inferenceId: o.response.inferenceId,
+            modelVersion: o.response.modelVersion,
+            items: o.response.items.map((x) => x.itemId),
+          },
+          at,
+          users[i].context,
+        );
+      });
+      clicks += responses.filter((e) => e.event_type === 'click').length;
+      const feedback = await recommender.ingest(responses, new Date(now.getTime() + 59_000));
+      for (const s of [browse, feedback]) {
+        ingested += s.valid;
+        invalid += s.quarantined;
+        slates += s.slates;
       }
     }
-    ingested += valid;
-    invalid += quarantined;
-    clock.setAtLeast(end);
+    clock.setAtLeast(new Date(start.getTime() + PERIOD_MS));
+    const impressions = served * K;
     t.log(
-      'consume',
-      `${Math.ceil(read.length / bp.batchSize)} batches of ≤ ${bp.batchSize}: ${valid} events into the feature table, ${quarantined} quarantined under s3://${settings.rawBucket}/${settings.quarantinePrefix}, ${joined} feedback events joined to predictions`,
+      'serve',
+      `${label}: ${served} requests served by ${[...versions].join(', ')} (${fallback} fallback), ${slates} slates logged, CTR ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions; lake ${bp.databaseName} (events/, slates/)`,
     );
+  };
 
-    // Data capture: the endpoint scored each event's feature row.
-    const periodEvents = lake.filter((e) => Date.parse(String(e.event_time)) >= start.getTime());
-    for (const hour of hourFolders(start, new Date(end.getTime() + 60_000))) {
-      const lines = periodEvents
-        .filter(
-          (e) =>
-            hourFolders(new Date(String(e.event_time)), new Date(Date.parse(String(e.event_time)) + 1))[0] === hour,
-        )
-        .map((e) => captureLine(e, scoreRng.nextFloat()));
-      if (lines.length === 0) continue;
-      await store.put(
-        bp.buckets.capture,
-        `${bp.driftEnv.CAPTURE_PREFIX}${bp.endpointName}/AllTraffic/${hour}capture-${period}.jsonl`,
-        lines.join('\n') + '\n',
-      );
+  const runs: LoopRun[] = [];
+  try {
+    // 1. The week before: no model yet; users have browsed the catalogue before (their history).
+    const history = new Date(ctx.baselineStart.getTime() - PERIOD_GAP_MS);
+    const before = new Shoppers({ seed: ctx.seed });
+    const warmUp = Array.from({ length: before.userCount }, (_, k) =>
+      before.browse(before.userAt(k), new Date(history.getTime() - 3_600_000 + k * 5_000), before.nextContext()),
+    ).flat();
+    const warm = await recommender.ingest(warmUp, new Date(history.getTime() - 1_000));
+    ingested += warm.valid;
+    t.log('produce', `users' earlier browsing: ${warm.valid} views and watches in the hour before`);
+    await period('the week before (no model yet)', history, false);
+    const firstAt = clock.setAtLeast(new Date(history.getTime() + PERIOD_MS + 5 * 60_000));
+    const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').slice(0, 13);
+    t.log(
+      'retrain',
+      `no model serves yet: starting the first run of the synthesized state machine (bootstrap dataset)`,
+    );
+    const first = await loop.run(`initial-${stamp(firstAt)}-s${ctx.seed}`, {
+      kind: 'manual',
+      reason: 'first model: bootstrap dataset',
+      requestedBy: 'simulation',
+    });
+    runs.push(first);
+    if (!first.deployedModel) {
+      t.log('retrain', `the first model was not deployed (${first.decision}): popularity keeps serving`);
     }
-    t.log(
-      'capture',
-      `${periodEvents.length} data-capture records under s3://${bp.buckets.capture}/${bp.driftEnv.CAPTURE_PREFIX}${bp.endpointName}/AllTraffic/`,
-    );
 
-    if (period === 0) {
-      // The champion's baseline: its validation features, profiled by the real baseline builder.
-      const prefix = 'datasets/initial/baseline/';
-      const rows = periodEvents.map((e) =>
-        JSON.stringify(Object.fromEntries(featureRow(e).map((v, k) => [`f${k}`, v]))),
-      );
-      await store.put(bp.buckets.curated, `${prefix}part-00000.json`, rows.join('\n') + '\n');
+    // 2. The baseline period: the champion serves; its served features and CTR become the drift references.
+    await period('baseline period', ctx.baselineStart, false);
+    const baselineEnd = new Date(ctx.baselineStart.getTime() + PERIOD_MS);
+    const hour = ctx.baselineStart.toISOString();
+    const prefix = `${consumer.servedFeaturesPrefix ?? `datacapture/${bp.endpointName}/served-slates/`}${hour.slice(0, 4)}/${hour.slice(5, 7)}/${hour.slice(8, 10)}/${hour.slice(11, 13)}/`;
+    if (first.deployedModel) {
       const baseline = await refreshBaseline(
-        store,
+        ctx.store,
         {
-          sourceUri: `s3://${bp.buckets.curated}/${prefix}`,
+          sourceUri: `s3://${bp.buckets.capture}/${prefix}`,
           artifactsBucket: bp.buckets.artifacts,
           endpointName: bp.endpointName,
-          datasetId: 'initial',
-          exclude: ['label'],
+          datasetId: `served-${ctx.baselineStart.toISOString().slice(0, 10)}`,
+          exclude: ['inferenceTime'],
         },
         clock.now(),
       );
-      // The champion's CTR over the same period, the reference of the CTR signal.
       let clicks = 0;
       let impressions = 0;
       for (
-        let b = bucketStart(start.getTime(), settings.ctrWindowMinutes);
-        b < end.getTime();
-        b += settings.ctrWindowMinutes * 60_000
+        let b = bucketStart(ctx.baselineStart, consumer.ctrWindowMinutes);
+        b < baselineEnd.getTime();
+        b += consumer.ctrWindowMinutes * 60_000
       ) {
-        for (const c of await featureStore.ctrCounts(b)) {
-          if (c.modelVersion !== champion) continue;
+        for (const c of await recommender.featureStore.ctrCounts(b)) {
+          if (c.modelVersion === 'fallback' || c.modelVersion === 'unknown') continue;
           clicks += c.clicks;
           impressions += c.impressions;
         }
       }
-      await store.put(bp.buckets.artifacts, ctrBaselineKey(bp.endpointName), JSON.stringify({ clicks, impressions }));
+      await ctx.store.put(
+        bp.buckets.artifacts,
+        ctrBaselineKey(bp.endpointName),
+        JSON.stringify({ clicks, impressions }),
+      );
       t.log(
         'baseline',
-        `champion ${champion}: baseline profile of ${baseline.records} records (${baseline.features.join(', ')}), CTR ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions`,
+        `champion ${first.deployedModel}: drift baseline from ${baseline.records} served feature vectors of its first hour (${baseline.features.length} features), CTR baseline ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions`,
       );
     }
-  }
 
-  return finishCaseStudy(ctx, {
-    caseStudy: 'recommender',
-    ingested,
-    invalid,
-    lake: () => lake,
-    featureStore,
-    metricName: 'validation:auc',
-  });
+    // 3. A week later: the drift check decides whether the loop runs again.
+    const secondStart = new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS);
+    await period(ctx.drift ? 'drifted period' : 'second period (no drift)', secondStart, ctx.drift);
+    const checkAt = clock.setAtLeast(new Date(secondStart.getTime() + PERIOD_MS + 5 * 60_000));
+    t.log(
+      'drift',
+      `drift checker (scheduled every ${bp.driftEnv.WINDOW_MINUTES} min) runs at ${checkAt.toISOString().slice(11, 16)}`,
+    );
+    const check = await checkDrift(ctx, checkAt, recommender.featureStore);
+    logDrift(ctx, check);
+    const base = {
+      caseStudy: 'recommender' as const,
+      eventsIngested: ingested,
+      invalidEvents: invalid,
+      driftDetected: check.report?.drifted ?? false,
+      driftedFeatures: driftedNames(check.report),
+    };
+    if (!check.published) {
+      t.log('retrain', 'no ModelDriftDetected event: the retraining loop does not start (decision: skipped)');
+      return {
+        ...base,
+        retrainingStarted: false,
+        decision: 'skipped',
+        states: [],
+        metrics: first.evaluation?.metrics ?? null,
+      };
+    }
+    const detail = check.published;
+    t.log(
+      'retrain',
+      `ModelDriftDetected → starting execution drift-${stamp(checkAt)}-s${ctx.seed} of the synthesized state machine`,
+    );
+    const second = await loop.run(`drift-${stamp(checkAt)}-s${ctx.seed}`, {
+      kind: 'drift',
+      reason: detail.reason.slice(0, 1000),
+      detail: { ...detail },
+    });
+    runs.push(second);
+    if (second.deployedModel) {
+      const outcomes = await recommender.serve(
+        [{ userId: 'user-000001', k: K, surface: 'home', device: 'mobile' }],
+        clock.now(),
+      );
+      t.log(
+        'serve',
+        `after the deployment: a request is ranked by ${outcomes[0].response.modelVersion} (fallback: ${outcomes[0].response.fallback})`,
+      );
+    }
+    const ev = second.evaluation;
+    if (ev) {
+      const f = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(4));
+      t.log(
+        'evaluate',
+        `nDCG@10 on the holdout: popularity ${f(ev.metrics.popularity['ndcg@10'])}, champion ${f(ev.metrics.champion?.['ndcg@10'])}, candidate ${f(ev.metrics.candidate['ndcg@10'])}; gain interval [${f(ev.interval.lower)}, ${f(ev.interval.upper)}] → ${ev.promote ? 'promote' : 'reject'}`,
+      );
+    }
+    return {
+      ...base,
+      retrainingStarted: true,
+      decision: second.decision,
+      states: second.states,
+      ...(ev ? { metrics: { ...ev.metrics } } : {}),
+    };
+  } finally {
+    if (ctx.outDir) {
+      const files = await dump(ctx, join(root, 's3'));
+      t.log(
+        'out',
+        `${files} objects of the local S3 kept under ${join(root, 's3')} (jobs under ${join(root, 'jobs')})`,
+      );
+    }
+    await recommender.stop();
+    if (!ctx.outDir) rmSync(root, { recursive: true, force: true });
+  }
 }

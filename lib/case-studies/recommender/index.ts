@@ -26,6 +26,7 @@ export const RECOMMENDER: CaseStudy = {
       config: c.config,
       stream: c.dataPlane.stream,
       rawBucket: c.dataPlane.raw,
+      captureBucket: c.dataPlane.capture,
       dataKey: c.dataPlane.key,
       opsKey: c.opsKey,
       alarmTopic: c.topic,

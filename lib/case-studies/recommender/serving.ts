@@ -14,6 +14,12 @@ import { FeatureStore } from './feature-store';
 import { RecommendApi } from './recommend-api';
 import { StreamConsumer } from './stream-consumer';
 
+/**
+ * Where the consumer writes served features: a folder beside the endpoint's data capture, which the drift checker
+ * reads as one more variant (serverless endpoints capture nothing).
+ */
+export const servedFeaturesPrefix = (endpointName: string): string => `datacapture/${endpointName}/served-slates/`;
+
 /** Construct id of the recommender's serving in its ML stack (the retraining loop finds the feature table by it). */
 export const RECOMMENDER_SERVING_ID = 'RecommenderServing';
 
@@ -23,6 +29,8 @@ export interface RecommenderServingProps {
   readonly config: BlueprintConfig;
   /** The interaction stream (Data stack). */
   readonly stream: kinesis.IStream;
+  /** The capture bucket: the consumer writes served features there for the drift checker. @default not written */
+  readonly captureBucket?: s3.IBucket;
   /** Raw bucket (Data stack); invalid events are quarantined under `quarantine/`. */
   readonly rawBucket: s3.IBucket;
   /** Key of the feature table: the lake key, since the table holds user and item ids. */
@@ -94,6 +102,9 @@ export class RecommenderServing extends Construct {
         ctrWindow,
       },
       encryptionKey: props.opsKey,
+      servedFeatures: props.captureBucket
+        ? { bucket: props.captureBucket, prefix: servedFeaturesPrefix(props.endpointName) }
+        : undefined,
     });
 
     this.api = new RecommendApi(this, 'Api', {
@@ -132,6 +143,16 @@ export class RecommenderServing extends Construct {
     if (consumerPolicy) {
       acknowledgeBucketGrants(consumerPolicy, [
         { bucket: props.rawBucket, prefixes: ['quarantine/'], write: 'put', encrypted: true },
+        ...(props.captureBucket
+          ? [
+              {
+                bucket: props.captureBucket,
+                prefixes: [servedFeaturesPrefix(props.endpointName)],
+                write: 'put' as const,
+                encrypted: true,
+              },
+            ]
+          : []),
       ]);
     }
 

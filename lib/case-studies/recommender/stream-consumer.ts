@@ -47,6 +47,11 @@ export interface StreamConsumerProps {
   };
   /** Key of the function's logs and environment and of the on-failure queue. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * Where the served features of model-ranked slates go for the drift checker (a folder beside data capture,
+   * `<prefix>yyyy/mm/dd/hh/`). @default not written
+   */
+  readonly servedFeatures?: { readonly bucket: s3.IBucket; readonly prefix: string };
 }
 
 /**
@@ -106,6 +111,12 @@ export class StreamConsumer extends Construct {
         POPULARITY_LIST_SIZE: String(props.features.popularityListSize),
         CTR_WINDOW_MINUTES: String(props.features.ctrWindow.toMinutes()),
         POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Recommender',
+        ...(props.servedFeatures
+          ? {
+              SERVED_FEATURES_BUCKET: props.servedFeatures.bucket.bucketName,
+              SERVED_FEATURES_PREFIX: props.servedFeatures.prefix,
+            }
+          : {}),
       },
     });
     this.eventSource = new sources.KinesisEventSource(props.stream, {
@@ -123,6 +134,7 @@ export class StreamConsumer extends Construct {
 
     props.featureStore.grantReadWriteData(this.function);
     props.rawBucket.grantPut(this.function, `${quarantinePrefix}*`);
+    props.servedFeatures?.bucket.grantPut(this.function, `${props.servedFeatures.prefix}*`);
   }
 
   /** Events quarantined (not JSON, schema, rejected). */

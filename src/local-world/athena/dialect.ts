@@ -25,7 +25,12 @@
  * process — on these statements' deduplication and recency windows over list-of-struct columns; it is an
  * optimization only, so it is off.
  */
-export const DUCKDB_SETTINGS: readonly string[] = ["SET disabled_optimizers = 'top_n_window_elimination'"];
+export const DUCKDB_SETTINGS: readonly string[] = [
+  "SET disabled_optimizers = 'top_n_window_elimination'",
+  // One thread: rows reach the files in one order, so a seeded local run trains the same model every time
+  // (Athena promises no order either; the training script's contract does not depend on it).
+  'SET threads = 1',
+];
 
 /** The macros that give DuckDB the Trino functions the statements use. */
 export const TRINO_MACROS: readonly string[] = [

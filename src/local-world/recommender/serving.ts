@@ -45,6 +45,8 @@ export interface LocalRecommenderOptions {
   readonly tableName: string;
   readonly tableKeys: ReadonlyArray<{ name: string; type: 'HASH' | 'RANGE' }>;
   readonly rawBucket: string;
+  /** Where the consumer writes served features (with `consumer.servedFeaturesPrefix`). @default not written */
+  readonly captureBucket?: string;
   /** The Glue database of the lake tables. */
   readonly database: string;
   readonly endpointName: string;
@@ -186,6 +188,12 @@ export class LocalRecommender {
           store: this.featureStore,
           quarantine: (key, document) => this.o.store.put(this.o.rawBucket, key, JSON.stringify(document)),
           log: () => undefined,
+          ...(this.o.captureBucket
+            ? {
+                writeServedFeatures: (key: string, body: string) =>
+                  this.o.store.put(this.o.captureBucket as string, key, body),
+              }
+            : {}),
         },
         arrival,
       );
