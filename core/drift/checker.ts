@@ -487,7 +487,8 @@ async function recheck(
     settings.captureBucket,
     folderPrefixes(settings, ctx.variants, start, new Date(end.getTime() + ctx.settleMs)),
   );
-  const version = w.version + 1;
+  // A window that was empty at its check gets its first report now.
+  const version = w.reported ? w.version + 1 : 1;
   const lateShare = w.records > 0 ? w.late / w.records : 1;
   const updateWatch = (s: CheckerState): CheckerState => ({
     ...s,

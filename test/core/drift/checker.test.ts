@@ -436,3 +436,27 @@ describe('seasonal comparison in the checker', () => {
     expect(report.drifted).toBe(false);
   });
 });
+
+describe('a window that was empty at its check', () => {
+  test('gets its first report when its records arrive late', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    const first = await runDriftCheck(settings, h.ports, now);
+    expect(first).toMatchObject({ status: 'empty-window', windowEnd: '2026-11-23T11:00:00.000Z' });
+    // The whole hour arrives late, in the next hour's folder.
+    await h.store.put(
+      'capture',
+      'datacapture/mlbp-sandbox-recommender/AllTraffic/2026/11/23/11/late.jsonl',
+      Array.from({ length: 500 }, (_, i) =>
+        captureLine({ ...sample(60_000 + i, 1), time: new Date(Date.UTC(2026, 10, 23, 10, i % 60)) }),
+      ).join('\n'),
+    );
+    const next = await runDriftCheck(settings, h.ports, new Date(Date.UTC(2026, 10, 23, 12, 2)));
+    expect(next.status).toBe('empty-window');
+    expect(next.rechecked).toEqual(['drift/reports/mlbp-sandbox-recommender/2026-11-23T11:00:00.000Z.json']);
+    const report = JSON.parse(h.store.text('artifacts', next.rechecked![0])!);
+    expect(report).toMatchObject({ version: 1, late: { records: 500, recordsAtPreviousCheck: 0 } });
+    expect(report.supersedes).toBeUndefined();
+    expect(report.report.drifted).toBe(true);
+  });
+});
