@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift|--no-drift] [--json]`: the blueprint's
+ * `npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift|--no-drift] [--json] [--out <dir>]`: the blueprint's
  * loop on this machine, with local emulators and simulated time (see docs/simulate.md).
  */
 import '../local-world/polyfill';
@@ -7,7 +7,8 @@ import { CASE_STUDIES, type CaseStudyName } from '../../lib/config';
 import { simulate } from '../simulate/run';
 import { CliError, HelpRequested, parseFlags, runCli } from './common';
 
-const USAGE = 'usage: npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift | --no-drift] [--json]';
+const USAGE =
+  'usage: npm run simulate -- [--case recommender|vision] [--seed <n>] [--drift | --no-drift] [--json] [--out <dir>]';
 
 /** The flags of `simulate`, with what `--help` says about each. */
 export const SIMULATE_FLAGS = {
@@ -20,6 +21,12 @@ export const SIMULATE_FLAGS = {
   drift: { type: 'boolean', description: 'the second period drifts (default: odd seeds drift, even seeds do not)' },
   'no-drift': { type: 'boolean', description: 'the second period does not drift' },
   json: { type: 'boolean', description: 'print one JSON document at the end instead of the timeline' },
+  out: {
+    type: 'string',
+    placeholder: '<dir>',
+    description:
+      'keep the local world’s files in <dir> (S3 layout: lake, served slates, datasets, model.tar.gz, transform outputs, reports)',
+  },
 } as const;
 
 /** Parses the flags and runs the simulation; returns what to print. */
@@ -50,7 +57,13 @@ export async function main(
   }
   if (flags.drift && flags['no-drift']) throw new CliError(`--drift and --no-drift exclude each other\n${USAGE}`);
   const drift = flags.drift ? true : flags['no-drift'] ? false : undefined;
-  const result = await simulate({ caseStudies, seed, drift, sink: flags.json ? undefined : print });
+  const result = await simulate({
+    caseStudies,
+    seed,
+    drift,
+    sink: flags.json ? undefined : print,
+    ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+  });
   if (flags.json) return JSON.stringify(result, null, 2);
 }
 

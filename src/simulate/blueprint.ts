@@ -28,6 +28,10 @@ export interface CaseStudyBlueprint {
   readonly consumerEnv: Record<string, string>;
   /** Environment of the drift checker function. */
   readonly driftEnv: Record<string, string>;
+  /** Environment of the `recommend` API function (recommender). */
+  readonly servingEnv?: Record<string, string>;
+  /** The Glue database of the lake tables (`ml_blueprint_<stage>_<case>`). */
+  readonly databaseName: string;
   /** Key schema and name of the feature table (recommender). */
   readonly featureTable?: { name: string; keys: Array<{ name: string; type: 'HASH' | 'RANGE' }> };
   /** Bucket names (raw, curated, artifacts, capture). */
@@ -80,7 +84,9 @@ export function caseStudyBlueprint(caseStudy: CaseStudyName, stacks: readonly St
   const driftEnv = envOf(ml, 'DriftMonitorFunction');
   const consumerEnv = envOf(ml, consumerPrefix);
   let featureTable: CaseStudyBlueprint['featureTable'];
+  let servingEnv: Record<string, string> | undefined;
   if (caseStudy === 'recommender') {
+    servingEnv = envOf(ml, 'RecommenderServingApiFunction');
     const [id, table] = only(ml, 'AWS::DynamoDB::Table', 'RecommenderServingFeatures');
     featureTable = { name: id, keys: keysOf(props(table)) };
   }
@@ -98,6 +104,8 @@ export function caseStudyBlueprint(caseStudy: CaseStudyName, stacks: readonly St
     consumerEnv,
     driftEnv,
     featureTable,
+    servingEnv,
+    databaseName: String((props(only(data, 'AWS::Glue::Database')[1]).DatabaseInput as Json).Name),
     buckets: { raw, curated: raw.replace(/rawbucketarn$/, 'curatedbucketarn'), artifacts, capture },
     endpointName: driftEnv.ENDPOINT_NAME,
     mlTemplate: { Resources: ml.resources },

@@ -32,6 +32,8 @@ export interface SimulateOptions {
   readonly events?: number;
   /** Images (vision) per period; at least 1,000 so the loop's minimum of new labelled images is met. @default 1200 */
   readonly images?: number;
+  /** Keep the local world's files here (the recommender: S3 layout, jobs). @default a temporary folder, removed */
+  readonly outDir?: string;
 }
 
 /** The `--json` document. */
@@ -83,10 +85,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     for (const caseStudy of caseStudies) {
       const blueprint = blueprints.find((b) => b.caseStudy === caseStudy);
       if (!blueprint) throw new Error(`no synthesized blueprint for ${caseStudy}`);
-      // Vision starts a week earlier: the week before the baseline, no model serves yet (its first run).
-      const clock = new SimClock(
-        caseStudy === 'vision' ? new Date(BASELINE_START.getTime() - PERIOD_GAP_MS) : BASELINE_START,
-      );
+      // Both start a week earlier: the week before the baseline, no model serves yet (their first run).
+      const clock = new SimClock(new Date(BASELINE_START.getTime() - PERIOD_GAP_MS));
       const ctx: CaseContext = {
         blueprint,
         emulators,
@@ -98,6 +98,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         baselineStart: BASELINE_START,
         eventsPerPeriod: caseStudy === 'recommender' ? (options.events ?? 3000) : (options.images ?? 1200),
         scenario: scenarioFor(seed, caseStudy),
+        ...(options.outDir !== undefined ? { outDir: options.outDir } : {}),
       };
       const result = caseStudy === 'recommender' ? await simulateRecommender(ctx) : await simulateVision(ctx);
       ctx.timeline.log(
