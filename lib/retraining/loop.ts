@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,7 +15,7 @@ import { backoffSchedule } from '../../core/retraining/backoff';
 import { minimumLockTtlHours, runBudgetHours, type RunBounds } from '../../core/retraining/run-budget';
 import { caseStudyOf } from '../case-studies';
 import { BlueprintFunction } from '../constructs/blueprint-function';
-import { acknowledgeBucketGrants } from '../nag';
+import { acknowledgeBucketGrants, acknowledgeNag, nagArnName } from '../nag';
 import { grantStateMachine } from './permissions';
 import { ChampionPhase } from './phases/champion';
 import { DatasetPhase } from './phases/dataset';
@@ -200,6 +200,23 @@ export class RetrainingLoop extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    // ReadLock's holder is an execution of this state machine: a policy of its own (the role's default policy
+    // cannot name the state machine that depends on it).
+    const holderArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const lockHolders = new iam.Policy(this, 'LockHolderPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [holderArn] })],
+    });
+    acknowledgeNag(
+      lockHolders,
+      `IAM5[Resource::${nagArnName(lockHolders, holderArn)}]`,
+      'Executions of this state machine are named at run time; the lock holder is one of them.',
+    );
     grantStateMachine({
       props,
       stateMachine: this.stateMachine,

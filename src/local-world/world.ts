@@ -138,6 +138,8 @@ export class LocalWorld implements WorldContext {
   readonly hosting: Hosting;
   readonly jobs: Jobs;
   readonly messaging: Messaging;
+  /** Status of every execution the world ran or was told about (what `sfn:DescribeExecution` answers). */
+  readonly executions = new Map<string, string>();
   private readonly athena: { handlers: ServiceHandlers; queries: string[] };
   private readonly services: Readonly<Record<string, ServiceHandlers>>;
   private readonly dynamo: DynamoDBClient;
@@ -162,8 +164,20 @@ export class LocalWorld implements WorldContext {
     this.services = {
       dynamodb: dynamoDbService(this.dynamo),
       athena: this.athena.handlers,
-      sagemaker: { ...this.registry.handlers(), ...this.hosting.handlers(), ...this.jobs.handlers() },
+      sagemaker: {
+        ...this.registry.handlers(),
+        ...this.hosting.handlers(),
+        ...this.jobs.handlers(),
+      },
       lambda: lambdaService(),
+      sfn: {
+        describeExecution: (i) => {
+          const status = this.executions.get(String(i.ExecutionArn));
+          if (!status)
+            throw new TaskError('Sfn.ExecutionDoesNotExist', `Execution Does Not Exist: '${String(i.ExecutionArn)}'`);
+          return { ExecutionArn: i.ExecutionArn, Status: status };
+        },
+      },
       sns: this.messaging.sns(),
       cloudwatch: this.messaging.cloudwatch(),
       applicationautoscaling: this.messaging.applicationAutoScaling(),
@@ -243,6 +257,7 @@ export class LocalWorld implements WorldContext {
 
   /** Runs one execution of a deployed definition. */
   async run(definition: Json, options: RunOptions): Promise<RunRecord> {
+    this.executions.set(this.executionArn(options.execution, options.stateMachineName), 'RUNNING');
     const run: RunContext = {
       executionName: options.execution,
       executionId: this.executionArn(options.execution, options.stateMachineName),
@@ -263,7 +278,12 @@ export class LocalWorld implements WorldContext {
       const call = callOf(String(spec.Resource));
       handlers[state] = async (raw: unknown) => {
         const input = (raw ?? {}) as Json;
-        calls.push({ state, service: call.service, action: call.action, input });
+        calls.push({
+          state,
+          service: call.service,
+          action: call.action,
+          input,
+        });
         try {
           return (await this.dispatch(state, call, input, run, options.overrides ?? {})) as never;
         } catch (e) {
@@ -278,7 +298,11 @@ export class LocalWorld implements WorldContext {
       validationOptions: { checkArn: false, checkPaths: false },
     });
     const localOptions: LocalRunOptions = {
-      overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: waits,
+        retryIntervalOverrides: retries,
+      },
       context: {
         Execution: {
           Id: run.executionId,
@@ -299,11 +323,19 @@ export class LocalWorld implements WorldContext {
     try {
       const output = await execution.result;
       record = { status: 'SUCCEEDED', output, visited, calls };
+      this.executions.set(run.executionId, 'SUCCEEDED');
     } catch (e) {
       const err = e as Error & { cause?: unknown };
       // The execution's error wraps what failed it (a Task's error, a Fail state's Error and Cause).
       const cause = err.cause instanceof Error ? { name: err.cause.name, message: err.cause.message } : undefined;
-      record = { status: 'FAILED', error: { name: err.name, message: err.message }, cause, visited, calls };
+      record = {
+        status: 'FAILED',
+        error: { name: err.name, message: err.message },
+        cause,
+        visited,
+        calls,
+      };
+      this.executions.set(run.executionId, 'FAILED');
     }
     await logs;
     if (unsupported.length > 0) {

@@ -2,7 +2,7 @@
  * The first phase of a run: plan it (names, dataset window, lock expiry), then take the model's lock. A second
  * trigger while a run holds the lock ends cleanly (`AlreadyRunning`).
  */
-import type { Duration } from 'aws-cdk-lib';
+import { Stack, type Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -79,16 +79,17 @@ export class LockPhase extends sfn.StateMachineFragment {
       resultPath: '$.notifyError',
     });
 
+    const lockItem = {
+      [LOCK_KEY]: tasks.DynamoAttributeValue.fromString(props.endpointName),
+      executionId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),
+      datasetId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.datasetId')),
+      reason: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.trigger.reason')),
+      [LOCK_EXPIRY]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockExpiresAt')),
+    };
     const acquireLock = retryTransient(
       new tasks.DynamoPutItem(this, 'AcquireLock', {
         table: props.lockTable,
-        item: {
-          [LOCK_KEY]: tasks.DynamoAttributeValue.fromString(props.endpointName),
-          executionId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id')),
-          datasetId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.datasetId')),
-          reason: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.run.trigger.reason')),
-          [LOCK_EXPIRY]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.stringAt('$.run.lockExpiresAt')),
-        },
+        item: lockItem,
         // Free, expired, or already ours (a retried write that had succeeded).
         conditionExpression: `attribute_not_exists(${LOCK_KEY}) OR ${LOCK_EXPIRY} < :now OR executionId = :me`,
         expressionAttributeValues: {
@@ -98,13 +99,75 @@ export class LockPhase extends sfn.StateMachineFragment {
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
-    acquireLock.addCatch(alreadyRunning, {
+    // The lock is held: by a run that still runs (end here), or by one that ended without releasing it (stopped by
+    // hand, timed out), whose lock is taken over at once instead of blocking every run until its TTL.
+    const readLock = states.guard(
+      new tasks.DynamoGetItem(this, 'ReadLock', {
+        table: props.lockTable,
+        key: {
+          [LOCK_KEY]: tasks.DynamoAttributeValue.fromString(props.endpointName),
+        },
+        consistentRead: true,
+        resultPath: '$.heldLock',
+      }),
+    );
+    const describeHolder = retryTransient(
+      new sfn.CustomState(this, 'DescribeLockHolder', {
+        stateJson: {
+          Type: 'Task',
+          Resource: `arn:${Stack.of(this).partition}:states:::aws-sdk:sfn:describeExecution`,
+          Parameters: { 'ExecutionArn.$': '$.heldLock.Item.executionId.S' },
+          ResultSelector: { 'status.$': '$.Status' },
+          ResultPath: '$.lockHolder',
+        },
+      }),
+    );
+    // A holder that cannot be described (another state machine, history gone) is taken to be running: its lock
+    // then expires by its TTL. No error name decides anything here.
+    describeHolder.addCatch(alreadyRunning, {
+      errors: ['States.ALL'],
+      resultPath: '$.lockHolderError',
+    });
+    const takeOver = retryTransient(
+      new tasks.DynamoPutItem(this, 'TakeOverLock', {
+        table: props.lockTable,
+        item: lockItem,
+        // Only the lock of the run that was found ended: another run that took it meanwhile keeps it.
+        conditionExpression: 'executionId = :holder',
+        expressionAttributeValues: {
+          ':holder': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.heldLock.Item.executionId.S')),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    takeOver.addCatch(alreadyRunning, {
       errors: ['DynamoDB.ConditionalCheckFailedException'],
       resultPath: '$.lockError',
     });
-    acquireLock.addCatch(states.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    takeOver.addCatch(states.recordFailure, {
+      errors: ['States.ALL'],
+      resultPath: '$.error',
+    });
+    readLock.next(
+      new sfn.Choice(this, 'LockHolderKnown?')
+        .when(sfn.Condition.isPresent('$.heldLock.Item.executionId.S'), describeHolder)
+        .otherwise(acquireLock), // released meanwhile: try again
+    );
+    describeHolder.next(
+      new sfn.Choice(this, 'LockHolderRunning?')
+        .when(sfn.Condition.stringEquals('$.lockHolder.status', 'RUNNING'), alreadyRunning)
+        .otherwise(takeOver),
+    );
+    acquireLock.addCatch(readLock, {
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      resultPath: '$.lockError',
+    });
+    acquireLock.addCatch(states.recordFailure, {
+      errors: ['States.ALL'],
+      resultPath: '$.error',
+    });
     plan.next(acquireLock);
     this.startState = plan;
-    this.endStates = [acquireLock];
+    this.endStates = [acquireLock, takeOver];
   }
 }
