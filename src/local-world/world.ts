@@ -164,17 +164,14 @@ export class LocalWorld implements WorldContext {
     this.services = {
       dynamodb: dynamoDbService(this.dynamo),
       athena: this.athena.handlers,
-      sagemaker: {
-        ...this.registry.handlers(),
-        ...this.hosting.handlers(),
-        ...this.jobs.handlers(),
-      },
+      sagemaker: { ...this.registry.handlers(), ...this.hosting.handlers(), ...this.jobs.handlers() },
       lambda: lambdaService(),
       sfn: {
         describeExecution: (i) => {
           const status = this.executions.get(String(i.ExecutionArn));
-          if (!status)
+          if (!status) {
             throw new TaskError('Sfn.ExecutionDoesNotExist', `Execution Does Not Exist: '${String(i.ExecutionArn)}'`);
+          }
           return { ExecutionArn: i.ExecutionArn, Status: status };
         },
       },
@@ -278,12 +275,7 @@ export class LocalWorld implements WorldContext {
       const call = callOf(String(spec.Resource));
       handlers[state] = async (raw: unknown) => {
         const input = (raw ?? {}) as Json;
-        calls.push({
-          state,
-          service: call.service,
-          action: call.action,
-          input,
-        });
+        calls.push({ state, service: call.service, action: call.action, input });
         try {
           return (await this.dispatch(state, call, input, run, options.overrides ?? {})) as never;
         } catch (e) {
@@ -298,11 +290,7 @@ export class LocalWorld implements WorldContext {
       validationOptions: { checkArn: false, checkPaths: false },
     });
     const localOptions: LocalRunOptions = {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: waits,
-        retryIntervalOverrides: retries,
-      },
+      overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       context: {
         Execution: {
           Id: run.executionId,
@@ -328,13 +316,7 @@ export class LocalWorld implements WorldContext {
       const err = e as Error & { cause?: unknown };
       // The execution's error wraps what failed it (a Task's error, a Fail state's Error and Cause).
       const cause = err.cause instanceof Error ? { name: err.cause.name, message: err.cause.message } : undefined;
-      record = {
-        status: 'FAILED',
-        error: { name: err.name, message: err.message },
-        cause,
-        visited,
-        calls,
-      };
+      record = { status: 'FAILED', error: { name: err.name, message: err.message }, cause, visited, calls };
       this.executions.set(run.executionId, 'FAILED');
     }
     await logs;

@@ -27,16 +27,8 @@ beforeAll(async () => {
 afterAll(() => emulators?.close());
 
 const ENDPOINT = 'mlbp-sandbox-recommender';
-const drift = {
-  trigger: {
-    kind: 'drift',
-    reason: 'drift in 3 of 5 features',
-    detail: { endpointName: ENDPOINT },
-  },
-};
-const manual = {
-  trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' },
-};
+const drift = { trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: ENDPOINT } } };
+const manual = { trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' } };
 const newWorld = (stack: 'sbxRec' | 'prdRec' = 'sbxRec') =>
   LoopWorld.deploy(emulators, templates[stack], 'recommender');
 
@@ -54,24 +46,14 @@ const lockNowOf = (run: RunRecord): number =>
   Number((inputsOf(run, 'AcquireLock')[0].ExpressionAttributeValues as Record<string, { N: string }>)[':now'].N);
 /** What the registry says of each package: status and how its deployment ended. */
 const registry = (w: LoopWorld) =>
-  w.packages.map((p) => ({
-    status: p.status,
-    deployment: p.metadata.deployment,
-    datasetId: p.metadata.datasetId,
-  }));
+  w.packages.map((p) => ({ status: p.status, deployment: p.metadata.deployment, datasetId: p.metadata.datasetId }));
 
 describe('deployment faults', () => {
   test('an endpoint update that ends Failed: the candidate is Rejected with the reason, the champion stays the Approved one, lock released, notified', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const run = await w.run(
-      {
-        endpointStatuses: ['Updating', 'Failed'],
-        endpointFailure: 'CapacityError: no ml.m5.large capacity',
-      },
+      { endpointStatuses: ['Updating', 'Failed'], endpointFailure: 'CapacityError: no ml.m5.large capacity' },
       'update-fails',
       drift,
     );
@@ -97,10 +79,7 @@ describe('deployment faults', () => {
   test('a first deployment that ends Failed, then the next run replaces the Failed endpoint and deploys', async () => {
     const w = await newWorld();
     const first = await w.run(
-      {
-        endpointStatuses: ['Creating', 'Failed'],
-        endpointFailure: 'ResourceLimitExceeded: endpoint instances',
-      },
+      { endpointStatuses: ['Creating', 'Failed'], endpointFailure: 'ResourceLimitExceeded: endpoint instances' },
       'first-fails',
       manual,
     );
@@ -117,15 +96,9 @@ describe('deployment faults', () => {
     expect(path).toContain('FindEndpoint → EndpointExists? → DeleteFailedEndpoint → KeepWaiting? → StartDeployWait');
     expect(path).toMatch(/CountDeployWait → FindEndpoint → EndpointExists\? → CreateEndpoint/);
     expect(inputsOf(second, 'CreateEndpoint')).toEqual([
-      expect.objectContaining({
-        EndpointName: ENDPOINT,
-        EndpointConfigName: 'mlbp-sandbox-recommender-recovers',
-      }),
+      expect.objectContaining({ EndpointName: ENDPOINT, EndpointConfigName: 'mlbp-sandbox-recommender-recovers' }),
     ]);
-    expect(w.endpoint).toEqual({
-      name: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-recovers',
-    });
+    expect(w.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-recovers' });
     expect(registry(w)).toEqual([
       { status: 'Rejected', deployment: 'failed', datasetId: 'first-fails' },
       { status: 'Approved', deployment: undefined, datasetId: 'recovers' },
@@ -136,10 +109,7 @@ describe('deployment faults', () => {
 
   test('a deployment that does not settle in time: Rejected as timed out, lock released, notified', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const run = await w.run({ endpointStatuses: Array.from({ length: 200 }, () => 'Updating') }, 'too-slow', drift);
 
     expectEnded(run, 'FAILED');
@@ -152,18 +122,9 @@ describe('deployment faults', () => {
       'Finished?',
       'RunFailed',
     ]);
-    expect(registry(w)[1]).toEqual({
-      status: 'Rejected',
-      deployment: 'timed-out',
-      datasetId: 'too-slow',
-    });
+    expect(registry(w)[1]).toEqual({ status: 'Rejected', deployment: 'timed-out', datasetId: 'too-slow' });
     expect(w.packages[0].status).toBe('Approved'); // the champion, still serving
-    expect(w.notifications).toEqual([
-      expect.objectContaining({
-        status: 'failed',
-        error: 'DeploymentTimedOut',
-      }),
-    ]);
+    expect(w.notifications).toEqual([expect.objectContaining({ status: 'failed', error: 'DeploymentTimedOut' })]);
     expect((await w.locks()).size).toBe(0);
   });
 });
@@ -171,10 +132,7 @@ describe('deployment faults', () => {
 describe('inference components (scale to zero)', () => {
   test('a Failed inference component is deleted, waited for and created anew; the candidate deploys', async () => {
     const w = await LoopWorld.deploy(emulators, templates.sbxVis, 'vision');
-    w.addChampion(0.8, {
-      endpointName: 'mlbp-sandbox-vision',
-      configName: 'mlbp-sandbox-vision-old',
-    });
+    w.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     w.world.hosting.addInferenceComponent(
       'mlbp-sandbox-vision-ic',
       'mlbp-sandbox-vision',
@@ -205,10 +163,7 @@ describe('inference components (scale to zero)', () => {
 describe('busy endpoints', () => {
   test('busy at the start and for the whole bounded wait: skipped before any training, notified, lock released', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     w.world.hosting.setEndpoint({ busyFor: 1000 });
     const run = await w.run({}, 'busy-start', drift);
 
@@ -234,10 +189,7 @@ describe('busy endpoints', () => {
 
   test('busy at the start for a while: the run waits, then goes on; no update is ever sent to a busy endpoint', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     w.world.hosting.setEndpoint({ busyFor: 3 });
     const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'busy-then-free', drift);
 
@@ -254,10 +206,7 @@ describe('busy endpoints', () => {
 
   test('busy again when the candidate is ready: waited for (bounded), then skipped; the package is Rejected as not deployed', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const run = await w.run(
       {
         sameData: { candidate: 0.8, champion: 0.7 },
@@ -272,11 +221,7 @@ describe('busy endpoints', () => {
     expect(run.visited).not.toContain('UpdateEndpoint');
     expect(run.visited.filter((s) => s === 'WaitBeforeDeploy')).toHaveLength(60);
     expect(run.visited.slice(-6, -3)).toEqual(['MarkEndpointBusy', 'RecordDeployBusy', 'NotifyOutcome']);
-    expect(registry(w)[1]).toEqual({
-      status: 'Rejected',
-      deployment: 'skipped',
-      datasetId: 'busy-deploy',
-    });
+    expect(registry(w)[1]).toEqual({ status: 'Rejected', deployment: 'skipped', datasetId: 'busy-deploy' });
     expect(w.notifications).toEqual([
       expect.objectContaining({
         status: 'skipped',
@@ -295,9 +240,7 @@ describe('locks', () => {
         TableName: w.lockTable,
         Item: {
           lockId: { S: ENDPOINT },
-          executionId: {
-            S: 'arn:aws:states:us-east-1:123456789012:execution:loop:crashed',
-          },
+          executionId: { S: 'arn:aws:states:us-east-1:123456789012:execution:loop:crashed' },
           datasetId: { S: 'crashed' },
           expiresAt: { N: '1000' }, // long expired
         },
@@ -305,9 +248,7 @@ describe('locks', () => {
     );
     const run = await w.run({}, 'takes-over', manual);
     expectEnded(run, 'SUCCEEDED');
-    expect(inputsOf(run, 'AcquireLock')[0]).toMatchObject({
-      Item: { datasetId: { S: 'takes-over' } },
-    });
+    expect(inputsOf(run, 'AcquireLock')[0]).toMatchObject({ Item: { datasetId: { S: 'takes-over' } } });
     expect(registry(w)).toEqual([{ status: 'Approved', deployment: undefined, datasetId: 'takes-over' }]);
     expect(w.notifications).toEqual([expect.objectContaining({ status: 'deployed' })]);
     expect((await w.locks()).size).toBe(0);
@@ -370,15 +311,9 @@ describe('locks', () => {
       'AlreadyRunning',
     ]);
     expect(w.notifications).toEqual([
-      expect.objectContaining({
-        status: 'already-running',
-        executionName: 'second',
-        datasetId: 'second',
-      }),
+      expect.objectContaining({ status: 'already-running', executionName: 'second', datasetId: 'second' }),
     ]);
-    expect((await w.locks()).get(ENDPOINT)).toMatchObject({
-      datasetId: { S: 'holder' },
-    });
+    expect((await w.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'holder' } });
 
     release();
     expectEnded(await first, 'SUCCEEDED');
@@ -397,13 +332,7 @@ describe('approval', () => {
       expect.arrayContaining(['RequestApproval', 'MarkApprovalTimedOut', 'RecordApprovalTimedOut']),
     );
     expect(run.visited).not.toContain('CreateEndpointConfig');
-    expect(registry(w)).toEqual([
-      {
-        status: 'Rejected',
-        deployment: 'approval-timed-out',
-        datasetId: 'unanswered',
-      },
-    ]);
+    expect(registry(w)).toEqual([{ status: 'Rejected', deployment: 'approval-timed-out', datasetId: 'unanswered' }]);
     expect(w.packages[0].metadata.deploymentReason).toBe('no answer within 3 days');
     expect(w.endpoint).toBeUndefined();
     expect(w.notifications).toEqual([
@@ -420,20 +349,13 @@ describe('approval', () => {
 describe('back-off after rejections', () => {
   test('a rejection holds back the next drift-triggered runs (exponentially), not a person, and not once the new data doubled', async () => {
     const w = await newWorld();
-    w.addChampion(0.8, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const worse = { sameData: { candidate: 0.6, champion: 0.72 } };
 
     const rejected = await w.run({ ...worse, newRecords: 5_000 }, 'rejected-1', drift);
     expectEnded(rejected, 'SUCCEEDED');
     const firstRecord = await w.backoff();
-    expect(firstRecord).toMatchObject({
-      rejections: 1,
-      newRecordsAtRejection: 5_000,
-      waiveAtRecords: 10_000,
-    });
+    expect(firstRecord).toMatchObject({ rejections: 1, newRecordsAtRejection: 5_000, waiveAtRecords: 10_000 });
     const lockNow1 = lockNowOf(rejected);
     expect(firstRecord!.notBefore).toBe(lockNow1 + 6 * 3600); // sandbox: 6 hours after the first rejection
 
@@ -461,11 +383,7 @@ describe('back-off after rejections', () => {
     expect(w.trainingJobs).toHaveLength(2);
     const second = await w.backoff();
     const lockNow3 = lockNowOf(byHand);
-    expect(second).toMatchObject({
-      rejections: 2,
-      waiveAtRecords: 19_998,
-      notBefore: lockNow3 + 12 * 3600,
-    });
+    expect(second).toMatchObject({ rejections: 2, waiveAtRecords: 19_998, notBefore: lockNow3 + 12 * 3600 });
 
     // Drift with twice the data since the last rejection: the back-off is waived.
     const doubled = await w.run({ ...worse, newRecords: 19_998 }, 'doubled', drift);
@@ -481,10 +399,7 @@ describe('back-off after rejections', () => {
 
   test('a deployment ends the streak: the next drift-triggered run is not held back', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     await w.run({ sameData: { candidate: 0.6, champion: 0.72 } }, 'rejected', drift);
     expect(await w.backoff()).toMatchObject({ rejections: 1 });
     const deployed = await w.run({ sameData: { candidate: 0.9, champion: 0.72 } }, 'deployed', manual);

@@ -41,10 +41,7 @@ test('the lock is taken only when free, expired or already ours; anything else m
     const acquire = states.AcquireLock;
     expect(acquire.Parameters).toMatchObject({
       ConditionExpression: 'attribute_not_exists(lockId) OR expiresAt < :now OR executionId = :me',
-      ExpressionAttributeValues: {
-        ':now': { 'N.$': '$.run.lockNow' },
-        ':me': { 'S.$': '$$.Execution.Id' },
-      },
+      ExpressionAttributeValues: { ':now': { 'N.$': '$.run.lockNow' }, ':me': { 'S.$': '$$.Execution.Id' } },
       Item: {
         lockId: { S: expect.stringMatching(/^mlbp-(sandbox|production)-\w+$/) },
         executionId: { 'S.$': '$$.Execution.Id' },
@@ -81,9 +78,7 @@ test('the champion is the model the endpoint serves (endpoint → config or comp
     const found = JSON.stringify(states['ChampionFound?']);
     expect(found).toContain(`"Variable":"$.servingEndpoint.endpoints[0].EndpointName","StringEquals":"${endpoint}"`);
     expect(states['ChampionFound?'].Default).toBe('NoChampion');
-    expect(states.DescribeChampion.Parameters).toEqual({
-      'ModelPackageName.$': '$.servedModel.tags.packages[0]',
-    });
+    expect(states.DescribeChampion.Parameters).toEqual({ 'ModelPackageName.$': '$.servedModel.tags.packages[0]' });
     expect(JSON.stringify(states.ListServedModelTags)).toContain('ml-blueprint:model-package-arn');
     // No state looks for "the newest Approved package" any more.
     const lists = Object.values(states).filter((s) => JSON.stringify(s).includes('listModelPackages'));

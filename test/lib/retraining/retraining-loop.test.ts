@@ -52,11 +52,7 @@ const newWorld = (stack: 'sbxRec' | 'sbxVis' | 'prdRec') =>
 
 const ENDPOINT = 'mlbp-sandbox-recommender';
 const driftInput = {
-  trigger: {
-    kind: 'drift',
-    reason: 'drift in 3 of 5 features',
-    detail: { endpointName: ENDPOINT },
-  },
+  trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: ENDPOINT } },
 };
 const inputOf = (run: Awaited<ReturnType<LoopWorld['run']>>, state: string): Json => {
   const call = run.calls.find((c) => c.state === state);
@@ -130,18 +126,10 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     const training = inputOf(run, 'TrainCandidate');
     expect(training).toMatchObject({
       EnableManagedSpotTraining: true,
-      CheckpointConfig: {
-        S3Uri: expect.stringMatching(/\/checkpoints\/first-run\/$/),
-      },
-      StoppingCondition: {
-        MaxRuntimeInSeconds: 7200,
-        MaxWaitTimeInSeconds: 14400,
-      },
+      CheckpointConfig: { S3Uri: expect.stringMatching(/\/checkpoints\/first-run\/$/) },
+      StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
       ResourceConfig: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1 },
-      HyperParameters: expect.objectContaining({
-        tree_method: 'gpu_hist',
-        eval_metric: 'auc',
-      }),
+      HyperParameters: expect.objectContaining({ tree_method: 'gpu_hist', eval_metric: 'auc' }),
       Tags: expect.arrayContaining([{ Key: 'ml-blueprint:dataset-id', Value: 'first-run' }]),
     });
     // The dataset covers the configured 30 days up to the execution start, pruned by partition.
@@ -159,52 +147,29 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.packages).toEqual([
       expect.objectContaining({
         status: 'Approved',
-        metadata: expect.objectContaining({
-          datasetId: 'first-run',
-          metricValue: '0.71',
-          trigger: 'drift',
-        }),
+        metadata: expect.objectContaining({ datasetId: 'first-run', metricValue: '0.71', trigger: 'drift' }),
       }),
     ]);
     expect(inputOf(run, 'CreateEndpointConfig')).toMatchObject({
       EndpointConfigName: 'mlbp-sandbox-recommender-first-run',
-      ProductionVariants: [
-        {
-          VariantName: 'AllTraffic',
-          InstanceType: 'ml.m5.large',
-          InitialInstanceCount: 1,
-        },
-      ],
+      ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
       DataCaptureConfig: {
         EnableCapture: true,
         InitialSamplingPercentage: 100,
         DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/datacapture$/),
       },
     });
-    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({
-      MinCapacity: 1,
-      MaxCapacity: 2,
-    });
-    expect(world.endpoint).toEqual({
-      name: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-first-run',
-    });
+    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({ MinCapacity: 1, MaxCapacity: 2 });
+    expect(world.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-first-run' });
     expect(world.notifications).toEqual([
-      expect.objectContaining({
-        status: 'deployed',
-        datasetId: 'first-run',
-        executionName: 'first-run',
-      }),
+      expect.objectContaining({ status: 'deployed', datasetId: 'first-run', executionName: 'first-run' }),
     ]);
     expect((await world.locks()).size).toBe(0);
   });
 
   test('a candidate worse than the champion on the same validation data is registered as rejected and never deployed', async () => {
     const world = await newWorld('sbxRec');
-    world.addChampion(0.8, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-old',
-    });
+    world.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
     // Its training job reports more than the champion's recorded 0.8, but re-scored on the same data it loses.
     const run = await world.run(
       { candidateMetric: 0.85, sameData: { candidate: 0.69, champion: 0.72 } },
@@ -230,22 +195,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(champ).toMatchObject({
       ModelName: 'mlbp-sandbox-recommender-worse-run-chmp',
       TransformInput: {
-        DataSource: {
-          S3DataSource: {
-            S3Uri: expect.stringMatching(/\/datasets\/worse-run\/scoring\/$/),
-          },
-        },
+        DataSource: { S3DataSource: { S3Uri: expect.stringMatching(/\/datasets\/worse-run\/scoring\/$/) } },
         ContentType: 'text/csv',
       },
-      DataProcessing: {
-        InputFilter: '$[1:]',
-        JoinSource: 'Input',
-        OutputFilter: '$[0,-1]',
-      },
+      DataProcessing: { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' },
     });
-    expect(cand).toMatchObject({
-      ModelName: 'mlbp-sandbox-recommender-worse-run',
-    });
+    expect(cand).toMatchObject({ ModelName: 'mlbp-sandbox-recommender-worse-run' });
     // New data is counted since the champion's dataset ended.
     expect(world.queries[0]).toContain("from_iso8601_timestamp('2026-11-01T00:00:00.000Z')");
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
@@ -303,9 +258,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       driftInput,
     );
     await trainingStarted;
-    expect((await world.locks()).get(ENDPOINT)).toMatchObject({
-      datasetId: { S: 'first' },
-    });
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } });
 
     const second = await world.run({}, 'second', {
       trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' },
@@ -321,9 +274,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'LockHolderRunning?',
       'AlreadyRunning',
     ]);
-    expect((await world.locks()).get(ENDPOINT)).toMatchObject({
-      datasetId: { S: 'first' },
-    }); // untouched
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } }); // untouched
 
     release();
     const done = await first;
@@ -334,16 +285,9 @@ describe('retraining loop, executed locally from the synthesized definition', ()
 
   test('a canary that rolls back keeps the champion, rejects the candidate, notifies and fails the run', async () => {
     const world = await newWorld('sbxRec');
-    world.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const run = await world.run(
-      {
-        candidateMetric: 0.75,
-        endpointStatuses: ['Updating', 'Updating', 'InService'],
-        rollback: true,
-      },
+      { candidateMetric: 0.75, endpointStatuses: ['Updating', 'Updating', 'InService'], rollback: true },
       'canary-run',
       driftInput,
     );
@@ -355,10 +299,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       EndpointConfigName: 'mlbp-sandbox-recommender-canary-run',
       DeploymentConfig: {
         BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: {
-            Type: 'CANARY',
-            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 },
-          },
+          TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 } },
         },
         AutoRollbackConfiguration: {
           Alarms: expect.arrayContaining([expect.objectContaining({ AlarmName: expect.any(String) })]),
@@ -366,9 +307,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       },
     });
     const rollback = (
-      inputOf(run, 'UpdateEndpoint').DeploymentConfig as {
-        AutoRollbackConfiguration: { Alarms: unknown[] };
-      }
+      inputOf(run, 'UpdateEndpoint').DeploymentConfig as { AutoRollbackConfiguration: { Alarms: unknown[] } }
     ).AutoRollbackConfiguration;
     expect(rollback.Alarms).toHaveLength(3); // 5xx, model errors, p90 latency
     expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(3);
@@ -378,10 +317,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-champion');
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
     expect(world.notifications).toEqual([
-      expect.objectContaining({
-        status: 'rolled-back',
-        error: 'DeploymentRolledBack',
-      }),
+      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
     ]);
     expect((await world.locks()).size).toBe(0);
   });
@@ -393,10 +329,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       {
         newRecords: 250_000,
         candidateMetric: 0.72,
-        approval: {
-          approve: false,
-          comment: 'offline review found a leakage issue',
-        },
+        approval: { approve: false, comment: 'offline review found a leakage issue' },
       },
       'prod-run',
       { trigger: { kind: 'schedule', reason: 'weekly' } },
@@ -410,9 +343,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       modelPackageArn: expect.stringContaining(`model-package/${endpoint}/`),
     });
     expect(world.packages.map((p) => p.status)).toEqual(['Rejected']);
-    expect(inputOf(run, 'RegisterCandidate')).toMatchObject({
-      ModelApprovalStatus: 'PendingManualApproval',
-    });
+    expect(inputOf(run, 'RegisterCandidate')).toMatchObject({ ModelApprovalStatus: 'PendingManualApproval' });
     expect(run.visited).toContain('MarkRejectedByApprover');
     expect(run.visited).not.toContain('CreateEndpointConfig');
     expect(world.endpoint).toBeUndefined();
@@ -428,11 +359,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   test('production: an approved model is marked approved, then deployed', async () => {
     const world = await newWorld('prdRec');
     const run = await world.run({ newRecords: 250_000, candidateMetric: 0.72 }, 'prod-ok', {
-      trigger: {
-        kind: 'manual',
-        reason: 'first deploy',
-        requestedBy: 'alice',
-      },
+      trigger: { kind: 'manual', reason: 'first deploy', requestedBy: 'alice' },
     });
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).toEqual(expect.arrayContaining(['RequestApproval', 'MarkApproved', 'CreateEndpoint']));
@@ -449,20 +376,14 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).not.toContain('TrainCandidate');
     expect(world.notifications).toEqual([
-      expect.objectContaining({
-        status: 'skipped',
-        reason: expect.stringMatching(/^only 12 new records/),
-      }),
+      expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/^only 12 new records/) }),
     ]);
     expect((await world.locks()).size).toBe(0);
   });
 
   test('vision: with a champion, both are scored on the validation images and the better candidate is deployed', async () => {
     const world = await newWorld('sbxVis');
-    world.addChampion(0.8, {
-      endpointName: 'mlbp-sandbox-vision',
-      configName: 'mlbp-sandbox-vision-old',
-    });
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
     const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
       trigger: { kind: 'manual', reason: 'new labels' },
@@ -471,10 +392,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(inputOf(run, 'ScoreChampion')).toMatchObject({
       TransformInput: {
         DataSource: {
-          S3DataSource: {
-            S3DataType: 'ManifestFile',
-            S3Uri: expect.stringMatching(/validation\.images\.manifest$/),
-          },
+          S3DataSource: { S3DataType: 'ManifestFile', S3Uri: expect.stringMatching(/validation\.images\.manifest$/) },
         },
         ContentType: 'application/x-image',
       },
@@ -542,11 +460,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         {
           VariantName: 'AllTraffic',
           InstanceType: 'ml.g4dn.xlarge',
-          ManagedInstanceScaling: {
-            Status: 'ENABLED',
-            MinInstanceCount: 0,
-            MaxInstanceCount: 1,
-          },
+          ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 1 },
           RoutingConfig: { RoutingStrategy: 'LEAST_OUTSTANDING_REQUESTS' },
         },
       ],
@@ -559,10 +473,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       VariantName: 'AllTraffic',
       Specification: {
         ModelName: 'mlbp-sandbox-vision-ic-first',
-        ComputeResourceRequirements: {
-          NumberOfAcceleratorDevicesRequired: 1,
-          MinMemoryRequiredInMb: 8192,
-        },
+        ComputeResourceRequirements: { NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 8192 },
       },
       RuntimeConfig: { CopyCount: 1 },
       Tags: [{ Key: 'ml-blueprint:dataset-id', Value: 'ic-first' }],
@@ -589,9 +500,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       PolicyName: 'mlbp-sandbox-vision-from-zero',
       ResourceId: 'inference-component/mlbp-sandbox-vision-ic',
       PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: {
-        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
-      },
+      StepScalingPolicyConfiguration: { StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] },
     });
     // The alarm acts on the step policy just put (its ARN from the PutScalingPolicy result).
     expect(world.alarms).toEqual([
@@ -642,10 +551,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
 
   test('vision sandbox, later model: the existing endpoint is kept and the inference component is updated (rolling, auto-rollback)', async () => {
     const world = await newWorld('sbxVis');
-    world.addChampion(0.8, {
-      endpointName: 'mlbp-sandbox-vision',
-      configName: 'mlbp-sandbox-vision-old',
-    });
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
     const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'ic-update', {
       trigger: { kind: 'manual', reason: 'new labels' },
@@ -664,20 +570,13 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       InferenceComponentName: 'mlbp-sandbox-vision-ic',
       Specification: { ModelName: 'mlbp-sandbox-vision-ic-update' },
       DeploymentConfig: {
-        RollingUpdatePolicy: {
-          MaximumBatchSize: { Type: 'COPY_COUNT', Value: 1 },
-        },
+        RollingUpdatePolicy: { MaximumBatchSize: { Type: 'COPY_COUNT', Value: 1 } },
       },
     });
-    const alarms = (
-      update.DeploymentConfig as {
-        AutoRollbackConfiguration: { Alarms: unknown[] };
-      }
-    ).AutoRollbackConfiguration.Alarms;
+    const alarms = (update.DeploymentConfig as { AutoRollbackConfiguration: { Alarms: unknown[] } })
+      .AutoRollbackConfiguration.Alarms;
     expect(alarms).toHaveLength(3); // 5xx, model errors, p90 latency
-    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({
-      MinCapacity: 0,
-    });
+    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({ MinCapacity: 0 });
     expect(run.visited).toEqual(expect.arrayContaining(['PutScaleFromZeroPolicy', 'PutScaleFromZeroAlarm']));
     expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-ic-update');
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Approved']);
@@ -688,10 +587,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   test('vision sandbox: an inference component that fails notifies with its reason, releases the lock and fails the run', async () => {
     const world = await newWorld('sbxVis');
     const run = await world.run(
-      {
-        candidateMetric: 0.9,
-        componentStatuses: ['Creating', 'Creating', 'Failed'],
-      },
+      { candidateMetric: 0.9, componentStatuses: ['Creating', 'Creating', 'Failed'] },
       'ic-failed',
       { trigger: { kind: 'manual', reason: 'bootstrap' } },
     );
@@ -721,10 +617,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
 
   test('vision sandbox: a rolling update that rolls back keeps the champion, rejects the candidate and fails the run', async () => {
     const world = await newWorld('sbxVis');
-    world.addChampion(0.8, {
-      endpointName: 'mlbp-sandbox-vision',
-      configName: 'mlbp-sandbox-vision-old',
-    });
+    world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
     const run = await world.run(
       { sameData: { candidate: 0.9, champion: 0.8 }, componentRollback: true },
@@ -738,10 +631,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-old');
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
     expect(world.notifications).toEqual([
-      expect.objectContaining({
-        status: 'rolled-back',
-        error: 'DeploymentRolledBack',
-      }),
+      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
     ]);
     expect((await world.locks()).size).toBe(0);
   });
@@ -807,9 +697,7 @@ describe('the world obeys the synthesized requests (the lock condition on dynali
       'DescribeLockHolder',
       'AlreadyRunning',
     ]);
-    expect((await world.locks()).get(ENDPOINT)).toMatchObject({
-      datasetId: { S: 'holder' },
-    });
+    expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'holder' } });
   });
 
   test('an expired lock is taken over, and a retry by the holding execution re-acquires its own lock', async () => {
@@ -829,14 +717,8 @@ describe('the world obeys the synthesized requests (the lock condition on dynali
 
   test('the champion is the package of the model the endpoint serves, not a newer Approved one that never served', async () => {
     const world = await newWorld('sbxRec');
-    world.addChampion(0.7, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-old',
-    });
-    world.addChampion(0.75, {
-      endpointName: ENDPOINT,
-      configName: 'mlbp-sandbox-recommender-champion',
-    });
+    world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-old' });
+    world.addChampion(0.75, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
     const champion = world.packages[1];
     // Newer than the champion: an Approved package whose deployment never took, a rejected candidate, and an
     // approved model of another endpoint. None of them serves.
@@ -844,31 +726,16 @@ describe('the world obeys the synthesized requests (the lock condition on dynali
       datasetId: 'never-served',
       datasetEnd: '2026-11-21T00:00:00.000Z',
     });
-    world.world.registry.add(ENDPOINT, 'Rejected', {
-      datasetId: 'rejected',
-      datasetEnd: '2026-11-20T00:00:00.000Z',
-    });
-    world.world.registry.add('mlbp-sandbox-vision', 'Approved', {
-      datasetId: 'vision',
-    });
+    world.world.registry.add(ENDPOINT, 'Rejected', { datasetId: 'rejected', datasetEnd: '2026-11-20T00:00:00.000Z' });
+    world.world.registry.add('mlbp-sandbox-vision', 'Approved', { datasetId: 'vision' });
     const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'champion-run', driftInput);
     expectEnded(run, 'SUCCEEDED');
     // Endpoint → its config → the served model → the package the loop tagged that model with.
-    expect(inputOf(run, 'FindChampion')).toMatchObject({
-      NameContains: ENDPOINT,
-    });
-    expect(inputOf(run, 'DescribeServingConfig')).toEqual({
-      EndpointConfigName: 'mlbp-sandbox-recommender-champion',
-    });
-    expect(inputOf(run, 'DescribeServedModel')).toEqual({
-      ModelName: 'mlbp-sandbox-recommender-champion',
-    });
-    expect(inputOf(run, 'DescribeChampion')).toEqual({
-      ModelPackageName: champion.arn,
-    });
-    expect(inputOf(run, 'CreateChampionModel')).toMatchObject({
-      PrimaryContainer: { ModelPackageName: champion.arn },
-    });
+    expect(inputOf(run, 'FindChampion')).toMatchObject({ NameContains: ENDPOINT });
+    expect(inputOf(run, 'DescribeServingConfig')).toEqual({ EndpointConfigName: 'mlbp-sandbox-recommender-champion' });
+    expect(inputOf(run, 'DescribeServedModel')).toEqual({ ModelName: 'mlbp-sandbox-recommender-champion' });
+    expect(inputOf(run, 'DescribeChampion')).toEqual({ ModelPackageName: champion.arn });
+    expect(inputOf(run, 'CreateChampionModel')).toMatchObject({ PrimaryContainer: { ModelPackageName: champion.arn } });
     // New data counts from the served champion's dataset end, not the never-served package's.
     expect(world.queries[0]).toContain("from_iso8601_timestamp('2026-11-01T00:00:00.000Z')");
   });
@@ -886,10 +753,7 @@ describe('retraining loop, template', () => {
   test('Standard workflow, every event logged to a KMS-encrypted log group with retention, X-Ray on, bounded by the lock TTL', () => {
     templates.sbxRec.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
-      LoggingConfiguration: Match.objectLike({
-        Level: 'ALL',
-        IncludeExecutionData: true,
-      }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
       TracingConfiguration: { Enabled: true },
     });
     // The sum of the run's bounded waits (core/retraining/run-budget.ts); the lock (26 hours) outlives it.
@@ -905,17 +769,11 @@ describe('retraining loop, template', () => {
       for (const [name, state] of Object.entries(statesOf(definition))) {
         if (state.Type !== 'Task') continue;
         const jittered = (state.Retry ?? []).filter((r) => r.JitterStrategy === 'FULL');
-        expect({
-          name,
-          retried: jittered.some((r) => r.ErrorEquals.includes('ThrottlingException')),
-        }).toEqual({
+        expect({ name, retried: jittered.some((r) => r.ErrorEquals.includes('ThrottlingException')) }).toEqual({
           name,
           retried: true,
         });
-        expect({ name, caught: (state.Catch ?? []).length > 0 }).toEqual({
-          name,
-          caught: true,
-        });
+        expect({ name, caught: (state.Catch ?? []).length > 0 }).toEqual({ name, caught: true });
       }
     }
   });
@@ -944,14 +802,8 @@ describe('retraining loop, template', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       Replicas: [
         Match.objectLike({
-          PointInTimeRecoverySpecification: {
-            PointInTimeRecoveryEnabled: true,
-          },
-          SSESpecification: {
-            KMSMasterKeyId: {
-              'Fn::GetAtt': [Match.stringLikeRegexp('^OpsKey'), 'Arn'],
-            },
-          },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OpsKey'), 'Arn'] } },
         }),
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -976,18 +828,12 @@ describe('retraining loop, template', () => {
     });
     expect(
       Object.keys(
-        templates.sbxRec.findResources('AWS::Events::Rule', {
-          Properties: { ScheduleExpression: 'rate(7 days)' },
-        }),
+        templates.sbxRec.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(7 days)' } }),
       ),
     ).toHaveLength(0);
     templates.prdRec.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(7 days)',
-      Targets: [
-        Match.objectLike({
-          Input: Match.stringLikeRegexp('"kind":"schedule"'),
-        }),
-      ],
+      Targets: [Match.objectLike({ Input: Match.stringLikeRegexp('"kind":"schedule"') })],
     });
   });
 
@@ -995,23 +841,15 @@ describe('retraining loop, template', () => {
     for (const t of Object.values(templates)) {
       const passes = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
         (
-          p as {
-            Properties: {
-              PolicyDocument: { Statement: Array<Record<string, unknown>> };
-            };
-          }
+          p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }
         ).Properties.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Action).includes('iam:PassRole')),
       );
       expect(passes).toHaveLength(1);
       expect(passes[0]).toMatchObject({
         Effect: 'Allow',
         Action: 'iam:PassRole',
-        Resource: {
-          'Fn::GetAtt': [expect.stringMatching(/^RetrainingSageMakerRole/), 'Arn'],
-        },
-        Condition: {
-          StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
-        },
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RetrainingSageMakerRole/), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       });
     }
     templates.sbxRec.hasResourceProperties('AWS::IAM::Role', {
@@ -1019,9 +857,7 @@ describe('retraining loop, template', () => {
         Statement: [
           Match.objectLike({
             Principal: { Service: 'sagemaker.amazonaws.com' },
-            Condition: {
-              StringEquals: { 'aws:SourceAccount': '123456789012' },
-            },
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
           }),
         ],
       },
@@ -1079,17 +915,11 @@ describe('retraining loop, template', () => {
           }),
           Match.objectLike({
             Id: 'errors',
-            MetricStat: Match.objectLike({
-              Metric: Match.objectLike({ MetricName: errors }),
-              Stat: 'Sum',
-            }),
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: errors }), Stat: 'Sum' }),
           }),
           Match.objectLike({
             Id: 'invocations',
-            MetricStat: Match.objectLike({
-              Metric: Match.objectLike({ MetricName: 'Invocations' }),
-              Stat: 'Sum',
-            }),
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Stat: 'Sum' }),
           }),
         ]),
         AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
@@ -1117,9 +947,7 @@ describe('retraining loop, template', () => {
       MetricName: 'GPUUtilization',
     });
     expect(
-      templates.sbxRec.findResources('AWS::CloudWatch::Alarm', {
-        Properties: { MetricName: 'GPUUtilization' },
-      }),
+      templates.sbxRec.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'GPUUtilization' } }),
     ).toEqual({});
     templates.sbxRec.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
@@ -1133,17 +961,11 @@ describe('retraining loop, template', () => {
 });
 
 describe('retraining loop, vision template', () => {
-  type Statement = {
-    Action: string | string[];
-    Resource: unknown;
-    Condition?: unknown;
-  };
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
   const statementsOf = (template: Template, rolePrefix: string): Statement[] =>
     Object.values(
       template.findResources('AWS::IAM::Policy', {
-        Properties: {
-          Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }],
-        },
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
       }),
     ).flatMap(
       (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
@@ -1167,21 +989,12 @@ describe('retraining loop, vision template', () => {
     });
     templates.prdVis.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Refreshes the image drift baseline of mlbp-production-vision',
-      Environment: {
-        Variables: Match.objectLike({
-          MAX_IMAGE_BYTES: '6291456',
-          MAX_IMAGE_PIXELS: '50000000',
-        }),
-      },
+      Environment: { Variables: Match.objectLike({ MAX_IMAGE_BYTES: '6291456', MAX_IMAGE_PIXELS: '50000000' }) },
     });
     // The recommender keeps the tabular profile.
     templates.sbxRec.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Refreshes the drift baseline of mlbp-sandbox-recommender',
-      Environment: {
-        Variables: Match.objectLike({
-          POWERTOOLS_SERVICE_NAME: 'retraining-baseline',
-        }),
-      },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'retraining-baseline' }) },
     });
     const statements = statementsOf(templates.sbxVis, 'RetrainingBaselineFunctionRole');
     expect(actionsOn(statements, /RawBucketArn.*\/images\/\*/)).toEqual(expect.arrayContaining(['s3:GetObject*']));
@@ -1243,10 +1056,7 @@ describe('retraining loop, vision template', () => {
       MaxResults: 10,
     });
     // Only transient errors are retried and everything else fails the run: no catcher matches a SageMaker error.
-    const catchers = find.Catch as Array<{
-      ErrorEquals: string[];
-      Next: string;
-    }>;
+    const catchers = find.Catch as Array<{ ErrorEquals: string[]; Next: string }>;
     expect(catchers.map((c) => [c.ErrorEquals, c.Next])).toEqual([[['States.ALL'], 'RecordFailure']]);
     const choices = JSON.stringify(statesOf(sandboxVision)['InferenceComponentExists?']);
     expect(choices).toContain('"StringEquals":"Failed","Next":"DeleteFailedComponent"');
@@ -1261,10 +1071,7 @@ describe('retraining loop, vision template', () => {
     expect(warnings.filter((w) => /minCapacity is 0/.test(w))).toEqual([]);
     const stack = standaloneStack();
     const props = standaloneProps(stack);
-    new RetrainingLoop(stack, 'Retraining', {
-      ...props,
-      serving: { ...props.serving, minCapacity: 0 },
-    });
+    new RetrainingLoop(stack, 'Retraining', { ...props, serving: { ...props.serving, minCapacity: 0 } });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('minCapacity is 0'));
   });
 
@@ -1313,10 +1120,7 @@ describe('training recipes', () => {
 
   test('an unknown region fails synth naming the region and the supported ones', () => {
     expect(() =>
-      synthesize('sandbox', {
-        caseStudies: ['recommender'],
-        overrides: { '*': { region: 'af-south-1' } },
-      }),
+      synthesize('sandbox', { caseStudies: ['recommender'], overrides: { '*': { region: 'af-south-1' } } }),
     ).toThrow(
       /no xgboost training image is known for region "af-south-1"; supported regions: us-east-1, .*eu-central-1/,
     );
@@ -1326,9 +1130,7 @@ describe('training recipes', () => {
     expect(() =>
       synthesize('sandbox', {
         caseStudies: ['recommender'],
-        overrides: {
-          recommender: { training: { instanceType: 'ml.g6.xlarge' } },
-        },
+        overrides: { recommender: { training: { instanceType: 'ml.g6.xlarge' } } },
       }),
     ).toThrow(
       /training\.instanceType "ml\.g6\.xlarge" cannot train xgboost: the image supports the GPU families ml\.p2\.\*, ml\.p3\.\*, ml\.g4dn\.\*, ml\.g5\.\*; received family g6/,
@@ -1364,10 +1166,7 @@ describe('training recipes', () => {
       imageOverridden: true,
     });
     expect(custom.repositoryArn).toBe('arn:aws:ecr:us-east-1:123456789012:repository/my-xgb');
-    expect(custom.hyperparameters).toMatchObject({
-      max_depth: '4',
-      tree_method: 'gpu_hist',
-    });
+    expect(custom.hyperparameters).toMatchObject({ max_depth: '4', tree_method: 'gpu_hist' });
   });
 });
 
@@ -1375,10 +1174,7 @@ describe('training recipes', () => {
 function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> = {}): RetrainingLoopProps {
   const key = new kms.Key(stack, 'Key');
   const bucket = (id: string) =>
-    s3.Bucket.fromBucketAttributes(stack, id, {
-      bucketArn: `arn:aws:s3:::${id.toLowerCase()}`,
-      encryptionKey: key,
-    });
+    s3.Bucket.fromBucketAttributes(stack, id, { bucketArn: `arn:aws:s3:::${id.toLowerCase()}`, encryptionKey: key });
   const topic = new sns.Topic(stack, 'Topic', { masterKey: key });
   const alarms = new EndpointAlarms(stack, 'Alarms', {
     endpointName: 'mlbp-x',
@@ -1412,12 +1208,7 @@ function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> =
       maxCapacity: 4,
       dataCapturePercent: 10,
     },
-    policy: {
-      metricName: 'validation:auc',
-      metricDirection: 'maximize',
-      minImprovement: 0.01,
-      absoluteFloor: 0.6,
-    },
+    policy: { metricName: 'validation:auc', metricDirection: 'maximize', minImprovement: 0.01, absoluteFloor: 0.6 },
     minNewRecords: 10,
     datasetWindow: Duration.days(7),
     approval: 'manual',
@@ -1453,9 +1244,7 @@ describe('retraining loop as a construct', () => {
     const loop = new RetrainingLoop(stack, 'Retraining', standaloneProps(stack, { vpc }));
     const template = Template.fromStack(stack);
     const states = statesOf(stateMachineDefinition(template));
-    const sg = stack.resolve(loop.securityGroup!.securityGroupId) as {
-      'Fn::GetAtt': string[];
-    };
+    const sg = stack.resolve(loop.securityGroup!.securityGroupId) as { 'Fn::GetAtt': string[] };
     for (const state of ['TrainCandidate', 'CreateModel']) {
       expect(states[state].Parameters.VpcConfig).toEqual({
         SecurityGroupIds: [expect.stringContaining(sg['Fn::GetAtt'][0])],
@@ -1465,9 +1254,7 @@ describe('retraining loop as a construct', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]),
     });
-    expect(states.TrainCandidate.Parameters).toMatchObject({
-      EnableInterContainerTrafficEncryption: true,
-    });
+    expect(states.TrainCandidate.Parameters).toMatchObject({ EnableInterContainerTrafficEncryption: true });
   });
 
   test('without a VPC there is no VpcConfig', () => {
@@ -1494,11 +1281,7 @@ describe('retraining loop as a construct', () => {
       () =>
         new RetrainingLoop(stack, 'Retraining', {
           ...props,
-          training: {
-            ...props.training,
-            useSpot: true,
-            maxWait: Duration.hours(1),
-          },
+          training: { ...props.training, useSpot: true, maxWait: Duration.hours(1) },
         }),
     ).toThrow(/training.maxWait must be at least training.maxRuntime with spot training; received 1 hour < 2 hours/);
   });
