@@ -39,6 +39,11 @@ export interface CaseStudyServing {
   readonly servingPlan?: ServingPlan;
   /** Grants the loop's state machine what the plan needs beyond the loop's own permissions. @default nothing */
   grantDeploy?(grantee: iam.IGrantable): void;
+  /**
+   * Grants the models' role (the loop's SageMaker role) what the case study's own jobs run as the served model
+   * need (e.g. a backfill's batch transform). @default nothing
+   */
+  grantModelRole?(role: iam.IGrantable): void;
 }
 
 /** What a case study's own training recipe is resolved from (the stage's training and serving settings). */

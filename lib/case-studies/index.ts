@@ -2,6 +2,7 @@
  * The registry of case studies. Adding one is a folder (`lib/case-studies/<name>/`, implementing
  * {@link CaseStudy}) and a line here; see docs/ARCHITECTURE.md, "Where do I change X".
  */
+import { App, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CaseStudyName } from '../config/schema';
 import {
@@ -51,8 +52,8 @@ export function resolveTrainingRecipe(options: TrainingRecipeOptions, scope?: Co
   const { caseStudy, inferenceImage, servingInstanceType, ...rest } = options;
   const study = caseStudyOf(caseStudy);
   if (study.trainingRecipe) {
-    if (!scope) throw new Error(`the ${caseStudy} recipe adds its model code as an asset: pass the scope to put it in`);
-    return study.trainingRecipe(scope, {
+    // The recipe adds the model code as an asset: into the given scope, or a stack of its own.
+    return study.trainingRecipe(scope ?? new Stack(new App(), `${caseStudy}-recipe`), {
       ...rest,
       inferenceImage,
       servingInstanceType: servingInstanceType ?? rest.instanceType,

@@ -1,6 +1,7 @@
 import { minimumLockTtlHours, runBudgetHours } from '../../core/retraining/run-budget';
 import { z } from 'zod';
 import { instanceTypeInfo, INSTANCE_TYPES } from './instance-types';
+import { activeLearningSchema, ecrImageUri, pretrainedWeightsKeySchema, promotionSchema } from './vision-learning';
 
 /** The deployment stages; each is a preset in `stages.ts`. */
 export const STAGES = ['sandbox', 'production'] as const;
@@ -138,25 +139,9 @@ export const blueprintConfigSchema = z
         /** Volume per training instance. */
         volumeSizeGiB: between(1, 16384, 'GiB'),
         /** Training image URI; replaces the case study's AWS-published image. @default resolved per region */
-        image: z
-          .string({ error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag' })
-          .regex(
-            /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/,
-            {
-              error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag',
-            },
-          )
-          .optional(),
-        /** Inference image URI; replaces the case study's AWS-published serving image (script mode). @default resolved per region */
-        inferenceImage: z
-          .string({ error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag' })
-          .regex(
-            /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/,
-            {
-              error: 'must be an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag',
-            },
-          )
-          .optional(),
+        image: ecrImageUri().optional(),
+        /** Inference image URI; replaces the case study's AWS-published serving image. @default resolved per region */
+        inferenceImage: ecrImageUri().optional(),
         /** Hyperparameters merged over the recipe's defaults (SageMaker passes them as strings). */
         hyperparameters: z
           .record(z.string(), z.string({ error: 'must be a string (SageMaker hyperparameters are strings)' }))
@@ -334,30 +319,10 @@ export const blueprintConfigSchema = z
           /** Ask the endpoint for the image embedding too (`Accept: application/json;verbose`) when the model has one. */
           captureEmbeddings: bool(),
         }),
-        /**
-         * Active learning with a budget: each day the most uncertain predictions up to `dailyBudget` go to the
-         * reviewers' queue, plus a random `auditShare` of all predictions (an unbiased accuracy estimate whose human
-         * labels grow the fixed test set).
-         */
-        activeLearning: z.strictObject({
-          dailyBudget: between(0, 1_000_000, 'images a day'),
-          auditShare: between(0, 0.5, '(a fraction)', false),
-          uncertainty: z.enum(['margin', 'entropy'], { error: 'must be "margin" or "entropy"' }),
-        }),
-        /** Promotion: McNemar's one-sided exact test on the fixed test set at this level (and retraining.minImprovement). */
-        promotion: z.strictObject({
-          alpha: between(0, 0.5, '(exclusive)', false).refine((a) => a > 0, { error: 'must be greater than 0' }),
-        }),
-        /**
-         * Key (in the artifacts bucket, under `models/`) of the backbone's pretrained weights for a first model
-         * trained with `pretrained=channel` (network isolation). @default none
-         */
-        pretrainedWeightsKey: z
-          .string()
-          .regex(/^models\/[A-Za-z0-9._\/-]+$/, {
-            error: 'must be a key under models/ such as models/pretrained/resnet50.pth',
-          })
-          .optional(),
+        activeLearning: activeLearningSchema,
+        promotion: promotionSchema,
+        /** Pretrained weights of a first model with `pretrained=channel`. @default none */
+        pretrainedWeightsKey: pretrainedWeightsKeySchema.optional(),
       })
       .optional(),
     drift: z.strictObject({

@@ -86,7 +86,7 @@ export function packSource(directory: string, exclude?: readonly string[]): Buff
 
 /** Properties of a {@link ScriptModeSource}. */
 export interface ScriptModeSourceProps {
-  /** The folder holding the entry points (e.g. `models/vision`). */
+  /** The folder holding the entry points (e.g. `models/<case study>`). */
   readonly directory: string;
   /** Names left out. @default DEFAULT_SOURCE_EXCLUDES */
   readonly exclude?: readonly string[];

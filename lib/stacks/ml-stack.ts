@@ -218,6 +218,7 @@ export class MlStack extends Stack {
       servingPlan: serving.servingPlan,
     });
     serving.grantDeploy?.(this.retraining.stateMachine);
+    serving.grantModelRole?.(this.retraining.sageMakerRole);
     // What the loop created at run time goes with a sandbox stack; production keeps it (`npm run teardown`).
     if (!config.retainData) {
       this.teardown = new LoopTeardown(this, 'LoopTeardown', {

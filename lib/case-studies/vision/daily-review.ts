@@ -2,18 +2,18 @@
  * The vision system's daily review job: active learning with a budget, and the backfill of predictions deferred
  * while the endpoint was at zero. Once a day (02:00 UTC) a Step Functions workflow
  *
- *   PlanBackfill → AnyDeferred? → FindServingPackage → PackageFound? → CreateBackfillModel → Backfill (batch
- *   transform of yesterday's deferred images) → DeleteBackfillModel → RecordBackfill → SelectForReview
+ *   PlanBackfill → AnyDeferred? → FindServedModel (the inference component's model, or the endpoint config's) →
+ *   Backfill (batch transform of yesterday's deferred images with that model) → RecordBackfill → SelectForReview
  *
- * scores the deferred images with the newest approved model on its own instance (the endpoint need not wake up),
- * logs the answers like live predictions, then sends yesterday's most uncertain predictions (up to the budget)
- * and a random audit share to the reviewers' queue (`core/vision/daily-review.ts`). A failed backfill still lets
- * the selection run on the live predictions; any other failure fails the run (alarmed).
+ * scores the deferred images with the model that serves, on its own instance (the endpoint need not wake up, and
+ * no model or role is created: the transform runs as the served model, with its role), logs the answers like live
+ * predictions, then sends yesterday's most uncertain predictions (up to the budget) and a random audit share to the
+ * reviewers' queue (`core/vision/daily-review.ts`). A failed backfill (or no model serving yet) still lets the
+ * selection run on the live predictions; any other failure fails the run (alarmed).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -50,9 +50,9 @@ export interface DailyReviewProps {
   readonly policy: ActiveLearningPolicy;
   /** Instance type of the backfill's batch transform (the endpoint's). */
   readonly transformInstanceType: string;
-  /** ECR repository ARN of the model's inference image. */
-  readonly inferenceRepositoryArn: string;
-  /** Lake key: the images, the model archives and the backfill outputs are encrypted with it. */
+  /** The served model is the one of this inference component (scale to zero). @default the endpoint config's */
+  readonly inferenceComponentName?: string;
+  /** Lake key: the backfill's outputs are encrypted with it. */
   readonly dataKey: kms.IKey;
   /** Key of the job's logs and environment. */
   readonly encryptionKey: kms.IKey;
@@ -67,17 +67,17 @@ export class DailyReview extends Construct {
   public readonly function: BlueprintFunction;
   /** The workflow. */
   public readonly stateMachine: sfn.StateMachine;
-  /** The role of the backfill's model (reads images and archives, writes outputs). */
-  public readonly backfillRole: iam.Role;
   /** Runs the workflow daily. */
   public readonly rule: events.Rule;
   /** Failed runs. */
   public readonly failureAlarm: cloudwatch.Alarm;
 
+  private readonly props: DailyReviewProps;
+
   constructor(scope: Construct, id: string, props: DailyReviewProps) {
     super(scope, id);
+    this.props = props;
     const { endpointName, logBucket } = props;
-    const stack = Stack.of(this);
     const p = PREDICTION_LOG_PREFIXES;
     this.function = new BlueprintFunction(this, 'Function', {
       handlerDir: 'vision-review',
@@ -109,46 +109,6 @@ export class DailyReview extends Construct {
       },
     ]);
 
-    this.backfillRole = new iam.Role(this, 'BackfillRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: `Backfill transform of ${endpointName}: reads images and model archives, writes answers`,
-    });
-    props.imagesBucket.grantRead(this.backfillRole, `${props.imagesPrefix}*`);
-    logBucket.grantRead(this.backfillRole, 'models/*');
-    logBucket.grantReadWrite(this.backfillRole, `${BACKFILL_PREFIX}*`);
-    props.dataKey.grant(this.backfillRole, 'kms:CreateGrant');
-    this.backfillRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PullInferenceImage',
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [props.inferenceRepositoryArn],
-      }),
-    );
-    this.backfillRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-    );
-    const transformLogs = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws/sagemaker/TransformJobs:log-stream:*`;
-    this.backfillRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'TransformLogs',
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [transformLogs],
-      }),
-    );
-    const rolePolicy = this.backfillRole.node.findChild('DefaultPolicy');
-    acknowledgeBucketGrants(rolePolicy, [
-      { bucket: props.imagesBucket, prefixes: [props.imagesPrefix], encrypted: true },
-      { bucket: logBucket, prefixes: ['models/', BACKFILL_PREFIX], write: 'read-write', encrypted: true },
-    ]);
-    acknowledgeNag(rolePolicy, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken has no resource-level permissions.');
-    acknowledgeNag(
-      rolePolicy,
-      `IAM5[Resource::${nagArnName(this, transformLogs)}]`,
-      'SageMaker names the log streams of a transform job at run time; the grant is limited to the one log group.',
-    );
-
     this.stateMachine = this.workflow(props);
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Daily review of ${endpointName}: backfill and active learning`,
@@ -164,6 +124,20 @@ export class DailyReview extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.failureAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+  }
+
+  /**
+   * Lets the served model's role (the loop's SageMaker role) read the backfill's manifests and write its answers:
+   * the backfill's transform runs as the served model.
+   */
+  public grantModelRole(role: iam.IGrantable): void {
+    this.props.logBucket.grantReadWrite(role, `${BACKFILL_PREFIX}*`);
+    const policy = (role.grantPrincipal as iam.Role).node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      acknowledgeBucketGrants(policy, [
+        { bucket: this.props.logBucket, prefixes: [BACKFILL_PREFIX], write: 'read-write', encrypted: true },
+      ]);
+    }
   }
 
   private workflow(props: DailyReviewProps): sfn.StateMachine {
@@ -187,96 +161,44 @@ export class DailyReview extends Construct {
       },
       '$.recorded',
     );
-    const modelName = `${props.endpointName}-bf`;
-    const modelArn = Stack.of(this).formatArn({
-      service: 'sagemaker',
-      resource: 'model',
-      resourceName: `${modelName}-*`,
-    });
-    const find = new tasks.CallAwsService(this, 'FindServingPackage', {
-      service: 'sagemaker',
-      action: 'listModelPackages',
-      parameters: {
-        ModelPackageGroupName: props.endpointName,
-        ModelApprovalStatus: 'Approved',
-        SortBy: 'CreationTime',
-        SortOrder: 'Descending',
-        MaxResults: 1,
-      },
-      iamResources: ['*'],
-      resultSelector: { 'list.$': '$.ModelPackageSummaryList' },
-      resultPath: '$.packages',
-    });
-    const create = new tasks.CallAwsService(this, 'CreateBackfillModel', {
-      service: 'sagemaker',
-      action: 'createModel',
-      parameters: {
-        'ModelName.$': `States.Format('${modelName}-{}', States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0))`,
-        ExecutionRoleArn: this.backfillRole.roleArn,
-        PrimaryContainer: { 'ModelPackageName.$': '$.packages.list[0].ModelPackageArn' },
-      },
-      iamResources: [modelArn],
-      additionalIamStatements: [
-        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.backfillRole.roleArn] }),
-        new iam.PolicyStatement({
-          actions: ['sagemaker:DescribeModelPackage'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'sagemaker',
-              resource: 'model-package',
-              resourceName: `${props.endpointName}/*`,
-            }),
-          ],
-        }),
-      ],
-      resultSelector: { 'name.$': "States.ArrayGetItem(States.StringSplit($.ModelArn, '/'), 1)" },
-      resultPath: '$.model',
-    });
-    const transform = new tasks.SageMakerCreateTransformJob(this, 'Backfill', {
-      transformJobName: sfn.JsonPath.format(`${modelName}-{}`, sfn.JsonPath.stringAt('$.backfill.day')),
-      modelName: sfn.JsonPath.stringAt('$.model.name'),
-      role: this.backfillRole,
-      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-      transformInput: {
-        transformDataSource: {
-          s3DataSource: {
-            s3Uri: sfn.JsonPath.stringAt('$.backfill.manifestUri'),
-            s3DataType: tasks.S3DataType.MANIFEST_FILE,
+    const stack = Stack.of(this);
+    const jobPrefix = `${props.endpointName}-bf`;
+    // The served model: the inference component's (scale to zero), or the endpoint config's first variant's.
+    const servedModel = props.inferenceComponentName
+      ? componentModel(this, props.inferenceComponentName)
+      : endpointModel(this, props.endpointName);
+    const transform = new sfn.CustomState(this, 'Backfill', {
+      stateJson: {
+        Type: 'Task',
+        Comment: "Scores yesterday's deferred images with the served model (batch transform)",
+        Resource: `arn:${stack.partition}:states:::sagemaker:createTransformJob.sync`,
+        TimeoutSeconds: 3 * 3600,
+        Parameters: {
+          'TransformJobName.$': `States.Format('${jobPrefix}-{}', States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0))`,
+          'ModelName.$': '$.served.name',
+          TransformInput: {
+            DataSource: { S3DataSource: { S3DataType: 'ManifestFile', 'S3Uri.$': '$.backfill.manifestUri' } },
+            ContentType: 'application/x-image',
+            SplitType: 'None',
           },
+          TransformOutput: {
+            'S3OutputPath.$': '$.backfill.outputUri',
+            Accept: 'application/json',
+            KmsKeyId: props.dataKey.keyArn,
+          },
+          TransformResources: { InstanceType: props.transformInstanceType, InstanceCount: 1 },
         },
-        contentType: 'application/x-image',
-        splitType: tasks.SplitType.NONE,
+        ResultPath: sfn.JsonPath.DISCARD,
       },
-      transformOutput: {
-        s3OutputPath: sfn.JsonPath.stringAt('$.backfill.outputUri'),
-        accept: 'application/json',
-        encryptionKey: props.dataKey,
-      },
-      transformResources: {
-        instanceCount: 1,
-        instanceType: new ec2.InstanceType(props.transformInstanceType.replace(/^ml\./, '')),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
     });
-    const remove = new tasks.CallAwsService(this, 'DeleteBackfillModel', {
-      service: 'sagemaker',
-      action: 'deleteModel',
-      parameters: { 'ModelName.$': '$.model.name' },
-      iamResources: [modelArn],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    for (const state of [find, create, transform, remove, record]) {
+    for (const state of [...servedModel.all, record]) {
       state.addCatch(select, { errors: ['States.ALL'], resultPath: '$.backfillError' });
     }
-    const packageFound = new sfn.Choice(this, 'PackageFound?')
-      .when(
-        sfn.Condition.isPresent('$.packages.list[0]'),
-        create.next(transform).next(remove).next(record).next(select),
-      )
-      .otherwise(select);
+    transform.addCatch(select, { errors: ['States.ALL'], resultPath: '$.backfillError' });
+    servedModel.last.next(transform).next(record).next(select);
     const chain = plan.next(
       new sfn.Choice(this, 'AnyDeferred?')
-        .when(sfn.Condition.numberGreaterThan('$.backfill.images', 0), find.next(packageFound))
+        .when(sfn.Condition.numberGreaterThan('$.backfill.images', 0), servedModel.first)
         .otherwise(select),
     );
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -290,25 +212,93 @@ export class DailyReview extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    const add = (sid: string, actions: string[], resources: string[]) =>
+      machine.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources }));
+    add(
+      'BackfillJobs',
+      ['sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob'],
+      [stack.formatArn({ service: 'sagemaker', resource: 'transform-job', resourceName: `${jobPrefix}-*` })],
+    );
+    add(
+      'BackfillJobEvents',
+      ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      [
+        stack.formatArn({
+          service: 'events',
+          resource: 'rule',
+          resourceName: 'StepFunctionsGetEventsForSageMakerTransformJobsRule',
+        }),
+      ],
+    );
     const policy = machine.role.node.findChild('DefaultPolicy');
-    const stack = Stack.of(this);
-    const acknowledge = (arn: string, reason: string) =>
-      acknowledgeNag(policy, `IAM5[Resource::${nagArnName(this, arn)}]`, reason);
-    acknowledge('*', 'ListModelPackages and the X-Ray and log delivery actions have no resource-level permissions.');
     acknowledgeNag(
       policy,
       `IAM5[Resource::${nagArnName(this, this.function.functionArn)}:*]`,
       "Invoking the job's own function, any version (the Step Functions Lambda task grants the qualified ARN).",
     );
-    acknowledge(modelArn, 'The backfill model is named per run (`<endpoint>-bf-<run>`); only those names.');
-    acknowledge(
-      stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: `${props.endpointName}/*` }),
-      "The newest approved package of the endpoint's own model package group; the version is known at run time.",
+    acknowledgeNag(
+      policy,
+      `IAM5[Resource::${nagArnName(this, stack.formatArn({ service: 'sagemaker', resource: 'transform-job', resourceName: `${jobPrefix}-*` }))}]`,
+      'The backfill transform is named per run (`<endpoint>-bf-<run>`); only those names.',
     );
-    acknowledge(
-      stack.formatArn({ service: 'sagemaker', resource: 'transform-job', resourceName: '*' }),
-      'The Step Functions SageMaker transform task grants transform-job/* (the job is named at run time).',
-    );
+    acknowledgeNag(policy, 'IAM5[Resource::*]', 'X-Ray and log delivery actions have no resource-level permissions.');
+    if (!props.inferenceComponentName) {
+      acknowledgeNag(
+        policy,
+        `IAM5[Resource::${nagArnName(this, stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: `${props.endpointName.toLowerCase()}-*` }))}]`,
+        "The endpoint's configs, named per deployment by the retraining loop (`<endpoint>-<run>`); only those names.",
+      );
+    }
     return machine;
   }
+}
+
+/** The served model of an inference component: `$.served.name`. */
+function componentModel(scope: Construct, name: string) {
+  const state = new tasks.CallAwsService(scope, 'FindServedModel', {
+    service: 'sagemaker',
+    action: 'describeInferenceComponent',
+    parameters: { InferenceComponentName: name },
+    iamResources: [
+      Stack.of(scope).formatArn({
+        service: 'sagemaker',
+        resource: 'inference-component',
+        resourceName: name.toLowerCase(),
+      }),
+    ],
+    resultSelector: { 'name.$': '$.Specification.ModelName' },
+    resultPath: '$.served',
+  });
+  return Object.assign(state, { first: state, last: state, all: [state] });
+}
+
+/** The served model of an endpoint (its config's first variant): `$.served.name`. */
+function endpointModel(scope: Construct, endpointName: string) {
+  const stack = Stack.of(scope);
+  const endpoint = new tasks.CallAwsService(scope, 'FindServingEndpoint', {
+    service: 'sagemaker',
+    action: 'describeEndpoint',
+    parameters: { EndpointName: endpointName },
+    iamResources: [
+      stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName.toLowerCase() }),
+    ],
+    resultSelector: { 'config.$': '$.EndpointConfigName' },
+    resultPath: '$.served',
+  });
+  const config = new tasks.CallAwsService(scope, 'FindServedModel', {
+    service: 'sagemaker',
+    action: 'describeEndpointConfig',
+    parameters: { 'EndpointConfigName.$': '$.served.config' },
+    iamResources: [
+      stack.formatArn({
+        service: 'sagemaker',
+        resource: 'endpoint-config',
+        resourceName: `${endpointName.toLowerCase()}-*`,
+      }),
+    ],
+    resultSelector: { 'name.$': '$.ProductionVariants[0].ModelName' },
+    resultPath: '$.served',
+  });
+  endpoint.next(config);
+  return Object.assign(endpoint, { first: endpoint, last: config, all: [endpoint, config] });
 }

@@ -46,6 +46,7 @@ export const VISION: CaseStudy = {
     return {
       servingPlan: system.serving.plan,
       grantDeploy: (grantee) => system.serving.grantDeploy(grantee),
+      grantModelRole: (role) => system.dailyReview.grantModelRole(role),
     };
   },
 };

@@ -86,7 +86,7 @@ export function visionRetraining(settings: VisionRetrainingSettings = {}): LoopC
     // Image statistics and the deployed model's answers on the held-out sample, decoded one at a time.
     baselineFunction: (endpointName) => ({
       handlerDir: 'vision-baseline',
-      description: `Refreshes the drift baseline of ${endpointName} from its own outputs`,
+      description: `Refreshes the image drift baseline of ${endpointName}`,
       timeout: Duration.minutes(15),
       memorySize: 1769,
       environment: { MAX_IMAGE_BYTES: String(limits.maxBytes), MAX_IMAGE_PIXELS: String(limits.maxPixels) },

@@ -8,10 +8,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BlueprintConfig } from '../../config';
 import { ReviewApp } from '../../constructs/review-app';
-import { repositoryArnOf } from '../../retraining/training-recipe';
 import { AUDIT_SALT, DailyReview } from './daily-review';
 import { ImageIngestion } from './image-ingestion';
-import { pytorchImageUri } from './recipe';
 import { ReviewQueue } from './review-queue';
 import { VisionServing } from './serving';
 
@@ -121,8 +119,6 @@ export class VisionSystem extends Construct {
       alarmTopic: props.alarmTopic,
     });
     if (props.driftChecker) this.ingestion.connectDriftChecker(props.driftChecker);
-    const inferenceImage =
-      config.training.inferenceImage ?? pytorchImageUri('inference', config.region, config.serving.instanceType);
     this.dailyReview = new DailyReview(this, 'DailyReview', {
       endpointName: props.endpointName,
       logBucket: props.reviewBucket,
@@ -136,7 +132,7 @@ export class VisionSystem extends Construct {
         method: v.activeLearning.uncertainty,
       },
       transformInstanceType: config.serving.instanceType,
-      inferenceRepositoryArn: repositoryArnOf(inferenceImage),
+      inferenceComponentName: this.serving.plan.inferenceComponentName,
       dataKey: props.dataKey,
       encryptionKey: props.encryptionKey,
       alarmTopic: props.alarmTopic,
