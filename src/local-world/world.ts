@@ -154,7 +154,7 @@ export class LocalWorld implements WorldContext {
     this.lake = options.lake ?? (() => []);
     this.functions = options.functions ?? {};
     this.registry = new ModelRegistry(this);
-    this.hosting = new Hosting(this);
+    this.hosting = new Hosting(this, (resourceId) => this.messaging.scalableTargets.has(resourceId));
     this.jobs = new Jobs(this);
     this.messaging = new Messaging(this);
     this.athena = athenaService(this, {

@@ -218,26 +218,43 @@ export class EndpointStates {
   }
 }
 
-/** `RegisterScalableTarget` → `PutScalingPolicy` with the given Application Auto Scaling parameters. */
+/** An Application Auto Scaling call, guarded (its result discarded unless `resultPath` says otherwise). */
+function autoscalingCall(
+  scope: Construct,
+  states: LoopStates,
+  stateId: string,
+  action: string,
+  parameters: Record<string, unknown>,
+  extra: Partial<tasks.CallAwsServiceProps> = {},
+): tasks.CallAwsService {
+  return states.guard(
+    new tasks.CallAwsService(scope, stateId, {
+      service: 'applicationautoscaling',
+      action,
+      iamAction: `application-autoscaling:${action.charAt(0).toUpperCase()}${action.slice(1)}`,
+      parameters,
+      iamResources: ['*'],
+      resultPath: sfn.JsonPath.DISCARD,
+      ...extra,
+    }),
+  );
+}
+
+/**
+ * `RegisterScalableTarget` → `PutScalingPolicy` with the given Application Auto Scaling parameters (`ids` names
+ * the two states when the same calls appear twice, e.g. to restore the champion's scaling).
+ */
 export function scalingStates(
   scope: Construct,
   states: LoopStates,
   scalableTarget: Record<string, unknown>,
   targetTracking: Record<string, unknown>,
+  ids: readonly [string, string] = ['RegisterScalableTarget', 'PutScalingPolicy'],
 ): { start: tasks.CallAwsService; end: tasks.CallAwsService } {
   const call = (stateId: string, action: string, parameters: Record<string, unknown>) =>
-    states.guard(
-      new tasks.CallAwsService(scope, stateId, {
-        service: 'applicationautoscaling',
-        action,
-        iamAction: `application-autoscaling:${action.charAt(0).toUpperCase()}${action.slice(1)}`,
-        parameters,
-        iamResources: ['*'],
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-    );
-  const register = call('RegisterScalableTarget', 'registerScalableTarget', scalableTarget);
-  const put = call('PutScalingPolicy', 'putScalingPolicy', targetTracking);
+    autoscalingCall(scope, states, stateId, action, parameters);
+  const register = call(ids[0], 'registerScalableTarget', scalableTarget);
+  const put = call(ids[1], 'putScalingPolicy', targetTracking);
   register.next(put);
   return { start: register, end: put };
 }
@@ -265,30 +282,24 @@ export class DeployToEndpoint extends sfn.StateMachineFragment {
       ],
     });
     const resourceId = `endpoint/${props.endpointName}/variant/${VARIANT}`;
-    const scaling = scalingStates(
-      this,
-      states,
-      {
-        ServiceNamespace: 'sagemaker',
-        ResourceId: resourceId,
-        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        MinCapacity: Math.max(1, s.minCapacity),
-        MaxCapacity: s.maxCapacity,
+    const target = {
+      ServiceNamespace: 'sagemaker',
+      ResourceId: resourceId,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+    };
+    const scalableTarget = { ...target, MinCapacity: Math.max(1, s.minCapacity), MaxCapacity: s.maxCapacity };
+    const policy = {
+      PolicyName: `${props.endpointName}-invocations`,
+      ...target,
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: s.targetInvocationsPerInstance ?? 100,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        ScaleInCooldown: 300,
+        ScaleOutCooldown: 60,
       },
-      {
-        PolicyName: `${props.endpointName}-invocations`,
-        ServiceNamespace: 'sagemaker',
-        ResourceId: resourceId,
-        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        PolicyType: 'TargetTrackingScaling',
-        TargetTrackingScalingPolicyConfiguration: {
-          TargetValue: s.targetInvocationsPerInstance ?? 100,
-          PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
-          ScaleInCooldown: 300,
-          ScaleOutCooldown: 60,
-        },
-      },
-    );
+    };
+    const scaling = scalingStates(this, states, scalableTarget, policy);
     const updateEndpoint = states.sageMaker(
       this,
       'UpdateEndpoint',
@@ -314,6 +325,65 @@ export class DeployToEndpoint extends sfn.StateMachineFragment {
       },
       [endpoint.endpointArn, states.arn(this, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
     );
+    // AWS (Update endpoints that use auto scaling): an update that changes the instance type of a variant registered
+    // with Application Auto Scaling fails. Then the variant is deregistered first (its policies go with it); the
+    // scaling is registered again after the update, or restored on the champion if the update rolls back.
+    const liveEndpoint = states.sageMaker(
+      this,
+      'DescribeLiveEndpoint',
+      'describeEndpoint',
+      { EndpointName: props.endpointName },
+      [endpoint.endpointArn],
+      { resultSelector: { 'configName.$': '$.EndpointConfigName' }, resultPath: '$.live' },
+    );
+    const liveConfig = states.sageMaker(
+      this,
+      'DescribeLiveConfig',
+      'describeEndpointConfig',
+      { 'EndpointConfigName.$': '$.live.configName' },
+      [states.arn(this, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
+      { resultSelector: { 'variants.$': '$.ProductionVariants' }, resultPath: '$.live.config' },
+    );
+    const findTarget = autoscalingCall(
+      this,
+      states,
+      'FindScalableTarget',
+      'describeScalableTargets',
+      {
+        ServiceNamespace: 'sagemaker',
+        ResourceIds: [resourceId],
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      },
+      { resultSelector: { 'targets.$': '$.ScalableTargets' }, resultPath: '$.live.scaling' },
+    );
+    const deregister = autoscalingCall(this, states, 'DeregisterScalableTarget', 'deregisterScalableTarget', target, {
+      resultSelector: { deregistered: true },
+      resultPath: '$.scalingDeregistered',
+    });
+    const liveType = '$.live.config.variants[0].InstanceType';
+    liveEndpoint
+      .next(liveConfig)
+      .next(
+        new sfn.Choice(this, 'InstanceTypeChanged?')
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.isPresent(liveType),
+              sfn.Condition.not(sfn.Condition.stringEquals(liveType, s.instanceType)),
+            ),
+            findTarget,
+          )
+          .otherwise(updateEndpoint),
+      );
+    findTarget.next(
+      new sfn.Choice(this, 'ScalingRegistered?')
+        .when(sfn.Condition.isPresent('$.live.scaling.targets[0]'), deregister)
+        .otherwise(updateEndpoint),
+    );
+    deregister.next(updateEndpoint);
+    const restore = scalingStates(this, states, scalableTarget, policy, [
+      'RestoreScalableTarget',
+      'RestoreScalingPolicy',
+    ]);
     const rolledBack = states.setApproval(
       this,
       'MarkRolledBack',
@@ -340,12 +410,20 @@ export class DeployToEndpoint extends sfn.StateMachineFragment {
           ),
           scaling.start,
         )
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.endpoint.status', 'InService'),
+            sfn.Condition.isPresent('$.scalingDeregistered'),
+          ),
+          restore.start,
+        )
         .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), rolledBack)
         .when(endpoint.broken, endpoint.endpointFailed)
         .when(sfn.Condition.numberGreaterThanEquals('$.poll.count', endpoint.maxPolls), endpoint.timedOut)
         .otherwise(endpoint.wait),
     );
-    const exists = endpoint.exists(this, props, updateEndpoint, endpoint.createEndpoint);
+    restore.end.next(rolledBack);
+    const exists = endpoint.exists(this, props, liveEndpoint, endpoint.createEndpoint);
     updateEndpoint.next(endpoint.startPolling);
     endpoint.createConfig.next(endpoint.findEndpoint).next(exists);
     this.startState = endpoint.createConfig;

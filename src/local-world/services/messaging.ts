@@ -13,6 +13,8 @@ export class Messaging {
   readonly approvalRequests: Json[] = [];
   /** Alarms put by the loop (scale from zero). */
   readonly alarms: Json[] = [];
+  /** Scalable targets registered, by resource ID. */
+  readonly scalableTargets = new Map<string, Json>();
   private seq = 0;
 
   constructor(private readonly world: WorldContext) {}
@@ -50,7 +52,20 @@ export class Messaging {
   applicationAutoScaling(): ServiceHandlers {
     const base = `arn:aws:autoscaling:${FIXED.region}:${FIXED.account}`;
     return {
+      describeScalableTargets: (i) => ({
+        ScalableTargets: [...this.scalableTargets.values()].filter(
+          (t) =>
+            (!i.ResourceIds || (i.ResourceIds as string[]).includes(String(t.ResourceId))) &&
+            (!i.ScalableDimension || t.ScalableDimension === i.ScalableDimension),
+        ),
+      }),
+      deregisterScalableTarget: (i) => {
+        this.world.log('autoscale', `scalable target ${String(i.ResourceId)} deregistered`);
+        this.scalableTargets.delete(String(i.ResourceId));
+        return {};
+      },
       registerScalableTarget: (i) => {
+        this.scalableTargets.set(String(i.ResourceId), i);
         this.world.log(
           'autoscale',
           `scalable target ${String(i.ResourceId)}: ${String(i.MinCapacity)}…${String(i.MaxCapacity)}`,

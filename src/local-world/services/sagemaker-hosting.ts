@@ -46,7 +46,11 @@ export class Hosting {
   private readonly configs = new Map<string, Json>();
   private readonly tags = new Map<string, Array<{ Key: string; Value: string }>>();
 
-  constructor(private readonly world: WorldContext) {}
+  constructor(
+    private readonly world: WorldContext,
+    /** Whether Application Auto Scaling has a scalable target of this resource ID. */
+    private readonly scaled: (resourceId: string) => boolean = () => false,
+  ) {}
 
   /** The endpoint: its name and the config it serves. */
   get endpoint(): { name: string; configName: string } | undefined {
@@ -68,12 +72,22 @@ export class Hosting {
    * An endpoint in service before the run, serving `modelName` (by default a model named like the config) from
    * `configName`; the model carries the loop's tag naming its registry package when one is given.
    */
-  addEndpoint(name: string, configName: string, served: { modelName?: string; packageArn?: string } = {}): void {
+  addEndpoint(
+    name: string,
+    configName: string,
+    served: { modelName?: string; packageArn?: string; instanceType?: string } = {},
+  ): void {
     this.current = { name, configName, polls: 0, rollback: false };
     const modelName = served.modelName ?? configName;
     this.configs.set(configName, {
       EndpointConfigName: configName,
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: modelName }],
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          ModelName: modelName,
+          ...(served.instanceType ? { InstanceType: served.instanceType } : {}),
+        },
+      ],
     });
     this.addModel(modelName, served.packageArn);
   }
@@ -115,6 +129,23 @@ export class Hosting {
         'SageMaker.ValidationException',
         `Cannot update endpoint ${this.current.name} in status ${this.statusOf(this.current)}`,
       );
+    }
+    if (this.current && action === 'updateEndpoint') {
+      // AWS: an update that changes the instance type of a variant registered for autoscaling fails.
+      const types = (name: string) =>
+        ((this.configs.get(name)?.ProductionVariants ?? []) as Json[]).map(
+          (v) => [String(v.VariantName), v.InstanceType === undefined ? undefined : String(v.InstanceType)] as const,
+        );
+      const before = new Map(types(this.current.configName));
+      for (const [variant, type] of types(config)) {
+        const was = before.get(variant);
+        if (was && type && was !== type && this.scaled(`endpoint/${this.current.name}/variant/${String(variant)}`)) {
+          throw new TaskError(
+            'SageMaker.ValidationException',
+            `The instance type of variant ${String(variant)} cannot change while it is registered for autoscaling; deregister it first`,
+          );
+        }
+      }
     }
     if (action === 'createEndpoint') {
       const name = String(i.EndpointName);

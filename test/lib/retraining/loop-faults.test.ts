@@ -129,6 +129,67 @@ describe('deployment faults', () => {
   });
 });
 
+describe('autoscaling and capacity', () => {
+  const VARIANT_TARGET = `endpoint/${ENDPOINT}/variant/AllTraffic`;
+  /** A champion serving on `instanceType`, its variant registered for autoscaling. */
+  async function scaledChampion(instanceType: string) {
+    const w = await newWorld();
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.world.hosting.addEndpoint(ENDPOINT, 'mlbp-sandbox-recommender-champion', {
+      packageArn: w.packages[0].arn,
+      instanceType,
+    });
+    w.world.messaging.scalableTargets.set(VARIANT_TARGET, {
+      ServiceNamespace: 'sagemaker',
+      ResourceId: VARIANT_TARGET,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 2,
+    });
+    return w;
+  }
+
+  test('a new instance type with autoscaling registered: deregistered first (as AWS requires), registered again after the update', async () => {
+    const w = await scaledChampion('ml.c5.large'); // the config now asks for ml.m5.large
+    const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'new-type', drift);
+
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited.join(' → ')).toContain(
+      'DescribeLiveEndpoint → DescribeLiveConfig → InstanceTypeChanged? → FindScalableTarget → ScalingRegistered? → DeregisterScalableTarget → UpdateEndpoint',
+    );
+    // The update keeps the live instance count; the scaling comes back on the new variant.
+    expect(inputsOf(run, 'UpdateEndpoint')[0]).toMatchObject({ RetainAllVariantProperties: true });
+    expect(run.visited).toEqual(expect.arrayContaining(['RegisterScalableTarget', 'PutScalingPolicy']));
+    expect(w.world.messaging.scalableTargets.has(VARIANT_TARGET)).toBe(true);
+    expect(registry(w).map((p) => p.status)).toEqual(['Approved', 'Approved']);
+    expect(w.notifications).toEqual([expect.objectContaining({ status: 'deployed' })]);
+    expect((await w.locks()).size).toBe(0);
+  });
+
+  test('the same instance type: the update keeps the scalable target (no deregistration)', async () => {
+    const w = await scaledChampion('ml.m5.large');
+    const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'same-type', drift);
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited.join(' → ')).toContain('InstanceTypeChanged? → UpdateEndpoint');
+    expect(run.visited).not.toContain('DeregisterScalableTarget');
+  });
+
+  test('a rollback after a deregistration restores the champion’s scaling', async () => {
+    const w = await scaledChampion('ml.c5.large');
+    const run = await w.run(
+      { sameData: { candidate: 0.8, champion: 0.7 }, endpointStatuses: ['Updating', 'InService'], rollback: true },
+      'new-type-rolls-back',
+      drift,
+    );
+    expectEnded(run, 'FAILED');
+    expect(run.visited.join(' → ')).toContain('RestoreScalableTarget → RestoreScalingPolicy → MarkRolledBack');
+    expect(w.world.messaging.scalableTargets.has(VARIANT_TARGET)).toBe(true);
+    expect(registry(w).map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(w.notifications).toEqual([expect.objectContaining({ status: 'rolled-back' })]);
+    expect((await w.locks()).size).toBe(0);
+  });
+});
+
 describe('inference components (scale to zero)', () => {
   test('a Failed inference component is deleted, waited for and created anew; the candidate deploys', async () => {
     const w = await LoopWorld.deploy(emulators, templates.sbxVis, 'vision');
