@@ -164,24 +164,48 @@ export class LoopWorld {
             : ctx.fallback(),
       },
       functions: {
-        // Manifests of 5,000 labelled images (100 validation images in the manifest the transform scores).
+        // The vision dataset of 5,000 labelled images: a fixed test set of 100 human-verified images (what the
+        // scripted transforms answer), one class map for champion and candidate, and the training channels.
         Manifests: async (p) => {
-          const out = parseS3Uri(String(p.outputUri));
-          const validation = Array.from({ length: 100 }, (_, k) =>
-            JSON.stringify({ 'source-ref': `s3://raw/images/${k}.jpg`, class: k % 2 }),
+          const outputUri = String(p.outputUri);
+          const out = parseS3Uri(outputUri);
+          const test = Array.from({ length: 100 }, (_, k) =>
+            JSON.stringify({ image: `images/${k}.jpg`, label: k % 2 === 0 ? 'cat' : 'dog', source: 'human' }),
           );
-          await this.world.store.put(out.bucket, `${out.key}validation.manifest`, validation.join('\n'));
+          await this.world.store.put(out.bucket, `${out.key}test.jsonl`, test.join('\n') + '\n');
+          await this.world.store.put(out.bucket, `${out.key}manifests/classes.json`, JSON.stringify(['cat', 'dog']));
+          const champion = (p.champion ?? {}) as { found?: boolean };
+          const channel = (name: string, uri: string, mode = 'File') => ({
+            ChannelName: name,
+            InputMode: mode,
+            DataSource: {
+              S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' },
+            },
+          });
+          const code = p.code as { name: string; s3Url: string } | undefined;
           return {
-            scoringManifestUri: `${String(p.outputUri)}validation.images.manifest`,
-            imagePrefixUri: 's3://raw/',
-            trainUri: `${String(p.outputUri)}train.manifest`,
-            validationUri: `${String(p.outputUri)}validation.manifest`,
-            classesUri: `${String(p.outputUri)}classes.json`,
-            records: 5000,
+            manifestsUri: `${outputUri}manifests/`,
+            trainUri: `${outputUri}manifests/train.jsonl`,
+            validationUri: `${outputUri}manifests/validation.jsonl`,
+            classesUri: `${outputUri}manifests/classes.json`,
+            testUri: `${outputUri}test.jsonl`,
+            candidateScoringManifestUri: `${outputUri}scoring/candidate.manifest`,
+            baselineUri: `${outputUri}scoring/baseline.jsonl`,
+            imagesUri: 's3://raw/',
+            championClassesUri: champion.found ? `${outputUri}manifests/classes.json` : null,
+            championModelUri: null,
+            reportUri: `${outputUri}evaluation.json`,
+            labels: 5000,
             train: 4500,
-            validation: 500,
+            validation: 400,
+            test: 100,
             classes: ['cat', 'dog'],
-            hyperparameters: { ...(p.hyperparameters as Json), num_classes: '2', num_training_samples: '4500' },
+            channels: [
+              channel('images', 's3://raw/images/', 'FastFile'),
+              channel('manifests', `${outputUri}manifests/`),
+              ...(code ? [channel(code.name, code.s3Url)] : []),
+            ],
+            hyperparameters: p.hyperparameters as Json,
           };
         },
         Baseline: (p) => ({

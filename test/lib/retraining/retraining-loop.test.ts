@@ -381,7 +381,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect((await world.locks()).size).toBe(0);
   });
 
-  test('vision: with a champion, both are scored on the validation images and the better candidate is deployed', async () => {
+  test('vision: with a champion, both answer the fixed test set, McNemar decides and the better candidate is deployed', async () => {
     const world = await newWorld('sbxVis');
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
@@ -392,7 +392,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(inputOf(run, 'ScoreChampion')).toMatchObject({
       TransformInput: {
         DataSource: {
-          S3DataSource: { S3DataType: 'ManifestFile', S3Uri: expect.stringMatching(/validation\.images\.manifest$/) },
+          S3DataSource: { S3DataType: 'ManifestFile', S3Uri: expect.stringMatching(/scoring\/candidate\.manifest$/) },
         },
         ContentType: 'application/x-image',
       },
@@ -400,7 +400,10 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(world.notifications).toEqual([
       expect.objectContaining({
         status: 'deployed',
-        reason: expect.stringMatching(/accuracy on the same 100 validation records 0.9 beats the champion's 0.8/),
+        // Both on the same 100 test images: 10 the candidate gets right and the champion not, none the reverse.
+        reason: expect.stringMatching(
+          /^promote: accuracy 0\.9 vs 0\.8 .*McNemar on 100 test images: candidate right\/champion wrong 10, the reverse 0/,
+        ),
       }),
     ]);
     expect(run.visited).toContain('UpdateInferenceComponent'); // sandbox: the model lives in the component
@@ -513,13 +516,15 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         ],
       }),
     ]);
-    // The image baseline: the validation manifest, bounded, no tabular exclusions.
+    // The image baseline: the held-out sample and the deployed candidate's own answers on it, bounded.
     expect(inputOf(run, 'RefreshBaseline')).toEqual({
-      sourceUri: expect.stringMatching(/\/datasets\/ic-first\/validation\.manifest$/),
+      sourceUri: expect.stringMatching(/\/datasets\/ic-first\/scoring\/baseline\.jsonl$/),
+      imagesUri: 's3://raw/',
+      outputsUri: expect.stringMatching(/\/datasets\/ic-first\/scores\/candidate\/$/),
       artifactsBucket: expect.any(String),
       endpointName: 'mlbp-sandbox-vision',
       datasetId: 'ic-first',
-      maxImages: 5000,
+      maxImages: 2000,
     });
     expect(world.inferenceComponent).toEqual({
       name: 'mlbp-sandbox-vision-ic',
@@ -542,10 +547,11 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     await world.run({ candidateMetric: 0.9 }, 'labels-run', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
-    const select = world.queries.find((q) => q.includes('GROUP BY image_key')) ?? '';
+    const select = world.queries.find((q) => q.includes('PARTITION BY image_key')) ?? '';
     expect(select).toContain(
-      "max_by(label, CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 ELSE 1 END * 1e13 + to_unixtime(event_time)) AS label",
+      "row_number() OVER (PARTITION BY image_key ORDER BY CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 WHEN 'model' THEN 1 ELSE 1 END DESC, event_time DESC)",
     );
+    expect(select).toContain('inference_id');
     expect(select).not.toContain('arbitrary(');
   });
 
@@ -636,7 +642,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect((await world.locks()).size).toBe(0);
   });
 
-  test('vision: labelled images become manifests whose class count reaches the training hyperparameters', async () => {
+  test('vision: the dataset step decides the channels and the script-mode hyperparameters of the training job', async () => {
     const world = await newWorld('sbxVis');
     const run = await world.run({ candidateMetric: 0.9 }, 'vision-run', {
       trigger: { kind: 'manual', reason: 'bootstrap' },
@@ -644,25 +650,27 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).toEqual(expect.arrayContaining(['SelectLabelledImages', 'BuildManifests', 'CreateEndpoint']));
     expect(inputOf(run, 'TrainCandidate')).toMatchObject({
-      AlgorithmSpecification: { TrainingInputMode: 'Pipe' },
+      AlgorithmSpecification: {
+        TrainingImage: expect.stringMatching(/\/pytorch-training:2\.6\.0-gpu-py312$/),
+        TrainingInputMode: 'File',
+      },
       HyperParameters: expect.objectContaining({
-        num_classes: '2',
-        num_training_samples: '4500',
-        use_pretrained_model: '1',
+        sagemaker_program: 'train.py',
+        sagemaker_submit_directory: expect.stringMatching(/^\/opt\/ml\/input\/data\/code\/[0-9a-f]{64}\.gz$/),
+        backbone: 'resnet18',
       }),
       InputDataConfig: [
-        expect.objectContaining({
-          ChannelName: 'train',
-          RecordWrapperType: 'RecordIO',
-          DataSource: {
-            S3DataSource: expect.objectContaining({
-              S3DataType: 'AugmentedManifestFile',
-              AttributeNames: ['source-ref', 'class'],
-            }),
-          },
-        }),
-        expect.objectContaining({ ChannelName: 'validation' }),
+        expect.objectContaining({ ChannelName: 'images', InputMode: 'FastFile' }),
+        expect.objectContaining({ ChannelName: 'manifests', InputMode: 'File' }),
+        expect.objectContaining({ ChannelName: 'code' }),
       ],
+    });
+    // Served by the PyTorch inference image, the handler in the archive's code/.
+    expect(inputOf(run, 'CreateModel')).toMatchObject({
+      PrimaryContainer: {
+        Image: expect.stringMatching(/\/pytorch-inference:2\.6\.0-gpu-py312$/),
+        Environment: { SAGEMAKER_PROGRAM: 'inference.py' },
+      },
     });
   });
 });
@@ -879,7 +887,7 @@ describe('retraining loop, template', () => {
       EnableNetworkIsolation: true,
       ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 2 },
       AlgorithmSpecification: {
-        TrainingImage: '811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1',
+        TrainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-gpu-py312',
         MetricDefinitions: expect.arrayContaining([expect.objectContaining({ Name: 'validation:accuracy' })]),
       },
     });
@@ -1135,14 +1143,23 @@ describe('training recipes', () => {
     ).toThrow(
       /training\.instanceType "ml\.g6\.xlarge" cannot train xgboost: the image supports the GPU families ml\.p2\.\*, ml\.p3\.\*, ml\.g4dn\.\*, ml\.g5\.\*; received family g6/,
     );
+    // The vision model trains on any training type (the PyTorch image for CPU or GPU), never a hosting-only one.
     expect(() =>
+      resolveTrainingRecipe({
+        caseStudy: 'vision',
+        region: 'us-east-1',
+        instanceType: 'ml.t3.medium',
+        instanceCount: 1,
+      }),
+    ).toThrow(/training\.instanceType "ml\.t3\.medium" is not a known SageMaker training instance type/);
+    expect(
       resolveTrainingRecipe({
         caseStudy: 'vision',
         region: 'us-east-1',
         instanceType: 'ml.m5.xlarge',
         instanceCount: 1,
-      }),
-    ).toThrow(/cannot train image-classification: it trains on GPU instances only/);
+      }).image,
+    ).toBe('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-cpu-py312');
   });
 
   test('CPU XGBoost uses hist; overrides replace image and hyperparameters', () => {
