@@ -5,7 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMAGE_EVENT_SCHEMA, INTERACTION_EVENT_SCHEMA, type EventSchema } from '../../core/contracts/events';
+import {
+  IMAGE_EVENT_SCHEMA,
+  INTERACTION_EVENT_SCHEMA,
+  SERVED_SLATE_SCHEMA,
+  type EventSchema,
+} from '../../core/contracts/events';
 import {
   peakEventsPerSecond,
   planShards,
@@ -24,11 +29,14 @@ export interface GeneratedBlock {
 }
 
 function schemaTable(schema: EventSchema): string {
-  const rows = schema.fields.map(
-    (f) =>
-      `| \`${f.name}\` | ${f.type} | ${f.required ? 'yes' : 'no'} | ${f.description}${
-        f.values ? ` One of: ${f.values.map((v) => `\`${v}\``).join(', ')}.` : ''
-      } |`,
+  // Fields of an `array<struct>` follow it as `items[].field`.
+  const rows = schema.fields.flatMap((f) =>
+    [f, ...(f.fields ?? []).map((n) => ({ ...n, name: `${f.name}[].${n.name}` }))].map(
+      (x) =>
+        `| \`${x.name}\` | ${x.type} | ${x.required ? 'yes' : 'no'} | ${x.description}${
+          x.values ? ` One of: ${x.values.map((v) => `\`${v}\``).join(', ')}.` : ''
+        } |`,
+    ),
   );
   return [
     `### \`${schema.name}\` (version ${schema.version})`,
@@ -82,7 +90,10 @@ export const GENERATED_BLOCKS: readonly GeneratedBlock[] = [
   {
     file: 'docs/event-schemas.md',
     name: 'schemas',
-    render: () => [schemaTable(INTERACTION_EVENT_SCHEMA), schemaTable(IMAGE_EVENT_SCHEMA)].join('\n\n'),
+    render: () =>
+      [schemaTable(INTERACTION_EVENT_SCHEMA), schemaTable(SERVED_SLATE_SCHEMA), schemaTable(IMAGE_EVENT_SCHEMA)].join(
+        '\n\n',
+      ),
   },
   { file: 'docs/capacity-planning.md', name: 'capacity-table', render: capacityTable },
   ...COST_DOC_BLOCKS,

@@ -1,7 +1,7 @@
 /**
  * The recommender case study, simulated on real engines (nothing scripted about a model):
  *
- * 1. the week before, no model exists: users (latent tastes over item categories, position bias,
+ * 1. the week before, for three hours, no model exists: users (latent tastes over item categories, position bias,
  *    `src/producer/shoppers.ts`) browse and ask the `recommend` logic for slates, served by the popularity fallback
  *    and logged with their features; interactions and slates go through kinesalite, the real consumer and the local
  *    Firehose into the lake;
@@ -133,7 +133,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
   let malformedBatch = 0;
 
   /** One hour of traffic: each minute, users browse, ask for K items, and respond to what they were shown. */
-  const period = async (label: string, start: Date, drift: boolean) => {
+  const period = async (label: string, start: Date, drift: boolean, hours = 1) => {
     clock.setAtLeast(start);
     const shoppers = new Shoppers({ seed: ctx.seed, drift });
     const perMinute = requestsPerPeriod / 60;
@@ -142,7 +142,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     let clicks = 0;
     let slates = 0;
     const versions = new Set<string>();
-    for (let m = 0; m < 60; m++) {
+    for (let m = 0; m < 60 * hours; m++) {
       const now = new Date(start.getTime() + m * 60_000);
       const n = Math.floor((m + 1) * perMinute) - Math.floor(m * perMinute);
       const users = Array.from({ length: n }, () => ({ user: shoppers.nextUser(), context: shoppers.nextContext() }));
@@ -177,7 +177,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
         slates += s.slates;
       }
     }
-    clock.setAtLeast(new Date(start.getTime() + PERIOD_MS));
+    clock.setAtLeast(new Date(start.getTime() + hours * PERIOD_MS));
     const impressions = served * K;
     t.log(
       'serve',
@@ -187,8 +187,10 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
 
   const runs: LoopRun[] = [];
   try {
-    // 1. The week before: no model yet; users have browsed the catalogue before (their history).
-    const history = new Date(ctx.baselineStart.getTime() - PERIOD_GAP_MS);
+    // 1. The week before: no model yet, three hours of traffic (the first dataset); users have browsed the catalogue
+    // before (their history).
+    const historyHours = 3;
+    const history = new Date(ctx.baselineStart.getTime() - PERIOD_GAP_MS - (historyHours - 1) * PERIOD_MS);
     const before = new Shoppers({ seed: ctx.seed });
     const warmUp = Array.from({ length: before.userCount }, (_, k) =>
       before.browse(before.userAt(k), new Date(history.getTime() - 3_600_000 + k * 5_000), before.nextContext()),
@@ -196,8 +198,8 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     const warm = await recommender.ingest(warmUp, new Date(history.getTime() - 1_000));
     ingested += warm.valid;
     t.log('produce', `users' earlier browsing: ${warm.valid} views and watches in the hour before`);
-    await period('the week before (no model yet)', history, false);
-    const firstAt = clock.setAtLeast(new Date(history.getTime() + PERIOD_MS + 5 * 60_000));
+    await period('the week before (no model yet)', history, false, historyHours);
+    const firstAt = clock.setAtLeast(new Date(history.getTime() + historyHours * PERIOD_MS + 5 * 60_000));
     const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').slice(0, 13);
     t.log(
       'retrain',

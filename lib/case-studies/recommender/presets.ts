@@ -98,7 +98,8 @@ const RECOMMENDER_REALTIME = {
 export const RECOMMENDER_PRESETS: CaseStudySpec['presets'] = {
   sandbox: {
     ingestion: { traffic: { peakEventsPerSecond: 50, averageEventSizeBytes: 600 } },
-    training: { instanceType: 'ml.g4dn.xlarge' },
+    // Small datasets: shallow trees with heavier leaves generalize (tried on the simulation's bootstrap data).
+    training: { instanceType: 'ml.g4dn.xlarge', hyperparameters: { max_depth: '4', min_child_weight: '10' } },
     retraining: RECOMMENDER_RETRAINING.sandbox,
     realtime: RECOMMENDER_REALTIME.sandbox,
     ranking: RECOMMENDER_RANKING.sandbox,
