@@ -30,7 +30,7 @@ export interface SimulateOptions {
   readonly blueprints?: readonly CaseStudyBlueprint[];
   /** Events (recommender) per period. @default 3000 */
   readonly events?: number;
-  /** Images (vision) per period; at least 1,000 so the loop's minimum of new labelled images is met. @default 1200 */
+  /** Images (vision) per period (three periods; a real model trains on them, on this machine's CPU). @default 700 */
   readonly images?: number;
   /** Keep the local world's files here (the recommender: S3 layout, jobs). @default a temporary folder, removed */
   readonly outDir?: string;
@@ -96,7 +96,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         seed,
         drift,
         baselineStart: BASELINE_START,
-        eventsPerPeriod: caseStudy === 'recommender' ? (options.events ?? 3000) : (options.images ?? 1200),
+        eventsPerPeriod: caseStudy === 'recommender' ? (options.events ?? 3000) : (options.images ?? 700),
         scenario: scenarioFor(seed, caseStudy),
         ...(options.outDir !== undefined ? { outDir: options.outDir } : {}),
       };
