@@ -38,6 +38,15 @@ function nonNegative(env: NodeJS.ProcessEnv, name: string): number {
   return value;
 }
 
+function fraction(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = required(env, name);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new Error(`environment variable ${name} must be a number in [0, 1); received "${raw}"`);
+  }
+  return value;
+}
+
 /** Common settings of both functions. */
 export interface CommonSettings {
   readonly caseStudy: string;
@@ -56,13 +65,14 @@ function common(env: NodeJS.ProcessEnv): CommonSettings {
 /** The stream consumer's settings. */
 export function consumerSettingsFromEnv(
   env: NodeJS.ProcessEnv,
-): ConsumerSettings & CommonSettings & { rawBucket: string; servedFeaturesBucket?: string } {
+): ConsumerSettings & CommonSettings & { rawBucket: string; servedFeaturesBucket?: string; canaryTolerance?: number } {
   return {
     ...common(env),
     rawBucket: required(env, 'RAW_BUCKET'),
     quarantinePrefix: env.QUARANTINE_PREFIX ?? 'quarantine/',
     ...(env.SERVED_FEATURES_BUCKET ? { servedFeaturesBucket: env.SERVED_FEATURES_BUCKET } : {}),
     ...(env.SERVED_FEATURES_PREFIX ? { servedFeaturesPrefix: env.SERVED_FEATURES_PREFIX } : {}),
+    ...(env.CANARY_CTR_TOLERANCE !== undefined ? { canaryTolerance: fraction(env, 'CANARY_CTR_TOLERANCE') } : {}),
     ttlHours: positive(env, 'FEATURE_TTL_HOURS'),
     popularityBucketMinutes: positive(env, 'POPULARITY_BUCKET_MINUTES'),
     popularityListSize: positive(env, 'POPULARITY_LIST_SIZE'),

@@ -9,7 +9,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { canaryCtrCheck } from '../../core/recommender/canary';
 import { processBatch, type StreamRecord } from '../../core/recommender/consume';
+import { bucketStart } from '../../core/recommender/features';
 import { DynamoFeatureStore } from '../shared/aws/dynamo-feature-store';
 import { consumerSettingsFromEnv } from '../../core/recommender/settings';
 
@@ -77,6 +79,17 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     metrics.addMetric('FeedbackJoined', MetricUnit.Count, summary.feedbackJoined);
     metrics.addMetric('FeedbackUnjoined', MetricUnit.Count, summary.feedbackUnjoined);
     metrics.addMetric('SlatesReceived', MetricUnit.Count, summary.slates);
+    if (settings.canaryTolerance !== undefined) {
+      // Blue/green canary: the window's two model versions, one-sided (the rollback alarm watches the maximum).
+      const now = new Date();
+      const check = canaryCtrCheck(await store.ctrCounts(bucketStart(now, settings.ctrWindowMinutes)), {
+        tolerance: settings.canaryTolerance,
+      });
+      if (check) {
+        metrics.addMetric('CanaryCtrInferior', MetricUnit.Count, check.inferior ? 1 : 0);
+        if (check.inferior) logger.warn('canary CTR below the champion beyond the tolerance', { ...check });
+      }
+    }
     metrics.addMetric('RecordAge', MetricUnit.Milliseconds, summary.maxAgeMs);
     logger.info('batch processed', { ...summary, batchItemFailures: batchItemFailures.length });
     return { batchItemFailures };

@@ -22,7 +22,7 @@ export const RECOMMENDER: CaseStudy = {
   trainingRecipe: (scope, options) => recommenderRecipe(scope, options),
   retraining: (config) => recommenderRetraining(config),
   addToMlStack(stack, c) {
-    new RecommenderServing(stack, RECOMMENDER_SERVING_ID, {
+    const serving = new RecommenderServing(stack, RECOMMENDER_SERVING_ID, {
       config: c.config,
       stream: c.dataPlane.stream,
       rawBucket: c.dataPlane.raw,
@@ -33,6 +33,6 @@ export const RECOMMENDER: CaseStudy = {
       endpointName: c.endpointName,
       driftChecker: c.driftChecker,
     });
-    return {};
+    return serving.canaryCtrAlarm ? { rollbackAlarms: [serving.canaryCtrAlarm] } : {};
   },
 };

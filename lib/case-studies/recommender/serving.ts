@@ -20,6 +20,9 @@ import { StreamConsumer } from './stream-consumer';
  */
 export const servedFeaturesPrefix = (endpointName: string): string => `datacapture/${endpointName}/served-slates/`;
 
+/** Relative CTR loss a blue/green canary may show before its rollback alarm fires (one-sided test at 5 %). */
+export const CANARY_CTR_TOLERANCE = 0.1;
+
 /** Construct id of the recommender's serving in its ML stack (the retraining loop finds the feature table by it). */
 export const RECOMMENDER_SERVING_ID = 'RecommenderServing';
 
@@ -65,6 +68,11 @@ export class RecommenderServing extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
   /** The fallback-rate alarm. */
   public readonly fallbackAlarm: cloudwatch.Alarm;
+  /**
+   * The canary's CTR is significantly below the champion's beyond the tolerance: one of the blue/green update's
+   * auto-rollback alarms (instance endpoints only).
+   */
+  public readonly canaryCtrAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RecommenderServingProps) {
     super(scope, id);
@@ -105,6 +113,8 @@ export class RecommenderServing extends Construct {
       servedFeatures: props.captureBucket
         ? { bucket: props.captureBucket, prefix: servedFeaturesPrefix(props.endpointName) }
         : undefined,
+      // Blue/green canaries exist on instance endpoints only (serverless updates in place).
+      canaryCtrTolerance: config.serving.serverless ? undefined : CANARY_CTR_TOLERANCE,
     });
 
     this.api = new RecommendApi(this, 'Api', {
@@ -200,6 +210,18 @@ export class RecommenderServing extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     ];
+    if (!config.serving.serverless) {
+      this.canaryCtrAlarm = new cloudwatch.Alarm(this, 'CanaryCtrAlarm', {
+        alarmDescription: `The blue/green canary of ${props.endpointName} has a CTR significantly below the champion's (more than ${Math.round(CANARY_CTR_TOLERANCE * 100)}% lower, one-sided test at 5%): the update rolls back. Runbook: docs/runbooks/canary-rolled-back.md`,
+        metric: this.consumer.metricCanaryCtrInferior(),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(this.canaryCtrAlarm);
+    }
     for (const alarm of this.alarms) alarm.addAlarmAction(action);
 
     new CfnOutput(this, 'RecommendUrl', { value: this.api.url.url, description: 'IAM-authenticated recommend API' });

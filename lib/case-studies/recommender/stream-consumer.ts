@@ -52,6 +52,11 @@ export interface StreamConsumerProps {
    * `<prefix>yyyy/mm/dd/hh/`). @default not written
    */
   readonly servedFeatures?: { readonly bucket: s3.IBucket; readonly prefix: string };
+  /**
+   * Check a blue/green canary's CTR against the champion's after each batch (one-sided, `core/recommender/canary.ts`)
+   * and publish `CanaryCtrInferior`, with this relative tolerance. @default no check
+   */
+  readonly canaryCtrTolerance?: number;
 }
 
 /**
@@ -111,6 +116,7 @@ export class StreamConsumer extends Construct {
         POPULARITY_LIST_SIZE: String(props.features.popularityListSize),
         CTR_WINDOW_MINUTES: String(props.features.ctrWindow.toMinutes()),
         POWERTOOLS_METRICS_NAMESPACE: 'MlBlueprint/Recommender',
+        ...(props.canaryCtrTolerance !== undefined ? { CANARY_CTR_TOLERANCE: String(props.canaryCtrTolerance) } : {}),
         ...(props.servedFeatures
           ? {
               SERVED_FEATURES_BUCKET: props.servedFeatures.bucket.bucketName,
@@ -145,6 +151,11 @@ export class StreamConsumer extends Construct {
   /** Events written as features. */
   public metricProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('EventsProcessed', { statistic: 'Sum', ...props });
+  }
+
+  /** 1 when the canary's CTR is significantly below the champion's beyond the tolerance (per batch). */
+  public metricCanaryCtrInferior(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('CanaryCtrInferior', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
   }
 
   /** Feedback events joined to a prediction by inference id. */

@@ -169,3 +169,21 @@ test('the recommend API logs slates to the stream; the consumer writes served fe
     }),
   });
 });
+
+test('production: the canary CTR check is one of the blue/green update’s auto-rollback alarms; the sandbox has none', () => {
+  const alarms = production.findResources('AWS::CloudWatch::Alarm');
+  const [id] = Object.entries(alarms).find(([, a]) =>
+    /canary .* CTR significantly below/.test(String((a.Properties as Json).AlarmDescription)),
+  ) as [string, Json];
+  const machines = production.findResources('AWS::StepFunctions::StateMachine');
+  const body = JSON.stringify(Object.entries(machines).find(([k]) => k.startsWith('RetrainingStateMachine'))?.[1]);
+  expect(body).toContain(`"Ref":"${id}"`);
+  production.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ CANARY_CTR_TOLERANCE: '0.1' }) },
+  });
+  expect(
+    Object.values(sandbox.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      /canary .* CTR/.test(String((a.Properties as Json).AlarmDescription)),
+    ),
+  ).toEqual([]);
+});
