@@ -44,6 +44,8 @@ export interface CaseStudyServing {
    * need (e.g. a backfill's batch transform). @default nothing
    */
   grantModelRole?(role: iam.IGrantable): void;
+  /** More alarms that roll a model update back (e.g. the recommender's canary CTR check). @default none */
+  readonly rollbackAlarms?: readonly cloudwatch.IAlarm[];
 }
 
 /** What a case study's own training recipe is resolved from (the stage's training and serving settings). */

@@ -213,7 +213,7 @@ export class MlStack extends Stack {
       databaseName: data.lake.databaseName,
       tableName: data.table.tableName,
       workGroupName: data.lake.workGroupName,
-      rollbackAlarms: this.endpointAlarms.rollbackAlarms,
+      rollbackAlarms: [...this.endpointAlarms.rollbackAlarms, ...(serving.rollbackAlarms ?? [])],
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       servingPlan: serving.servingPlan,
     });
