@@ -162,6 +162,23 @@ export const blueprintConfigSchema = z
         maxCapacity: between(1, 100, 'instances'),
         /** Share of requests captured for drift monitoring. */
         dataCapturePercent: between(1, 100, 'percent'),
+        /**
+         * SageMaker Serverless Inference instead of instances: scales to zero, idle costs nothing; no data capture,
+         * no GPUs, no blue/green guardrails (the caller logs what monitoring needs). @default instances
+         * @see https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
+         */
+        serverless: z
+          .strictObject({
+            /** Memory of the serverless endpoint: 1024 to 6144 MB in steps of 1024. */
+            memorySizeInMB: z
+              .number({ error: 'must be one of 1024, 2048, 3072, 4096, 5120, 6144 (MB)' })
+              .refine((m) => [1024, 2048, 3072, 4096, 5120, 6144].includes(m), {
+                error: 'must be one of 1024, 2048, 3072, 4096, 5120, 6144 (MB)',
+              }),
+            /** Concurrent invocations at most (1 to 200). */
+            maxConcurrency: between(1, 200, 'invocations'),
+          })
+          .optional(),
       })
       .refine((s) => s.maxCapacity >= s.minCapacity, {
         path: ['maxCapacity'],
@@ -169,7 +186,7 @@ export const blueprintConfigSchema = z
       }),
     retraining: z.strictObject({
       /** Validation metric the training job reports and evaluation compares (e.g. `validation:auc`). */
-      metricName: z.string().regex(/^[A-Za-z0-9_:.-]+$/, { error: 'must be a metric name such as validation:auc' }),
+      metricName: z.string().regex(/^[A-Za-z0-9_:.@-]+$/, { error: 'must be a metric name such as validation:auc' }),
       /** Whether a larger metric value is better. */
       metricDirection: z.enum(['maximize', 'minimize'], { error: 'must be "maximize" or "minimize"' }),
       /** The candidate must beat the champion by at least this much (in metric units). */
@@ -251,6 +268,36 @@ export const blueprintConfigSchema = z
           /** Concurrency reserved for the API (protects the endpoint and the account's other functions). */
           reservedConcurrency: between(1, 1000, 'concurrent executions').optional(),
         }),
+      })
+      .optional(),
+    /**
+     * The recommender's training data and candidate generation (`core/recommender/sql.ts`, `candidates.ts`). Only
+     * the recommender sets it (in `lib/case-studies/recommender/presets.ts`).
+     */
+    ranking: z
+      .strictObject({
+        /** An interaction counts for a served item when it follows within this many minutes. */
+        attributionMinutes: between(1, 1440, 'minutes'),
+        /** Share of the latest requests that validate (time-based split). */
+        validationFraction: between(0.01, 0.5, '(fraction)', false),
+        /** Share of the training split's negatives kept (recorded with the model). */
+        negativeSamplingRate: between(0.01, 1, '(fraction)', false),
+        /** Training files are sharded by request into this many `shard=<n>/` folders (several instances). */
+        shards: between(1, 1024, 'shards'),
+        /** Co-visitation job: pair window, days counted, neighbours kept, items per user, users per pair. */
+        coVisitation: z.strictObject({
+          minutes: between(1, 1440, 'minutes'),
+          days: between(1, 90, 'days'),
+          neighbours: between(1, 200, 'neighbours'),
+          itemsPerUser: between(2, 1000, 'items'),
+          minUsers: between(1, 1000, 'users'),
+        }),
+        /** Shares of the candidate budget of co-visitation and fresh items (trending gets the rest). */
+        quotas: z
+          .strictObject({ covisit: fraction(), fresh: fraction() })
+          .refine((q) => q.covisit + q.fresh <= 1, { error: 'covisit + fresh must be at most 1' }),
+        /** Last positions of a slate kept for fresh items (exploration). */
+        freshSlots: between(0, 5, 'positions'),
       })
       .optional(),
     /**

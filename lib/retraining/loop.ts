@@ -21,6 +21,7 @@ import { ChampionPhase } from './phases/champion';
 import { DatasetPhase } from './phases/dataset';
 import { DeployToInferenceComponent } from './phases/deploy-component';
 import { DeployToEndpoint } from './phases/deploy-endpoint';
+import { DeployToServerless } from './phases/deploy-serverless';
 import { EvaluatePhase } from './phases/evaluate';
 import { FinishPhase, RunEnd } from './phases/finish';
 import { LOCK_EXPIRY, LOCK_KEY, LockPhase } from './phases/lock';
@@ -66,7 +67,7 @@ export class RetrainingLoop extends Construct {
     super(scope, id);
     validate(props);
     const component = inferenceComponentPlan(props.servingPlan);
-    if (props.serving.minCapacity === 0 && !component) {
+    if (props.serving.minCapacity === 0 && !component && !props.serving.serverless) {
       Annotations.of(this).addWarningV2(
         'ml-blueprint:minCapacityZero',
         'serving.minCapacity is 0, but instance-based SageMaker variants cannot scale below 1 instance: autoscaling registers a minimum of 1 (scale to zero needs inference components).',
@@ -181,7 +182,9 @@ export class RetrainingLoop extends Construct {
     });
     const deploy = component
       ? new DeployToInferenceComponent(this, 'Deploy', { states, props, sageMakerRole, plan: component })
-      : new DeployToEndpoint(this, 'Deploy', { states, props, sageMakerRole });
+      : props.serving.serverless
+        ? new DeployToServerless(this, 'Deploy', { states, props, sageMakerRole })
+        : new DeployToEndpoint(this, 'Deploy', { states, props, sageMakerRole });
     const register = new RegisterPhase(this, 'Register', { states, props, modelMetrics: study.modelMetrics });
     const run = lock.next(champion).next(dataset).next(train).next(evaluate).next(register).next(deploy).next(finish);
     this.functions = { plan: planFn, evaluate: evaluateFn, baseline: baselineFn, ...dataset.functions };

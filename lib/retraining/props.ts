@@ -36,6 +36,11 @@ export interface LoopServingProps {
   readonly dataCapturePercent: number;
   /** Target-tracking target: invocations per instance per minute. @default 100 */
   readonly targetInvocationsPerInstance?: number;
+  /**
+   * Serve with SageMaker Serverless Inference (scales to zero; no data capture, no blue/green guardrails, no
+   * autoscaling to register) instead of instances. @default instances
+   */
+  readonly serverless?: { readonly memorySizeInMB: number; readonly maxConcurrency: number };
 }
 
 /** Champion/challenger policy. */

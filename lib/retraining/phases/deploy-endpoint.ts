@@ -52,9 +52,26 @@ export class EndpointStates {
   public readonly maxPolls: number;
   public readonly endpointArn: string;
 
-  constructor(scope: Construct, p: DeployPhaseProps, variants: Record<string, unknown>) {
+  constructor(
+    scope: Construct,
+    p: DeployPhaseProps,
+    variants: Record<string, unknown>,
+    /** Serverless endpoints take neither data capture nor a volume key. @default false */
+    serverless = false,
+  ) {
     const { states, props } = p;
     const s = props.serving;
+    const capture = {
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: s.dataCapturePercent,
+        DestinationS3Uri: `s3://${props.captureBucket.bucketName}/${(props.capturePrefix ?? 'datacapture/').replace(/\/$/, '')}`,
+        KmsKeyId: props.dataKey.keyArn,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { CsvContentTypes: ['text/csv'], JsonContentTypes: ['application/json'] },
+      },
+      ...(hasInstanceStorage(s.instanceType) ? {} : { KmsKeyId: props.dataKey.keyArn }),
+    };
     this.createConfig = states.sageMaker(
       scope,
       'CreateEndpointConfig',
@@ -62,15 +79,7 @@ export class EndpointStates {
       {
         'EndpointConfigName.$': '$.run.endpointConfigName',
         ...variants,
-        DataCaptureConfig: {
-          EnableCapture: true,
-          InitialSamplingPercentage: s.dataCapturePercent,
-          DestinationS3Uri: `s3://${props.captureBucket.bucketName}/${(props.capturePrefix ?? 'datacapture/').replace(/\/$/, '')}`,
-          KmsKeyId: props.dataKey.keyArn,
-          CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-          CaptureContentTypeHeader: { CsvContentTypes: ['text/csv'], JsonContentTypes: ['application/json'] },
-        },
-        ...(hasInstanceStorage(s.instanceType) ? {} : { KmsKeyId: props.dataKey.keyArn }),
+        ...(serverless ? {} : capture),
         Tags: DATASET_TAGS,
       },
       [states.arn(scope, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
