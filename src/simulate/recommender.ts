@@ -20,6 +20,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ctrBaselineKey } from '../../core/recommender/ctr';
+import type { RecommenderEvaluation } from '../../core/recommender/promotion';
 import { bucketStart } from '../../core/recommender/features';
 import type { RecommendRequest } from '../../core/recommender/recommend';
 import { consumerSettingsFromEnv, servingSettingsFromEnv } from '../../core/recommender/settings';
@@ -78,6 +79,20 @@ function malformed(at: Date, n: number): OutgoingRecord[] {
       partitionKey: 'user-x',
     },
   ];
+}
+
+/** The decision's evidence: the paired bootstrap interval of the nDCG@10 gain and what it was compared with. */
+function gainOf(ev: RecommenderEvaluation): Record<string, unknown> {
+  return {
+    metric: 'ndcg@10',
+    comparedWith: ev.metadata.comparedWith,
+    meanDifference: ev.interval.meanDifference,
+    lower: ev.interval.lower,
+    upper: ev.interval.upper,
+    confidence: ev.interval.confidence,
+    requests: ev.interval.n,
+    promote: ev.promote,
+  };
 }
 
 /** Writes every object of the blueprint's buckets under `dir` (`<bucket>/<key>`). */
@@ -280,7 +295,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
         retrainingStarted: false,
         decision: 'skipped',
         states: [],
-        metrics: first.evaluation?.metrics ?? null,
+        ...(first.evaluation ? { metrics: { ...first.evaluation.metrics, gain: gainOf(first.evaluation) } } : {}),
       };
     }
     const detail = check.published;
@@ -317,7 +332,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
       retrainingStarted: true,
       decision: second.decision,
       states: second.states,
-      ...(ev ? { metrics: { ...ev.metrics } } : {}),
+      ...(ev ? { metrics: { ...ev.metrics, gain: gainOf(ev) } } : {}),
     };
   } finally {
     if (ctx.outDir) {
