@@ -154,6 +154,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     const perMinute = requestsPerPeriod / 60;
     let served = 0;
     let fallback = 0;
+    const reasons = new Map<string, number>();
     let clicks = 0;
     let slates = 0;
     const versions = new Set<string>();
@@ -171,7 +172,11 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
       const outcomes = await recommender.serve(requests, at);
       const responses = outcomes.flatMap((o, i) => {
         served++;
-        if (o.response.fallback) fallback++;
+        if (o.response.fallback) {
+          fallback++;
+          const reason = o.response.fallbackReason ?? 'unknown';
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
         versions.add(o.response.modelVersion);
         return shoppers.respond(
           users[i].user,
@@ -196,7 +201,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     const impressions = served * K;
     t.log(
       'serve',
-      `${label}: ${served} requests served by ${[...versions].join(', ')} (${fallback} fallback), ${slates} slates logged, CTR ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions; lake ${bp.databaseName} (events/, slates/)`,
+      `${label}: ${served} requests served by ${[...versions].join(', ')} (${fallback} fallback${fallback ? `: ${[...reasons].map(([r, n]) => `${n} ${r}`).join(', ')}` : ''}), ${slates} slates logged, CTR ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions; lake ${bp.databaseName} (events/, slates/)`,
     );
   };
 
