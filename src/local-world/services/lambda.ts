@@ -5,6 +5,13 @@
  * may deploy other code for a function (e.g. a fixed manifest result).
  */
 import { runEvaluation, type EvaluationRequest } from '../../../core/retraining/evaluate';
+import { loadCoVisitation } from '../../../core/recommender/covisitation';
+import type { FeatureStore } from '../../../core/recommender/feature-store';
+import {
+  RANKING_SOURCE_KIND,
+  runRecommenderEvaluation,
+  type LoopEvaluationRequest as RecommenderLoopRequest,
+} from '../../../core/recommender/promotion';
 import { buildManifests, type ManifestInput } from '../../../core/retraining/manifests';
 import { parseS3Uri } from '../../../core/storage/s3-uri';
 import { refreshBaseline, type BaselineInput } from '../../../core/retraining/baseline';
@@ -23,6 +30,8 @@ export interface LoopFunctionsOptions {
   readonly imageLimits?: ImageLimits;
   /** Vision: level of McNemar's test (the evaluate function's `PROMOTION_ALPHA`). @default 0.05 */
   readonly alpha?: number;
+  /** Recommender: where the co-visitation load writes neighbour lists. @default parsed and counted only */
+  readonly featureStore?: Pick<FeatureStore, 'putNeighbours'>;
 }
 
 /** The loop's functions, by a fragment of their name. */
@@ -36,7 +45,9 @@ export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Rec
               world.store,
               fromLoopRequest(i as unknown as LoopEvaluationRequest, o.alpha ?? 0.05),
             )
-          : await runEvaluation(world.store, i as unknown as EvaluationRequest);
+          : (i as { scoring?: { candidate?: { kind?: string } } }).scoring?.candidate?.kind === RANKING_SOURCE_KIND
+            ? await runRecommenderEvaluation(world.store, i as unknown as RecommenderLoopRequest)
+            : await runEvaluation(world.store, i as unknown as EvaluationRequest);
       world.clock.advance(5_000);
       world.log(
         'evaluate',
@@ -45,6 +56,20 @@ export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Rec
           : `${evaluation.promote ? 'promote' : 'reject'}: ${evaluation.reason}`,
       );
       return evaluation;
+    },
+    // The recommender's co-visitation load: into the world's feature table when it has one, else parsed and counted.
+    CoVisitation: async (i) => {
+      const input = i as { uri: string; datasetId: string };
+      const result = await loadCoVisitation(world.store, o.featureStore ?? { putNeighbours: async () => undefined }, {
+        uri: input.uri,
+        datasetId: input.datasetId,
+        expiresAt: Math.floor(world.clock.now().getTime() / 1000) + 7 * 24 * 3600,
+      });
+      world.log(
+        'dataset',
+        `co-visitation: ${result.items} items, ${result.neighbours} neighbours ${o.featureStore ? 'loaded into the feature table' : 'read (no feature table in this world)'}`,
+      );
+      return result;
     },
     Manifests: async (i) => {
       if (o.caseStudy === 'vision') {
