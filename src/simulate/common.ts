@@ -179,14 +179,15 @@ export async function retrain(
   });
   world.deployFunctions(loopFunctions(world, { caseStudy: bp.caseStudy, imageLimits }));
   // The model that served the baseline period: approved, deployed (in its inference component where one is used).
-  world.registry.add(bp.endpointName, 'Approved', {
+  const served = world.registry.add(bp.endpointName, 'Approved', {
     datasetId: 'initial',
     datasetEnd: champion.datasetEnd,
     metricName: champion.metricName,
     metricValue: String(champion.metricValue),
     modelName: champion.modelName,
   });
-  world.hosting.addEndpoint(bp.endpointName, champion.modelName);
+  // The loop tags the model it deploys with its registry package: the champion is found through that tag.
+  world.hosting.addEndpoint(bp.endpointName, champion.modelName, { packageArn: served.arn });
   world.hosting.addInferenceComponent(`${bp.endpointName}-ic`, bp.endpointName, champion.modelName);
   const { definition } = await world.deploy(bp.mlTemplate, bp.mlStack);
   const stamp = ctx.clock.now().toISOString().replace(/[-:]/g, '').slice(0, 13);

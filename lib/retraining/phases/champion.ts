@@ -95,15 +95,21 @@ export class ChampionPhase extends sfn.StateMachineFragment {
       { 'ResourceArn.$': '$.servedModel.modelArn', MaxResults: 50 },
       [sm(`model/${endpointName}-*`)],
       {
-        resultSelector: { 'packages.$': `$.Tags[?(@.Key == '${MODEL_PACKAGE_TAG}')].Value` },
+        // The tags, and their text: whether the loop's tag is there is decided on the text, so that the filter
+        // below only ever runs on a list that has a match (a filter without one is an error for some engines).
+        resultSelector: { 'all.$': '$.Tags', 'text.$': 'States.JsonToString($.Tags)' },
         resultPath: '$.servedModel.tags',
       },
     );
+    const pickPackage = new sfn.Pass(this, 'PickChampionPackage', {
+      parameters: { 'packages.$': `$.servedModel.tags.all[?(@.Key == '${MODEL_PACKAGE_TAG}')].Value` },
+      resultPath: '$.servedModel.tags.package',
+    });
     const describeChampion = states.sageMaker(
       this,
       'DescribeChampion',
       'describeModelPackage',
-      { 'ModelPackageName.$': '$.servedModel.tags.packages[0]' },
+      { 'ModelPackageName.$': '$.servedModel.tags.package.packages[0]' },
       [sm(`model-package/${endpointName}/*`)],
       {
         resultSelector: {
@@ -205,9 +211,10 @@ export class ChampionPhase extends sfn.StateMachineFragment {
     describeModel.next(tags);
     tags.next(
       new sfn.Choice(this, 'ChampionPackageKnown?')
-        .when(sfn.Condition.isPresent('$.servedModel.tags.packages[0]'), describeChampion)
+        .when(sfn.Condition.stringMatches('$.servedModel.tags.text', `*"${MODEL_PACKAGE_TAG}"*`), pickPackage)
         .otherwise(noChampion),
     );
+    pickPackage.next(describeChampion);
     describeChampion.next(approved);
 
     const status = '$.servingEndpoint.endpoints[0].EndpointStatus';

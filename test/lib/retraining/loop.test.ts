@@ -78,8 +78,11 @@ test('the champion is the model the endpoint serves (endpoint → config or comp
     const found = JSON.stringify(states['ChampionFound?']);
     expect(found).toContain(`"Variable":"$.servingEndpoint.endpoints[0].EndpointName","StringEquals":"${endpoint}"`);
     expect(states['ChampionFound?'].Default).toBe('NoChampion');
-    expect(states.DescribeChampion.Parameters).toEqual({ 'ModelPackageName.$': '$.servedModel.tags.packages[0]' });
-    expect(JSON.stringify(states.ListServedModelTags)).toContain('ml-blueprint:model-package-arn');
+    expect(states.DescribeChampion.Parameters).toEqual({
+      'ModelPackageName.$': '$.servedModel.tags.package.packages[0]',
+    });
+    expect(JSON.stringify(states['ChampionPackageKnown?'])).toContain('ml-blueprint:model-package-arn');
+    expect(JSON.stringify(states.PickChampionPackage)).toContain("@.Key == 'ml-blueprint:model-package-arn'");
     // No state looks for "the newest Approved package" any more.
     const lists = Object.values(states).filter((s) => JSON.stringify(s).includes('listModelPackages'));
     expect(lists).toEqual([]);
