@@ -69,6 +69,13 @@ export class ZipfSampler {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
+/** The catalogue category of an item id (one of 8, stable). */
+export function categoryOf(itemId: string): string {
+  let h = 0;
+  for (const ch of itemId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `cat-${pad(h % 8, 2)}`;
+}
+
 function uuid(rng: Rng): string {
   const hex = Array.from({ length: 4 }, () => rng.nextUint32().toString(16).padStart(8, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -147,22 +154,24 @@ export class SyntheticTraffic {
     const at = () => new Date((t += 50 + rng.nextInt(2000))).toISOString();
     [...shown].forEach((rank, position) => {
       const item_id = this.itemOfRank(rank);
-      this.queue.push({ event_id: uuid(rng), event_type: 'impression', item_id, event_time: at(), position, ...base });
+      // The item's catalogue category travels with its events (category affinity, docs/event-schemas.md).
+      const item = { item_id, category: categoryOf(item_id) };
+      this.queue.push({ event_id: uuid(rng), event_type: 'impression', ...item, event_time: at(), position, ...base });
       // Position bias × item appeal (popular items are clicked more); drift halves the click-through.
       const appeal = 0.08 + 0.12 / Math.sqrt(rank + 1);
       const pClick = (appeal / (1 + position * 0.5)) * (this.o.drift ? 0.5 : 1);
       if (rng.nextFloat() >= pClick) return;
-      this.queue.push({ event_id: uuid(rng), event_type: 'click', item_id, event_time: at(), position, ...base });
+      this.queue.push({ event_id: uuid(rng), event_type: 'click', ...item, event_time: at(), position, ...base });
       if (rng.nextFloat() < 0.6) {
-        this.queue.push({ event_id: uuid(rng), event_type: 'view', item_id, event_time: at(), ...base });
+        this.queue.push({ event_id: uuid(rng), event_type: 'view', ...item, event_time: at(), ...base });
       }
       if (rng.nextFloat() < 0.3) {
         const value = Math.round(30 + rng.nextFloat() * 3600);
-        this.queue.push({ event_id: uuid(rng), event_type: 'watch', item_id, event_time: at(), value, ...base });
+        this.queue.push({ event_id: uuid(rng), event_type: 'watch', ...item, event_time: at(), value, ...base });
       }
       if (rng.nextFloat() < 0.05) {
         const value = Math.round((1 + rng.nextFloat() * 49) * 100) / 100;
-        this.queue.push({ event_id: uuid(rng), event_type: 'purchase', item_id, event_time: at(), value, ...base });
+        this.queue.push({ event_id: uuid(rng), event_type: 'purchase', ...item, event_time: at(), value, ...base });
       }
     });
   }
