@@ -7,14 +7,14 @@ import { main } from '../../src/cli/simulate';
 import { CliError } from '../../src/cli/common';
 import { Emulators } from '../../src/local-world/emulators';
 import { LocalWorld } from '../../src/local-world/world';
-import { caseStudyBlueprint, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
+import { caseStudyBlueprint, synthesizeSandbox, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
 import { readAssembly } from '../../src/synth/assembly';
 import { synthesizedStage } from '../support/synth';
 import { simulate, driftsByDefault, scenarioFor } from '../../src/simulate/run';
 
 let blueprints: CaseStudyBlueprint[];
-/** Smaller periods than the CLI's defaults (vision needs 1,000 new labelled images for the loop to train). */
-const SIZES = { events: 1500, images: 1050 };
+/** Smaller periods than the CLI's defaults (vision trains real models on them: three periods of 700 images). */
+const SIZES = { events: 1500, images: 700 };
 /** A whole simulation takes seconds on an idle machine; the bound only stops a hang, under any load. */
 const SIMULATION_TIMEOUT_MS = 600_000;
 
@@ -22,7 +22,8 @@ beforeAll(() => {
   // The sandbox stage synthesized once per test run, shared with the other test files (cdk-nag on, which adds
   // metadata only): the same templates `synthesizeSandbox` builds for the CLI.
   const stacks = readAssembly(synthesizedStage('sandbox').assembly.directory);
-  blueprints = (['recommender', 'vision'] as const).map((c) => caseStudyBlueprint(c, stacks));
+  // Vision: the sandbox as the simulation synthesizes it (the model sized for a CPU, `SIMULATION_OVERRIDES`).
+  blueprints = [caseStudyBlueprint('recommender', stacks), ...synthesizeSandbox(['vision'])];
 }, SIMULATION_TIMEOUT_MS);
 
 const byCase = <T extends { caseStudy: string }>(items: readonly T[], name: string): T => {
