@@ -1,7 +1,7 @@
 /**
  * The recommender case study, simulated on real engines (nothing scripted about a model):
  *
- * 1. the week before, for three hours, no model exists: users (latent tastes over item categories, position bias,
+ * 1. the week before, for three hours (or 3,000 requests), no model exists: users (latent tastes over item categories, position bias,
  *    `src/producer/shoppers.ts`) browse and ask the `recommend` logic for slates, served by the popularity fallback
  *    and logged with their features; interactions and slates go through kinesalite, the real consumer and the local
  *    Firehose into the lake;
@@ -133,7 +133,9 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     database: bp.databaseName,
     endpointName: bp.endpointName,
     consumer,
-    serving: { ...serving, invokeTimeoutMs: Math.max(serving.invokeTimeoutMs, 10_000) },
+    // The local model answers in milliseconds, but a loaded machine must not turn a slow answer into a fallback:
+    // the run would no longer be a function of the seed.
+    serving: { ...serving, invokeTimeoutMs: 120_000 },
     batchSize: bp.batchSize,
     seed: ctx.seed,
   });
@@ -207,9 +209,10 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
 
   const runs: LoopRun[] = [];
   try {
-    // 1. The week before: no model yet, three hours of traffic (the first dataset); users have browsed the catalogue
-    // before (their history).
-    const historyHours = 3;
+    // 1. The week before: no model yet, at least three hours of traffic (the first dataset); users have browsed the
+    // catalogue before (their history).
+    // At least 3,000 requests: the first model's holdout must be large enough for its bootstrap interval to decide.
+    const historyHours = Math.max(3, Math.ceil(3000 / requestsPerPeriod));
     const history = new Date(ctx.baselineStart.getTime() - PERIOD_GAP_MS - (historyHours - 1) * PERIOD_MS);
     const before = new Shoppers({ seed: ctx.seed });
     const warmUp = Array.from({ length: before.userCount }, (_, k) =>

@@ -85,8 +85,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     for (const caseStudy of caseStudies) {
       const blueprint = blueprints.find((b) => b.caseStudy === caseStudy);
       if (!blueprint) throw new Error(`no synthesized blueprint for ${caseStudy}`);
-      // Both start a week earlier (two hours more for the recommender's three-hour first dataset): no model serves yet.
-      const clock = new SimClock(new Date(BASELINE_START.getTime() - PERIOD_GAP_MS - 2 * 3_600_000));
+      // Both start a week earlier (hours more for the recommender's first dataset): no model serves yet.
+      const clock = new SimClock(new Date(BASELINE_START.getTime() - PERIOD_GAP_MS - 6 * 3_600_000));
       const ctx: CaseContext = {
         blueprint,
         emulators,
