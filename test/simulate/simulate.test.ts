@@ -97,14 +97,21 @@ test(
         expect.arrayContaining(['TrainCandidate', 'ScoreChampion', 'ScoreCandidate', 'EvaluateCandidate']),
       );
       // A rejection (or a rollback) is remembered for the back-off on the way out.
-    expect(['Finished?', 'RejectionFinished?']).toContain(c.states.at(-2));
+      expect(['Finished?', 'RejectionFinished?']).toContain(c.states.at(-2));
     }
-    // The recommender's device mix and CTR (a key signal) drift; the night camera's brightness and contrast.
-    expect(rec.driftedFeatures).toEqual(expect.arrayContaining(['f2', 'ctr.mlbp-sandbox-recommender-initial']));
+    // The recommender's device mix and its champion's CTR (a key signal) drift; the night camera's brightness and
+    // contrast. The champion is the model the loop's first run trained on the bootstrap dataset and deployed.
+    expect(rec.driftedFeatures).toEqual(
+      expect.arrayContaining(['device', 'ctr.mlbp-sandbox-recommender-initial-20261109T1005-s3-0']),
+    );
     expect(vis.driftedFeatures).toEqual(expect.arrayContaining(['image.mean_r', 'image.mean_g', 'image.mean_b']));
-    // Seed 3: the recommender's candidate loses on the same validation data; the vision candidate wins, its rolling
-    // update trips an alarm and rolls back.
+    // Seed 3: the recommender's candidate, trained on served slates, loses to the champion on the same holdout (the
+    // interval of its nDCG@10 gain lies below 0, measured on the models the run trained); the vision candidate wins,
+    // its rolling update trips an alarm and rolls back.
     expect(scenarioFor(3, 'recommender').candidateQuality).toBeLessThan(scenarioFor(3, 'recommender').championQuality);
+    const gain = (rec.metrics as { gain: { lower: number; upper: number; promote: boolean } }).gain;
+    expect(gain.promote).toBe(false);
+    expect(gain.lower).toBeLessThan(gain.upper);
     expect(rec).toMatchObject({ decision: 'rejected' });
     expect(rec.states).toContain('RegisterRejectedCandidate');
     expect(rec.states).not.toContain('UpdateEndpoint');
@@ -116,6 +123,46 @@ test(
     expect(lines.join('\n')).toMatch(/2026-11-23 10:05:00 {2}recommender {2}drift/);
     expect(lines.some((l) => /ModelDriftDetected → starting execution drift-20261123T1005-s3/.test(l))).toBe(true);
     expect(lines.some((l) => /training job .* Completed after \d+ min/.test(l))).toBe(true);
+  },
+  SIMULATION_TIMEOUT_MS,
+);
+
+test(
+  'seed 1, recommender: nDCG@10 of popularity, champion and candidate measured on trained models; the decision follows the interval',
+  async () => {
+    const lines: string[] = [];
+    const result = await simulate({
+      seed: 1,
+      blueprints,
+      ...SIZES,
+      caseStudies: ['recommender'],
+      sink: (l) => lines.push(l),
+    });
+    const rec = result.caseStudies[0];
+    type Ranker = { 'ndcg@10': number; mrr: number; requests: number };
+    const m = rec.metrics as unknown as {
+      popularity: Ranker;
+      champion: Ranker | null;
+      candidate: Ranker;
+      gain: { comparedWith: string; lower: number; upper: number; promote: boolean; requests: number };
+    };
+    expect(rec).toMatchObject({ driftDetected: true, retrainingStarted: true });
+    // All three rankers on the same holdout requests; the champion is the model the first run deployed.
+    expect(m.champion).not.toBeNull();
+    expect(m.popularity.requests).toBe(m.candidate.requests);
+    expect(m.champion?.requests).toBe(m.candidate.requests);
+    expect(m.gain).toMatchObject({ comparedWith: 'champion', requests: m.candidate.requests });
+    // The ranker trained on served slates beats popularity; whether it ships is the interval's call (margin 0).
+    expect(m.candidate['ndcg@10']).toBeGreaterThan(m.popularity['ndcg@10']);
+    expect(m.gain.promote).toBe(m.gain.lower > 0);
+    expect(rec.decision).toBe(m.gain.promote ? 'deployed' : 'rejected');
+    expect(rec.states).toContain(m.gain.promote ? 'RegisterCandidate' : 'RegisterRejectedCandidate');
+    // Real engines: DuckDB ran the loop's SQL, train.py trained, the first model served the baseline period.
+    expect(lines.some((l) => /athena +ExportServedSlatesChannels: UNLOAD \d+ rows \(TEXTFILE\)/.test(l))).toBe(true);
+    expect(lines.some((l) => /train\.py trained \(.*validation:ndcg@10=/.test(l))).toBe(true);
+    expect(lines.some((l) => /baseline period: \d+ requests served by mlbp-sandbox-recommender-initial-/.test(l))).toBe(
+      true,
+    );
   },
   SIMULATION_TIMEOUT_MS,
 );
