@@ -6,7 +6,6 @@ export { callOf, statesOf, type Call } from './calls';
 export { SimClock, type WorldLog } from './clock';
 export { Emulators, type ShardRecord } from './emulators';
 export { TaskError, UNSUPPORTED_CALL } from './errors';
-export { fabricatedModels, type FabricatedScript } from './fabricated-models';
 export { FIXED, resolveIntrinsics, type ResolveContext } from './intrinsics';
 export type { QueryEngine, QueryOutcome } from './services/athena';
 export { loopFunctions, type LoopFunctionsOptions } from './services/lambda';

@@ -7,19 +7,21 @@ import type { DriftReport } from '../../core/drift/engine';
 import type { FeatureStore } from '../../core/recommender/feature-store';
 import type { CaseStudyBlueprint } from './blueprint';
 import type { Emulators } from '../local-world/emulators';
-import { fabricatedModels, type FabricatedScript } from '../local-world/fabricated-models';
-import { loopFunctions } from '../local-world/services/lambda';
-import type { LakeEvent } from '../local-world/types';
-import { LocalWorld } from '../local-world/world';
 import type { LocalObjectStore } from './store';
 import type { SimClock, Timeline } from './timeline';
-import type { ImageLimits } from '../../core/vision/image-stats';
 
 /**
- * How the run goes for a seed: the fabricated models' script (how good the candidate and the champion are, how long
- * training takes) and whether the rollout trips an alarm and rolls back.
+ * How the infrastructure behaves for a seed: simulated training time and whether a rollout trips an alarm and rolls
+ * back. No model quality is scripted: both case studies train and score real models.
  */
-export interface ServiceScenario extends FabricatedScript {
+export interface ServiceScenario {
+  /** The qualities `scenarioFor` draws; no model reads them (kept for the seed's documented character). */
+  readonly championQuality: number;
+  readonly candidateQuality: number;
+  readonly candidateMetric: number;
+  /** Simulated training time, minutes. */
+  readonly trainingMinutes: number;
+  readonly seed: number;
   /** The deployment trips an auto-rollback alarm. */
   readonly rollback: boolean;
 }
@@ -158,131 +160,4 @@ export function logDrift(ctx: CaseContext, check: Awaited<ReturnType<typeof chec
     'drift',
     `window ${result.windowStart.slice(11, 16)}–${result.windowEnd.slice(11, 16)}: ${report.records.current} records, ${report.drifted ? 'DRIFTED' : 'no drift'} (${report.reason}); retraining ${result.retrainingRequested ? 'requested' : 'not requested'}: ${result.reason ?? ''}`,
   );
-}
-
-/** Starts the retraining loop from the drift event (as the drift rule does) and maps its outcome. */
-export async function retrain(
-  ctx: CaseContext,
-  lake: () => readonly LakeEvent[],
-  champion: { modelName: string; metricName: string; metricValue: number; datasetEnd: string },
-  detail: ModelDriftDetectedDetail,
-  imageLimits?: ImageLimits,
-): Promise<{ decision: Decision; states: string[] }> {
-  const bp = ctx.blueprint;
-  const world = new LocalWorld({
-    dynamo: ctx.emulators.dynamo,
-    store: ctx.store,
-    clock: ctx.clock,
-    log: (phase, message) => ctx.timeline.log(phase, message),
-    lake,
-    athenaResultsUri: `s3://${bp.buckets.curated}/athena-results/`,
-  });
-  world.deployFunctions(loopFunctions(world, { caseStudy: bp.caseStudy, imageLimits }));
-  // The model that served the baseline period: approved, deployed (in its inference component where one is used).
-  const served = world.registry.add(bp.endpointName, 'Approved', {
-    datasetId: 'initial',
-    datasetEnd: champion.datasetEnd,
-    metricName: champion.metricName,
-    metricValue: String(champion.metricValue),
-    modelName: champion.modelName,
-  });
-  // The loop tags the model it deploys with its registry package: the champion is found through that tag.
-  world.hosting.addEndpoint(bp.endpointName, champion.modelName, { packageArn: served.arn });
-  world.hosting.addInferenceComponent(`${bp.endpointName}-ic`, bp.endpointName, champion.modelName);
-  const { definition } = await world.deploy(bp.mlTemplate, bp.mlStack);
-  const stamp = ctx.clock.now().toISOString().replace(/[-:]/g, '').slice(0, 13);
-  const executionName = `drift-${stamp}-s${ctx.seed}`;
-  ctx.timeline.log(
-    'retrain',
-    `ModelDriftDetected → starting execution ${executionName} of the synthesized state machine`,
-  );
-  const { rollback, ...script } = ctx.scenario;
-  const record = await world.run(definition, {
-    execution: executionName,
-    stateMachineName: `${bp.mlStack}-Retraining`,
-    input: { trigger: { kind: 'drift', reason: detail.reason.slice(0, 1000), detail: { ...detail } } },
-    models: fabricatedModels(script),
-    rollout: {
-      endpointPolls: { create: 3, update: 4 },
-      componentPolls: { create: 2, update: 3 },
-      endpointRollback: rollback,
-      componentRollback: rollback,
-    },
-  });
-  const run = {
-    status: record.status,
-    visited: record.visited,
-    outcome: world.notifications.at(-1),
-    error: record.error?.message,
-  };
-  const status = String(run.outcome?.status ?? '');
-  ctx.timeline.log('retrain', `path: ${run.visited.join(' → ')}`);
-  ctx.timeline.log('retrain', `execution ${run.status}${run.error ? ` (${run.error})` : ''}; outcome ${status}`);
-  const decisions: Record<string, Decision> = {
-    deployed: 'deployed',
-    rejected: 'rejected',
-    'rolled-back': 'rolled-back',
-    skipped: 'skipped',
-  };
-  const decision = decisions[status];
-  if (!decision) {
-    throw new Error(
-      `the retraining loop ended with status "${status || run.status}"${run.error ? `: ${run.error}` : ''}; path: ${run.visited.join(' → ')}`,
-    );
-  }
-  return { decision, states: run.visited };
-}
-
-/** What {@link finishCaseStudy} needs from a case study's simulation. */
-export interface CaseStudyTail {
-  readonly caseStudy: 'recommender' | 'vision';
-  readonly ingested: number;
-  readonly invalid: number;
-  /** The lake as the loop's Athena queries see it. */
-  readonly lake: () => readonly LakeEvent[];
-  /** The champion's registered metric name (`validation:auc`, `validation:accuracy`). */
-  readonly metricName: string;
-  /** Recommender: CTR counters for the CTR key signal. */
-  readonly featureStore?: FeatureStore;
-  /** Vision: image limits of the baseline builder. */
-  readonly imageLimits?: ImageLimits;
-}
-
-/**
- * The common end of both case studies: the drift checker runs five minutes after the drifted period, and its decision
- * either starts the synthesized retraining loop or skips it.
- */
-export async function finishCaseStudy(ctx: CaseContext, tail: CaseStudyTail): Promise<CaseStudyResult> {
-  const bp = ctx.blueprint;
-  const checkAt = ctx.clock.setAtLeast(new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS + PERIOD_MS + 5 * 60_000));
-  ctx.timeline.log(
-    'drift',
-    `drift checker (scheduled every ${bp.driftEnv.WINDOW_MINUTES} min) runs at ${checkAt.toISOString().slice(11, 16)}`,
-  );
-  const check = await checkDrift(ctx, checkAt, tail.featureStore);
-  logDrift(ctx, check);
-  const base: Omit<CaseStudyResult, 'retrainingStarted' | 'decision' | 'states'> = {
-    caseStudy: tail.caseStudy,
-    eventsIngested: tail.ingested,
-    invalidEvents: tail.invalid,
-    driftDetected: check.report?.drifted ?? false,
-    driftedFeatures: driftedNames(check.report),
-  };
-  if (!check.published) {
-    ctx.timeline.log('retrain', 'no ModelDriftDetected event: the retraining loop does not start (decision: skipped)');
-    return { ...base, retrainingStarted: false, decision: 'skipped', states: [] };
-  }
-  const outcome = await retrain(
-    ctx,
-    tail.lake,
-    {
-      modelName: `${bp.endpointName}-initial`,
-      metricName: tail.metricName,
-      metricValue: ctx.scenario.championQuality,
-      datasetEnd: new Date(ctx.baselineStart.getTime() + PERIOD_MS).toISOString(),
-    },
-    check.published,
-    tail.imageLimits,
-  );
-  return { ...base, retrainingStarted: true, ...outcome };
 }

@@ -1,8 +1,8 @@
 /**
  * SageMaker jobs: `CreateTrainingJob` and `CreateTransformJob` (the `.sync` integrations: the call returns when
  * the job has ended). The request is checked and answered here; what the model does is the run's
- * {@link ModelRuntime}: the fabricated one of the simulation (`../fabricated-models.ts`) until the local SageMaker
- * (`../sagemaker/`) runs the project's own training and inference code.
+ * {@link ModelRuntime}: the local SageMaker running the project's own training and inference code
+ * (`../script-mode-models.ts`, `../recommender/models.ts`) or, in tests of the loop's control flow, scripted outcomes.
  */
 import { TaskError } from '../errors';
 import type { CallContext, Json, ServiceHandlers, WorldContext } from '../types';
