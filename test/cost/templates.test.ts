@@ -87,8 +87,11 @@ describe.each(STAGES)('%s templates', (stage) => {
     for (const caseStudy of ['recommender', 'vision'] as const) {
       const config = resolveConfig(stage, caseStudy);
       const ml = stacks.find((s) => s.caseStudy === caseStudy && s.stackName.endsWith('-ML'));
+      // The retraining loop is the state machine that trains (vision also has its daily review job).
       const [smId, sm] =
-        Object.entries(ml?.resources ?? {}).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine') ?? [];
+        Object.entries(ml?.resources ?? {}).find(
+          ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && parseStateMachine(r, id).training !== undefined,
+        ) ?? [];
       expect(sm).toBeDefined();
       const model = parseStateMachine(sm!, smId!);
       expect(model.training).toMatchObject({
@@ -98,13 +101,22 @@ describe.each(STAGES)('%s templates', (stage) => {
         spot: config.training.useSpot,
         maxRuntimeSeconds: config.training.maxRuntimeHours * 3600,
       });
-      expect(model.endpoint).toMatchObject({
-        instanceType: config.serving.instanceType,
-        capturePercent: config.serving.dataCapturePercent,
-        // Scale to zero (vision sandbox): the inference component's copies go down to 0.
-        minCapacity: config.vision?.serving.scaleToZero ? 0 : Math.max(1, config.serving.minCapacity),
-        maxCapacity: config.serving.maxCapacity,
-      });
+      const serverless = config.serving.serverless;
+      if (serverless) {
+        // Serverless Inference (the sandbox recommender): no instances, no data capture, no autoscaling.
+        expect(model.endpoint).toMatchObject({
+          kind: 'serverless',
+          capturePercent: 0,
+          serverless: { memorySizeMB: serverless.memorySizeInMB, maxConcurrency: serverless.maxConcurrency },
+        });
+      } else
+        expect(model.endpoint).toMatchObject({
+          instanceType: config.serving.instanceType,
+          capturePercent: config.serving.dataCapturePercent,
+          // Scale to zero (vision sandbox): the inference component's copies go down to 0.
+          minCapacity: config.vision?.serving.scaleToZero ? 0 : Math.max(1, config.serving.minCapacity),
+          maxCapacity: config.serving.maxCapacity,
+        });
       const training = e.lines.find((l) => l.stack === ml!.stackName && l.type === 'AWS::SageMaker::TrainingJob');
       expect(training?.resource).toBe(smId);
       expect(training?.component).not.toMatch(/stage config/);
@@ -155,15 +167,16 @@ describe('endpoints are priced for what they do', () => {
     }
   });
 
-  test('the sandbox deploys an always-on recommender endpoint and a scale-to-zero vision endpoint (inference component)', () => {
+  test('the sandbox deploys a serverless recommender endpoint and a scale-to-zero vision endpoint (inference component)', () => {
     const kinds = Object.fromEntries(
       assemblies.sandbox.stacks
         .flatMap((s) => Object.entries(s.resources).map(([id, r]) => ({ s, id, r })))
         .filter(({ r }) => r.Type === 'AWS::StepFunctions::StateMachine')
-        .map(({ s, id, r }) => [s.caseStudy, parseStateMachine(r, id).endpoint?.kind]),
+        .map(({ s, id, r }) => [s.caseStudy, parseStateMachine(r, id).endpoint?.kind] as const)
+        .filter(([, kind]) => kind !== undefined),
     );
     expect(kinds.vision).toBe('scale-to-zero');
-    expect(['instance', 'serverless']).toContain(kinds.recommender);
+    expect(kinds.recommender).toBe('serverless');
   });
 
   test(`the sandbox left idle (usage "idle") costs at most $${IDLE_BUDGET.limit} a month for both case studies, with no endpoint`, () => {
