@@ -13,7 +13,7 @@ import { compareQuality } from '../../core/drift/quality';
 import { renderReportHtml, windowScore } from '../../core/drift/report-html';
 import { createRng } from '../../core/drift/stats';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const DOCS_IMAGE = path.join(__dirname, '..', '..', 'docs', 'images', 'drift-report.png');
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 2);
