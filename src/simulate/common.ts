@@ -1,4 +1,6 @@
 /** What both case-study simulations share: the run context, the result shape, the drift check and the loop. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../core/recommender/ctr';
 import { readText } from '../../core/storage/object-store';
 import { runDriftCheck, type DriftCheckResult, type ModelDriftDetectedDetail } from '../../core/drift/checker';
@@ -127,6 +129,22 @@ export async function checkDrift(
     now,
   );
   return { result, report, published };
+}
+
+/** Writes every object of the run's buckets to `<dir>/<bucket>/<key>` (the S3 layout); returns how many. */
+export async function keepStore(ctx: CaseContext, dir: string): Promise<number> {
+  let n = 0;
+  for (const bucket of new Set(Object.values(ctx.blueprint.buckets))) {
+    for await (const key of ctx.store.list(bucket, '')) {
+      const bytes = ctx.store.bytes(bucket, key);
+      if (!bytes) continue;
+      const path = join(dir, bucket, key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Names of what drifted: features, then proportion signals (CTR per model version). */

@@ -38,6 +38,7 @@ import { LocalWorld, type RunRecord } from '../local-world/world';
 import {
   checkDrift,
   driftedNames,
+  keepStore,
   logDrift,
   PERIOD_GAP_MS,
   PERIOD_MS,
@@ -65,7 +66,7 @@ export const VISION_SIMULATION_OVERRIDES = {
       backbone: 'mobilenet_v3_small',
       pretrained: 'none',
       image_size: String(IMAGE_SIZE),
-      epochs: '3',
+      epochs: '5',
       batch_size: '32',
       lr: '0.003',
       num_workers: '0',
@@ -76,7 +77,7 @@ export const VISION_SIMULATION_OVERRIDES = {
     },
   },
   retraining: { minNewRecords: 100 },
-  vision: { activeLearning: { dailyBudget: 100, auditShare: 0.2, uncertainty: 'margin' } },
+  vision: { activeLearning: { dailyBudget: 200, auditShare: 0.2, uncertainty: 'margin' } },
 } as const;
 
 /** The active-learning policy the synthesized daily review runs with (its function's environment). */
@@ -391,6 +392,13 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
       ...(report ? { metrics: visionMetrics(report) } : {}),
     };
   } finally {
+    if (ctx.outDir) {
+      const files = await keepStore(ctx, join(root, 's3'));
+      t.log(
+        'out',
+        `${files} objects of the local S3 kept under ${join(root, 's3')} (jobs under ${join(root, 'jobs')})`,
+      );
+    }
     await vision.stop();
     if (!ctx.outDir) rmSync(root, { recursive: true, force: true });
   }
