@@ -6,9 +6,12 @@
  * (the new-record count, the vision manifests, the baseline).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
+import { featureIndex, NUM_FEATURES } from '../../core/recommender/contract';
 import { parseS3Uri } from '../../core/storage/s3-uri';
 import type { Emulators } from '../../src/local-world/emulators';
 import { TaskError } from '../../src/local-world/errors';
+import type { QueryEngine } from '../../src/local-world/services/athena';
+import { loopQueryEngine } from '../../src/local-world/services/athena-loop-queries';
 import { loopFunctions } from '../../src/local-world/services/lambda';
 import type { Json, JobContext, ModelRuntime, RolloutBehaviour } from '../../src/local-world/types';
 import { LocalWorld, type RunRecord, type TemplateLike } from '../../src/local-world/world';
@@ -20,8 +23,8 @@ export interface Scenario {
   /** Candidate's validation metric (training job), or a training failure. @default 0.8 */
   candidateMetric?: number | 'fail';
   /**
-   * Quality of candidate and champion re-scored on the same validation data: the AUC (recommender) or accuracy
-   * (vision) the batch-transform outputs will give, in hundredths. @default candidate 0.8, champion 0.7
+   * Quality of candidate and champion re-scored on the same validation data: the share of the holdout's requests
+   * ranked with the engaged item first (recommender; popularity gets 0.5) or the accuracy (vision), in hundredths. @default candidate 0.8, champion 0.7
    */
   sameData?: { candidate: number; champion: number };
   /** Statuses DescribeEndpoint returns, in order (the last repeats). @default Creating/Updating, then InService */
@@ -51,10 +54,67 @@ const pollsOf = (statuses: string[] | undefined) => {
   return polls < 0 ? statuses.length : polls;
 };
 
+/** Requests of the scripted recommender holdout: each has one engaged item (`p<k>`) and one skipped (`n<k>`). */
+const HOLDOUT_REQUESTS = 100;
+/** Requests where the served popularity ranks the engaged item first (the popularity baseline's share right). */
+const POPULARITY_RIGHT = 50;
+
+/**
+ * The recommender's scoring set over the scripted lake: `label,group_id,item_id,<features>` rows, all features 0
+ * but `item_popularity`, which puts the engaged item first in the first {@link POPULARITY_RIGHT} requests.
+ */
+function scriptedScoringSet(): string {
+  const popularity = featureIndex('item_popularity');
+  const row = (label: number, group: number, item: string, pop: number) => {
+    const features = Array.from({ length: NUM_FEATURES }, (_, k) => (k === popularity ? pop : 0));
+    return [label, group, item, ...features].join(',');
+  };
+  return Array.from({ length: HOLDOUT_REQUESTS }, (_, k) => {
+    const first = k < POPULARITY_RIGHT;
+    return [row(1, k + 1, `p${k + 1}`, first ? 0.9 : 0.1), row(0, k + 1, `n${k + 1}`, 0.5)].join('\n');
+  }).join('\n');
+}
+
+/**
+ * The scripted lake's Athena: the loop's own statements (`loopQueryEngine`), and the recommender's dataset
+ * statements (`UNLOAD (WITH …)`), which need a lake of real events, answered by what they write: co-visitation
+ * neighbour lists, the training channels, the scoring set of {@link scriptedScoringSet} and a baseline sample.
+ */
+const scriptedAthena: QueryEngine = {
+  async execute(query, world) {
+    const target = /\) TO '(s3:\/\/[^']+)' WITH \(format = '(\w+)'[^)]*\)\s*$/s.exec(query);
+    if (!/^UNLOAD \(\s*WITH /.test(query) || !target) return loopQueryEngine.execute(query, world);
+    const { bucket, key } = parseS3Uri(target[1]);
+    const folder = /\/(\w+)\/$/.exec(key)?.[1];
+    const body =
+      folder === 'covisitation'
+        ? [
+            JSON.stringify({ item_id: 'p1', neighbours: ['p2', 'p3'], strengths: [3, 2] }),
+            JSON.stringify({ item_id: 'p2', neighbours: ['p1'], strengths: [3] }),
+          ].join('\n')
+        : folder === 'scoring'
+          ? scriptedScoringSet()
+          : folder === 'channels'
+            ? scriptedScoringSet()
+                .split('\n')
+                .map((l) =>
+                  l
+                    .split(',')
+                    .filter((_, k) => k !== 2)
+                    .join(','),
+                )
+                .join('\n')
+            : JSON.stringify({ label: 1 });
+    const file = folder === 'channels' ? `${key}split=train/part-00000` : `${key}part-00000`;
+    await world.store.put(bucket, file, body + '\n');
+    return { summary: `UNLOAD (scripted ${folder ?? 'dataset'}) to ${target[1]}` };
+  },
+};
+
 /**
  * Scripted models: a training job that reports the scenario's metric (or fails), batch transforms whose outputs
- * give exactly the scenario's quality (recommender: 100 positives and 100 negatives, AUC = quality; vision: 100
- * images, that share right).
+ * give exactly the scenario's quality (recommender: the 100 requests of the scoring set, the engaged item ranked
+ * first in that share; vision: 100 images, that share right).
  */
 function scriptedModels(s: Scenario): ModelRuntime {
   return {
@@ -76,12 +136,13 @@ function scriptedModels(s: Scenario): ModelRuntime {
       const input = ((i.TransformInput as Json).DataSource as { S3DataSource: { S3DataType: string } }).S3DataSource;
       const right = Math.round(quality * 100);
       if (input.S3DataType === 'S3Prefix') {
-        // 100 positives, 100 negatives at 0.5; `right` positives above them, the rest below: AUC = right / 100.
-        const lines = Array.from({ length: 100 }, (_, k) => `1,${k < right ? 0.9 : 0.1}`).concat(
-          Array.from({ length: 100 }, () => '0,0.5'),
-        );
+        // The scoring set's requests joined to their scores: the engaged item first in `right` of the 100.
+        const lines = Array.from({ length: HOLDOUT_REQUESTS }, (_, k) => {
+          const g = k + 1;
+          return [`1,${g},p${g},${k < right ? 0.9 : 0.1}`, `0,${g},n${g},0.5`].join('\n');
+        });
         await job.store.put(out.bucket, `${out.key}part-0.csv.out`, lines.join('\n'));
-        return { records: 200 };
+        return { records: 2 * HOLDOUT_REQUESTS };
       }
       for (let k = 0; k < 100; k++) {
         const truth = k % 2;
@@ -114,7 +175,7 @@ export class LoopWorld {
     caseStudy: 'recommender' | 'vision',
   ): Promise<LoopWorld> {
     const json = ('toJSON' in template ? template.toJSON() : template) as TemplateLike;
-    const world = new LocalWorld({ dynamo: emulators.dynamo });
+    const world = new LocalWorld({ dynamo: emulators.dynamo, queryEngine: scriptedAthena });
     world.deployFunctions(loopFunctions(world, { caseStudy }));
     const { definition, tables } = await world.deploy(json, 'Loop');
     const [lockId, lockTable] = Object.entries(tables).find(([id]) => id.startsWith('RetrainingLockTable')) ?? [];

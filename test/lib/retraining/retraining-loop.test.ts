@@ -2,16 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
 import { EndpointAlarms } from '../../../lib/constructs/endpoint-alarms';
 import { resolveTrainingRecipe } from '../../../lib/case-studies';
+import { RECOMMENDER_SERVING_ID } from '../../../lib/case-studies/recommender/serving';
 import { visionServingPlan } from '../../../lib/case-studies/vision/serving';
 import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/retraining';
-import { algorithmImageUri } from '../../../lib/retraining/training-recipe';
+import { algorithmImageUri, resolveAlgorithmRecipe } from '../../../lib/retraining/training-recipe';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Emulators } from '../../../src/local-world/emulators';
 import { LoopWorld } from '../../support/loop-world';
@@ -70,7 +73,7 @@ function expectEnded(run: Awaited<ReturnType<LoopWorld['run']>>, status: 'SUCCEE
 }
 
 describe('retraining loop, executed locally from the synthesized definition', () => {
-  test('first model: trains, passes the floor, is registered approved, creates the endpoint, scales, refreshes the baseline', async () => {
+  test('first model: trains, beats popularity, is registered approved, creates the serverless endpoint, refreshes the baseline', async () => {
     const world = await newWorld('sbxRec');
     const run = await world.run({ candidateMetric: 0.71 }, 'first-run', driftInput);
 
@@ -87,14 +90,20 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       // A drift-triggered run passes the back-off gate (no rejection recorded: on to the dataset).
       'ReadBackoff',
       'BackoffRecorded?',
-      'ExportTrainingSet',
-      'ExportValidationSet',
-      'ExportBaselineSample',
-      'ExportScoringSet',
+      // Co-visitation first, then (no champion, so no served slates yet) the bootstrap dataset.
+      'ComputeCoVisitation',
+      'LoadCoVisitation',
+      'ServedSlatesYet?',
+      'UseBootstrap',
+      'ExportBootstrapChannels',
+      'ExportBootstrapScoringSet',
+      'ExportBootstrapBaseline',
       'DescribeDataset',
       'TrainCandidate',
       'CreateModel',
       'ChampionToBeat?',
+      // A first model is scored on the holdout too: it must beat the popularity ranking there.
+      'ScoreCandidate',
       'EvaluateCandidate',
       'CandidateBetter?',
       'RegisterCandidate',
@@ -112,8 +121,8 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'DescribeEndpoint',
       'CountPoll',
       'EndpointSettled?',
-      'RegisterScalableTarget',
-      'PutScalingPolicy',
+      // Serverless: it scales by itself, no autoscaling to register.
+      'ServerlessInService',
       'RefreshBaseline',
       'RecordDeployed',
       'NotifyOutcome',
@@ -129,37 +138,40 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       CheckpointConfig: { S3Uri: expect.stringMatching(/\/checkpoints\/first-run\/$/) },
       StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
       ResourceConfig: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1 },
-      HyperParameters: expect.objectContaining({ tree_method: 'gpu_hist', eval_metric: 'auc' }),
+      HyperParameters: expect.objectContaining({ objective: 'rank:ndcg', eval_metric: 'ndcg@10' }),
       Tags: expect.arrayContaining([{ Key: 'ml-blueprint:dataset-id', Value: 'first-run' }]),
     });
     // The dataset covers the configured 30 days up to the execution start, pruned by partition.
-    const unload = world.queries.find((q) => q.startsWith('UNLOAD') && q.includes('/datasets/first-run/train/')) ?? '';
-    const m =
-      /dt >= substr\('([^']+)', 1, 10\) AND event_time > from_iso8601_timestamp\('\1'\) AND event_time <= from_iso8601_timestamp\('([^']+)'\)/.exec(
-        unload,
-      );
-    expect(m).not.toBeNull();
-    expect(Date.parse(m![2]) - Date.parse(m![1])).toBe(30 * 86_400_000);
-    expect(unload).toMatch(
-      /^UNLOAD \(SELECT CASE WHEN event_type IN \('click', 'watch', 'purchase'\) THEN 1 ELSE 0 END AS label, /,
-    );
-    expect(unload).toMatch(/WITH \(format = 'PARQUET'\)$/);
+    const unload = world.queries.find((q) => q.includes('/datasets/first-run/channels/')) ?? '';
+    const times = [...unload.matchAll(/from_iso8601_timestamp\('([^']+)'\)/g)].map((m) => Date.parse(m[1]));
+    expect(times.length).toBeGreaterThan(0);
+    expect(Math.max(...times) - Math.min(...times)).toBe(30 * 86_400_000);
+    expect(unload).toMatch(/\bdt >= /);
+    expect(unload).toMatch(/^UNLOAD \(/);
+    expect(unload).toMatch(/WITH \(format = 'TEXTFILE', field_delimiter = ',', partitioned_by = /);
+    // The first model is promoted on the holdout against popularity (nDCG@10, paired bootstrap).
     expect(world.packages).toEqual([
       expect.objectContaining({
         status: 'Approved',
-        metadata: expect.objectContaining({ datasetId: 'first-run', metricValue: '0.71', trigger: 'drift' }),
+        metadata: expect.objectContaining({
+          datasetId: 'first-run',
+          metricName: 'ndcg@10',
+          comparedWith: 'popularity',
+          trigger: 'drift',
+        }),
       }),
     ]);
-    expect(inputOf(run, 'CreateEndpointConfig')).toMatchObject({
+    const config = inputOf(run, 'CreateEndpointConfig');
+    expect(config).toMatchObject({
       EndpointConfigName: 'mlbp-sandbox-recommender-first-run',
-      ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
-      DataCaptureConfig: {
-        EnableCapture: true,
-        InitialSamplingPercentage: 100,
-        DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/datacapture$/),
-      },
+      ProductionVariants: [
+        { VariantName: 'AllTraffic', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 10 } },
+      ],
     });
-    expect(inputOf(run, 'RegisterScalableTarget')).toMatchObject({ MinCapacity: 1, MaxCapacity: 2 });
+    // Serverless Inference takes neither data capture nor a volume key, nor instances.
+    expect(config).not.toHaveProperty('DataCaptureConfig');
+    expect(config).not.toHaveProperty('KmsKeyId');
+    expect((config.ProductionVariants as Json[])[0]).not.toHaveProperty('InstanceType');
     expect(world.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-first-run' });
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'deployed', datasetId: 'first-run', executionName: 'first-run' }),
@@ -198,23 +210,25 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         DataSource: { S3DataSource: { S3Uri: expect.stringMatching(/\/datasets\/worse-run\/scoring\/$/) } },
         ContentType: 'text/csv',
       },
-      DataProcessing: { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' },
+      // The features go to the model; label, request and item are joined back to its score.
+      DataProcessing: { InputFilter: '$[3:]', JoinSource: 'Input', OutputFilter: '$[0,1,2,-1]' },
     });
     expect(cand).toMatchObject({ ModelName: 'mlbp-sandbox-recommender-worse-run' });
     // New data is counted since the champion's dataset ended.
     expect(world.queries[0]).toContain("from_iso8601_timestamp('2026-11-01T00:00:00.000Z')");
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    // nDCG@10 of both on the same 100 holdout requests (engaged item first in 69 and 72 of them).
     expect(world.packages[1].metadata).toMatchObject({
-      sameDataCandidate: '0.69',
-      sameDataChampion: '0.72',
-      sameDataRecords: '200',
+      metricName: 'ndcg@10',
+      comparedWith: 'champion',
+      holdoutRequests: '100',
     });
     expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-old');
     expect(world.notifications).toEqual([
       expect.objectContaining({
         status: 'rejected',
         reason: expect.stringMatching(
-          /auc on the same 200 validation records 0.69 does not beat the champion's 0.72 by 0.002/,
+          /candidate nDCG@10 0\.8856 vs champion 0\.8967 on 100 requests: the 95 % interval of the gain \[.+\] does not lie above /,
         ),
       }),
     ]);
@@ -284,22 +298,29 @@ describe('retraining loop, executed locally from the synthesized definition', ()
   });
 
   test('a canary that rolls back keeps the champion, rejects the candidate, notifies and fails the run', async () => {
-    const world = await newWorld('sbxRec');
-    world.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    // Blue/green canaries are the instance-based path: production's recommender (the sandbox's is serverless).
+    const world = await newWorld('prdRec');
+    const endpoint = 'mlbp-production-recommender';
+    world.addChampion(0.7, { endpointName: endpoint, configName: 'mlbp-production-recommender-champion' });
     const run = await world.run(
-      { candidateMetric: 0.75, endpointStatuses: ['Updating', 'Updating', 'InService'], rollback: true },
+      {
+        newRecords: 250_000,
+        sameData: { candidate: 0.9, champion: 0.7 },
+        endpointStatuses: ['Updating', 'Updating', 'InService'],
+        rollback: true,
+      },
       'canary-run',
-      driftInput,
+      { trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: endpoint } } },
     );
 
     expectEnded(run, 'FAILED');
     expect(run.error?.message).toMatch(/rolled back/);
     expect(inputOf(run, 'UpdateEndpoint')).toMatchObject({
-      EndpointName: ENDPOINT,
-      EndpointConfigName: 'mlbp-sandbox-recommender-canary-run',
+      EndpointName: endpoint,
+      EndpointConfigName: 'mlbp-production-recommender-canary-run',
       DeploymentConfig: {
         BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 } },
+          TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
         },
         AutoRollbackConfiguration: {
           Alarms: expect.arrayContaining([expect.objectContaining({ AlarmName: expect.any(String) })]),
@@ -309,12 +330,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     const rollback = (
       inputOf(run, 'UpdateEndpoint').DeploymentConfig as { AutoRollbackConfiguration: { Alarms: unknown[] } }
     ).AutoRollbackConfiguration;
-    expect(rollback.Alarms).toHaveLength(3); // 5xx, model errors, p90 latency
+    expect(rollback.Alarms).toHaveLength(4); // 5xx, model errors, p90 latency, and the online canary CTR check
     expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(3);
     expect(run.visited).toContain('MarkRolledBack');
     expect(run.visited).not.toContain('RegisterScalableTarget');
     expect(run.visited).not.toContain('RefreshBaseline');
-    expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-champion');
+    expect(world.endpoint?.configName).toBe('mlbp-production-recommender-champion');
     expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
     expect(world.notifications).toEqual([
       expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
@@ -895,14 +916,24 @@ describe('retraining loop, template', () => {
   });
 
   test('endpoint config: data capture to the capture bucket with the lake key; storage key only without instance storage', () => {
-    const cpu = statesOf(sandboxRecommender).CreateEndpointConfig;
+    // Production's recommender serves on CPU instances without instance storage (ml.c5.xlarge).
+    const cpu = statesOf(productionRecommender).CreateEndpointConfig;
     expect(cpu.Parameters).toMatchObject({
+      ProductionVariants: [expect.objectContaining({ InstanceType: 'ml.c5.xlarge' })],
       DataCaptureConfig: {
         KmsKeyId: expect.stringContaining('LakeKeyArn'),
-        DestinationS3Uri: 's3://sandbox-recommender-data-capturebucketarn/datacapture',
+        DestinationS3Uri: 's3://production-recommender-data-capturebucketarn/datacapture',
       },
       KmsKeyId: expect.stringContaining('LakeKeyArn'),
     });
+    // The sandbox recommender is serverless: SageMaker Serverless Inference supports neither data capture nor a
+    // volume key, so its config has neither (the served slates are logged by the API instead).
+    const serverless = statesOf(sandboxRecommender).CreateEndpointConfig;
+    expect(serverless.Parameters).toMatchObject({
+      ProductionVariants: [expect.objectContaining({ ServerlessConfig: expect.any(Object) })],
+    });
+    expect(serverless.Parameters).not.toHaveProperty('DataCaptureConfig');
+    expect(serverless.Parameters).not.toHaveProperty('KmsKeyId');
     const gpu = statesOf(sandboxVision).CreateEndpointConfig;
     expect(gpu.Parameters).not.toHaveProperty('KmsKeyId');
     expect(gpu.Parameters).toMatchObject({
@@ -1163,13 +1194,19 @@ describe('training recipes', () => {
   });
 
   test('CPU XGBoost uses hist; overrides replace image and hyperparameters', () => {
+    // The built-in XGBoost algorithm: hist on CPU instances, gpu_hist on GPU ones.
+    const builtIn = (instanceType: string) =>
+      resolveAlgorithmRecipe({ algorithm: 'xgboost', region: 'us-east-1', instanceType, instanceCount: 1 });
+    expect(builtIn('ml.m5.xlarge').hyperparameters.tree_method).toBe('hist');
+    expect(builtIn('ml.g5.xlarge').hyperparameters.tree_method).toBe('gpu_hist');
+    // The recommender's script-mode ranker leaves it to XGBoost (`auto`: gpu_hist on a GPU, hist on a CPU).
     const cpu = resolveTrainingRecipe({
       caseStudy: 'recommender',
       region: 'us-east-1',
       instanceType: 'ml.m5.xlarge',
       instanceCount: 1,
     });
-    expect(cpu.hyperparameters.tree_method).toBe('hist');
+    expect(cpu.hyperparameters.tree_method).toBe('auto');
     const custom = resolveTrainingRecipe({
       caseStudy: 'recommender',
       region: 'us-east-1',
@@ -1183,7 +1220,7 @@ describe('training recipes', () => {
       imageOverridden: true,
     });
     expect(custom.repositoryArn).toBe('arn:aws:ecr:us-east-1:123456789012:repository/my-xgb');
-    expect(custom.hyperparameters).toMatchObject({ max_depth: '4', tree_method: 'gpu_hist' });
+    expect(custom.hyperparameters).toMatchObject({ max_depth: '4', tree_method: 'auto' });
   });
 });
 
@@ -1249,10 +1286,21 @@ function standaloneProps(stack: Stack, overrides: Partial<RetrainingLoopProps> =
   };
 }
 
-const standaloneStack = () =>
-  new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Loop', {
+/**
+ * A stack for a standalone recommender loop: the loop loads co-visitation into the feature table of the case
+ * study's serving (`RecommenderServing`), so the stack carries that construct's feature table.
+ */
+const standaloneStack = () => {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Loop', {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
+  const serving = new Construct(stack, RECOMMENDER_SERVING_ID);
+  const table = new dynamodb.Table(serving, 'Features', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+  });
+  Object.assign(serving, { featureStore: { table } });
+  return stack;
+};
 
 describe('retraining loop as a construct', () => {
   test('in a VPC, training jobs and the model run in its private subnets with their own security group', () => {
