@@ -130,12 +130,15 @@ describe('deployment faults', () => {
 });
 
 describe('autoscaling and capacity', () => {
-  const VARIANT_TARGET = `endpoint/${ENDPOINT}/variant/AllTraffic`;
+  // Instance-based variants with autoscaling: production's recommender (the sandbox's is serverless).
+  const PRD_ENDPOINT = 'mlbp-production-recommender';
+  const prdDrift = { trigger: { ...drift.trigger, detail: { endpointName: PRD_ENDPOINT } } };
+  const VARIANT_TARGET = `endpoint/${PRD_ENDPOINT}/variant/AllTraffic`;
   /** A champion serving on `instanceType`, its variant registered for autoscaling. */
   async function scaledChampion(instanceType: string) {
-    const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
-    w.world.hosting.addEndpoint(ENDPOINT, 'mlbp-sandbox-recommender-champion', {
+    const w = await newWorld('prdRec');
+    w.addChampion(0.7, { endpointName: PRD_ENDPOINT, configName: 'mlbp-production-recommender-champion' });
+    w.world.hosting.addEndpoint(PRD_ENDPOINT, 'mlbp-production-recommender-champion', {
       packageArn: w.packages[0].arn,
       instanceType,
     });
@@ -150,8 +153,8 @@ describe('autoscaling and capacity', () => {
   }
 
   test('a new instance type with autoscaling registered: deregistered first (as AWS requires), registered again after the update', async () => {
-    const w = await scaledChampion('ml.c5.large'); // the config now asks for ml.m5.large
-    const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'new-type', drift);
+    const w = await scaledChampion('ml.c5.large'); // the config now asks for ml.c5.xlarge
+    const run = await w.run({ newRecords: 250_000, sameData: { candidate: 0.9, champion: 0.7 } }, 'new-type', prdDrift);
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.join(' → ')).toContain(
@@ -167,8 +170,12 @@ describe('autoscaling and capacity', () => {
   });
 
   test('the same instance type: the update keeps the scalable target (no deregistration)', async () => {
-    const w = await scaledChampion('ml.m5.large');
-    const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'same-type', drift);
+    const w = await scaledChampion('ml.c5.xlarge');
+    const run = await w.run(
+      { newRecords: 250_000, sameData: { candidate: 0.9, champion: 0.7 } },
+      'same-type',
+      prdDrift,
+    );
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.join(' → ')).toContain('InstanceTypeChanged? → UpdateEndpoint');
     expect(run.visited).not.toContain('DeregisterScalableTarget');
@@ -177,9 +184,14 @@ describe('autoscaling and capacity', () => {
   test('a rollback after a deregistration restores the champion’s scaling', async () => {
     const w = await scaledChampion('ml.c5.large');
     const run = await w.run(
-      { sameData: { candidate: 0.8, champion: 0.7 }, endpointStatuses: ['Updating', 'InService'], rollback: true },
+      {
+        newRecords: 250_000,
+        sameData: { candidate: 0.9, champion: 0.7 },
+        endpointStatuses: ['Updating', 'InService'],
+        rollback: true,
+      },
       'new-type-rolls-back',
-      drift,
+      prdDrift,
     );
     expectEnded(run, 'FAILED');
     expect(run.visited.join(' → ')).toContain('RestoreScalableTarget → RestoreScalingPolicy → MarkRolledBack');
@@ -468,7 +480,7 @@ describe('back-off after rejections', () => {
     const next = await w.run({ sameData: { candidate: 0.95, champion: 0.9 }, newRecords: 1_500 }, 'next', drift);
     expectEnded(next, 'SUCCEEDED');
     // The champion's dataset now ends after the recorded rejection: the record no longer applies.
-    expect(next.visited.join(' → ')).toContain('ReadBackoff → BackoffRecorded? → ExportTrainingSet');
+    expect(next.visited.join(' → ')).toContain('ReadBackoff → BackoffRecorded? → ComputeCoVisitation');
     expect(w.notifications.map((n) => n.status)).toEqual(['rejected', 'deployed', 'deployed']);
   });
 });
