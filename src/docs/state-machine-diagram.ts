@@ -96,7 +96,10 @@ export function mermaidStateDiagram(definition: DefinitionShape, commonCatchThre
 export function retrainingDiagram(stage: StageName, caseStudy: CaseStudyName): string {
   const stacks = synthesizeStacks(stage, { caseStudies: [caseStudy] });
   const ml = stacks.find((s) => s.stackName.endsWith('-ML'));
-  const machine = Object.values(ml?.resources ?? {}).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  // The stack may hold other workflows (e.g. a daily job): the loop's is the retraining construct's.
+  const machine = Object.entries(ml?.resources ?? {}).find(
+    ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('RetrainingStateMachine'),
+  )?.[1];
   if (!ml || !machine) throw new Error(`no retraining state machine in the ${stage} ${caseStudy} templates`);
   const definition = JSON.parse(resolveDefinitionString(machine.Properties?.DefinitionString)) as DefinitionShape;
   return [
