@@ -14,23 +14,24 @@ import { synthesizedStage } from '../../support/synth';
 type Json = Record<string, unknown>;
 
 let emulators: Emulators;
-let templates: Record<'sbxRec' | 'sbxVis' | 'prdRec', Template>;
+let templates: Record<'sbxVis' | 'prdVis', Template>;
 
 beforeAll(async () => {
   emulators = await Emulators.start();
   templates = {
-    sbxRec: synthesizedStage('sandbox').template('Sandbox-Recommender-ML'),
     sbxVis: synthesizedStage('sandbox').template('Sandbox-Vision-ML'),
-    prdRec: synthesizedStage('production').template('Production-Recommender-ML'),
+    prdVis: synthesizedStage('production').template('Production-Vision-ML'),
   };
 });
 afterAll(() => emulators?.close());
 
-const ENDPOINT = 'mlbp-sandbox-recommender';
+// The instance-based deployment path (blue/green, autoscaling) is production's; approvals answer at once here.
+const ENDPOINT = 'mlbp-production-vision';
 const drift = { trigger: { kind: 'drift', reason: 'drift in 3 of 5 features', detail: { endpointName: ENDPOINT } } };
 const manual = { trigger: { kind: 'manual', reason: 'operator', requestedBy: 'bob' } };
-const newWorld = (stack: 'sbxRec' | 'prdRec' = 'sbxRec') =>
-  LoopWorld.deploy(emulators, templates[stack], 'recommender');
+const newWorld = () => LoopWorld.deploy(emulators, templates.prdVis, 'vision');
+/** Enough new labelled images for production (at least 100,000). */
+const PLENTY = 250_000;
 
 function expectEnded(run: RunRecord, status: 'SUCCEEDED' | 'FAILED'): void {
   if (run.status !== status) {
@@ -51,9 +52,13 @@ const registry = (w: LoopWorld) =>
 describe('deployment faults', () => {
   test('an endpoint update that ends Failed: the candidate is Rejected with the reason, the champion stays the Approved one, lock released, notified', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
     const run = await w.run(
-      { endpointStatuses: ['Updating', 'Failed'], endpointFailure: 'CapacityError: no ml.m5.large capacity' },
+      {
+        newRecords: PLENTY,
+        endpointStatuses: ['Updating', 'Failed'],
+        endpointFailure: 'CapacityError: no ml.g5.xlarge capacity',
+      },
       'update-fails',
       drift,
     );
@@ -64,7 +69,7 @@ describe('deployment faults', () => {
       { status: 'Approved', deployment: undefined, datasetId: 'previous-run' },
       { status: 'Rejected', deployment: 'failed', datasetId: 'update-fails' },
     ]);
-    expect(w.packages[1].metadata.deploymentReason).toMatch(/CapacityError: no ml.m5.large capacity/);
+    expect(w.packages[1].metadata.deploymentReason).toMatch(/CapacityError: no ml.g5.xlarge capacity/);
     expect(w.notifications).toEqual([
       expect.objectContaining({
         status: 'failed',
@@ -79,7 +84,11 @@ describe('deployment faults', () => {
   test('a first deployment that ends Failed, then the next run replaces the Failed endpoint and deploys', async () => {
     const w = await newWorld();
     const first = await w.run(
-      { endpointStatuses: ['Creating', 'Failed'], endpointFailure: 'ResourceLimitExceeded: endpoint instances' },
+      {
+        newRecords: PLENTY,
+        endpointStatuses: ['Creating', 'Failed'],
+        endpointFailure: 'ResourceLimitExceeded: endpoint instances',
+      },
       'first-fails',
       manual,
     );
@@ -87,7 +96,7 @@ describe('deployment faults', () => {
     expect(registry(w)).toEqual([{ status: 'Rejected', deployment: 'failed', datasetId: 'first-fails' }]);
     expect((await w.locks()).size).toBe(0);
 
-    const second = await w.run({}, 'recovers', manual);
+    const second = await w.run({ newRecords: PLENTY }, 'recovers', manual);
     expectEnded(second, 'SUCCEEDED');
     // Nothing served: no champion. The Failed endpoint only accepts a delete: deleted, waited for, created anew.
     expect(second.visited).toContain('NoChampion');
@@ -96,9 +105,9 @@ describe('deployment faults', () => {
     expect(path).toContain('FindEndpoint → EndpointExists? → DeleteFailedEndpoint → KeepWaiting? → StartDeployWait');
     expect(path).toMatch(/CountDeployWait → FindEndpoint → EndpointExists\? → CreateEndpoint/);
     expect(inputsOf(second, 'CreateEndpoint')).toEqual([
-      expect.objectContaining({ EndpointName: ENDPOINT, EndpointConfigName: 'mlbp-sandbox-recommender-recovers' }),
+      expect.objectContaining({ EndpointName: ENDPOINT, EndpointConfigName: 'mlbp-production-vision-recovers' }),
     ]);
-    expect(w.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-recovers' });
+    expect(w.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-production-vision-recovers' });
     expect(registry(w)).toEqual([
       { status: 'Rejected', deployment: 'failed', datasetId: 'first-fails' },
       { status: 'Approved', deployment: undefined, datasetId: 'recovers' },
@@ -109,11 +118,15 @@ describe('deployment faults', () => {
 
   test('a deployment that does not settle in time: Rejected as timed out, lock released, notified', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
-    const run = await w.run({ endpointStatuses: Array.from({ length: 200 }, () => 'Updating') }, 'too-slow', drift);
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
+    const run = await w.run(
+      { newRecords: PLENTY, endpointStatuses: Array.from({ length: 300 }, () => 'Updating') },
+      'too-slow',
+      drift,
+    );
 
     expectEnded(run, 'FAILED');
-    expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(60); // the deploy timeout's polls
+    expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(120); // the deploy timeout's polls
     expect(run.visited.slice(-6)).toEqual([
       'MarkDeployTimedOut',
       'RecordDeployTimeout',
@@ -130,15 +143,12 @@ describe('deployment faults', () => {
 });
 
 describe('autoscaling and capacity', () => {
-  // Instance-based variants with autoscaling: production's recommender (the sandbox's is serverless).
-  const PRD_ENDPOINT = 'mlbp-production-recommender';
-  const prdDrift = { trigger: { ...drift.trigger, detail: { endpointName: PRD_ENDPOINT } } };
-  const VARIANT_TARGET = `endpoint/${PRD_ENDPOINT}/variant/AllTraffic`;
+  const VARIANT_TARGET = `endpoint/${ENDPOINT}/variant/AllTraffic`;
   /** A champion serving on `instanceType`, its variant registered for autoscaling. */
   async function scaledChampion(instanceType: string) {
-    const w = await newWorld('prdRec');
-    w.addChampion(0.7, { endpointName: PRD_ENDPOINT, configName: 'mlbp-production-recommender-champion' });
-    w.world.hosting.addEndpoint(PRD_ENDPOINT, 'mlbp-production-recommender-champion', {
+    const w = await newWorld();
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
+    w.world.hosting.addEndpoint(ENDPOINT, 'mlbp-production-vision-champion', {
       packageArn: w.packages[0].arn,
       instanceType,
     });
@@ -153,8 +163,8 @@ describe('autoscaling and capacity', () => {
   }
 
   test('a new instance type with autoscaling registered: deregistered first (as AWS requires), registered again after the update', async () => {
-    const w = await scaledChampion('ml.c5.large'); // the config now asks for ml.c5.xlarge
-    const run = await w.run({ newRecords: 250_000, sameData: { candidate: 0.9, champion: 0.7 } }, 'new-type', prdDrift);
+    const w = await scaledChampion('ml.c5.large'); // the config now asks for ml.g5.xlarge
+    const run = await w.run({ newRecords: PLENTY, sameData: { candidate: 0.8, champion: 0.7 } }, 'new-type', drift);
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.join(' → ')).toContain(
@@ -170,12 +180,8 @@ describe('autoscaling and capacity', () => {
   });
 
   test('the same instance type: the update keeps the scalable target (no deregistration)', async () => {
-    const w = await scaledChampion('ml.c5.xlarge');
-    const run = await w.run(
-      { newRecords: 250_000, sameData: { candidate: 0.9, champion: 0.7 } },
-      'same-type',
-      prdDrift,
-    );
+    const w = await scaledChampion('ml.g5.xlarge');
+    const run = await w.run({ newRecords: PLENTY, sameData: { candidate: 0.8, champion: 0.7 } }, 'same-type', drift);
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.join(' → ')).toContain('InstanceTypeChanged? → UpdateEndpoint');
     expect(run.visited).not.toContain('DeregisterScalableTarget');
@@ -185,13 +191,13 @@ describe('autoscaling and capacity', () => {
     const w = await scaledChampion('ml.c5.large');
     const run = await w.run(
       {
-        newRecords: 250_000,
-        sameData: { candidate: 0.9, champion: 0.7 },
+        newRecords: PLENTY,
+        sameData: { candidate: 0.8, champion: 0.7 },
         endpointStatuses: ['Updating', 'InService'],
         rollback: true,
       },
       'new-type-rolls-back',
-      prdDrift,
+      drift,
     );
     expectEnded(run, 'FAILED');
     expect(run.visited.join(' → ')).toContain('RestoreScalableTarget → RestoreScalingPolicy → MarkRolledBack');
@@ -212,7 +218,7 @@ describe('inference components (scale to zero)', () => {
       'mlbp-sandbox-vision-old',
       'CannotStartContainerError: out of GPU memory',
     );
-    const run = await w.run({ candidateMetric: 0.9 }, 'ic-replaced', manual);
+    const run = await w.run({ newRecords: PLENTY, candidateMetric: 0.9 }, 'ic-replaced', manual);
 
     expectEnded(run, 'SUCCEEDED');
     // A Failed component serves nothing: no champion to beat; the component accepts only a delete.
@@ -236,9 +242,9 @@ describe('inference components (scale to zero)', () => {
 describe('busy endpoints', () => {
   test('busy at the start and for the whole bounded wait: skipped before any training, notified, lock released', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
     w.world.hosting.setEndpoint({ busyFor: 1000 });
-    const run = await w.run({}, 'busy-start', drift);
+    const run = await w.run({ newRecords: PLENTY }, 'busy-start', drift);
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.filter((s) => s === 'WaitForServingEndpoint')).toHaveLength(30);
@@ -254,7 +260,7 @@ describe('busy endpoints', () => {
     expect(w.notifications).toEqual([
       expect.objectContaining({
         status: 'skipped',
-        reason: expect.stringMatching(/^endpoint busy: mlbp-sandbox-recommender stayed Updating/),
+        reason: expect.stringMatching(/^endpoint busy: mlbp-production-vision stayed Updating/),
       }),
     ]);
     expect((await w.locks()).size).toBe(0);
@@ -262,9 +268,13 @@ describe('busy endpoints', () => {
 
   test('busy at the start for a while: the run waits, then goes on; no update is ever sent to a busy endpoint', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
     w.world.hosting.setEndpoint({ busyFor: 3 });
-    const run = await w.run({ sameData: { candidate: 0.8, champion: 0.7 } }, 'busy-then-free', drift);
+    const run = await w.run(
+      { newRecords: PLENTY, sameData: { candidate: 0.8, champion: 0.7 } },
+      'busy-then-free',
+      drift,
+    );
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.filter((s) => s === 'WaitForServingEndpoint').length).toBeGreaterThan(0);
@@ -279,9 +289,11 @@ describe('busy endpoints', () => {
 
   test('busy again when the candidate is ready: waited for (bounded), then skipped; the package is Rejected as not deployed', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
     const run = await w.run(
       {
+        newRecords: PLENTY,
+        newRecords: PLENTY,
         sameData: { candidate: 0.8, champion: 0.7 },
         // While the candidate trains, something else (autoscaling, a person) starts updating the endpoint.
         trainingGate: async () => w.world.hosting.setEndpoint({ busyFor: 1000 }),
@@ -292,7 +304,7 @@ describe('busy endpoints', () => {
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).not.toContain('UpdateEndpoint');
-    expect(run.visited.filter((s) => s === 'WaitBeforeDeploy')).toHaveLength(60);
+    expect(run.visited.filter((s) => s === 'WaitBeforeDeploy')).toHaveLength(120); // production: 120 minutes
     expect(run.visited.slice(-6, -3)).toEqual(['MarkEndpointBusy', 'RecordDeployBusy', 'NotifyOutcome']);
     expect(registry(w)[1]).toEqual({ status: 'Rejected', deployment: 'skipped', datasetId: 'busy-deploy' });
     expect(w.notifications).toEqual([
@@ -319,7 +331,7 @@ describe('locks', () => {
         },
       }),
     );
-    const run = await w.run({}, 'takes-over', manual);
+    const run = await w.run({ newRecords: PLENTY }, 'takes-over', manual);
     expectEnded(run, 'SUCCEEDED');
     expect(inputsOf(run, 'AcquireLock')[0]).toMatchObject({ Item: { datasetId: { S: 'takes-over' } } });
     expect(registry(w)).toEqual([{ status: 'Approved', deployment: undefined, datasetId: 'takes-over' }]);
@@ -342,7 +354,7 @@ describe('locks', () => {
       }),
     );
     w.world.executions.set(stopped, 'ABORTED');
-    const run = await w.run({}, 'after-stop', manual);
+    const run = await w.run({ newRecords: PLENTY }, 'after-stop', manual);
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.slice(0, 8)).toEqual([
       'PlanRun',
@@ -369,10 +381,10 @@ describe('locks', () => {
     let started!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const training = new Promise<void>((r) => (started = r));
-    const first = w.run({ trainingGate: () => (started(), gate) }, 'holder', drift);
+    const first = w.run({ newRecords: PLENTY, trainingGate: () => (started(), gate) }, 'holder', drift);
     await training;
 
-    const second = await w.run({}, 'second', manual);
+    const second = await w.run({ newRecords: PLENTY }, 'second', manual);
     expectEnded(second, 'SUCCEEDED');
     expect(second.visited).toEqual([
       'PlanRun',
@@ -397,7 +409,7 @@ describe('locks', () => {
 
 describe('approval', () => {
   test('an approval nobody answers in time: the package is Rejected with that reason, nothing deployed, notified', async () => {
-    const w = await newWorld('prdRec');
+    const w = await newWorld();
     const run = await w.run({ newRecords: 250_000, approval: { timeout: true } }, 'unanswered', manual);
 
     expectEnded(run, 'SUCCEEDED');
@@ -422,18 +434,18 @@ describe('approval', () => {
 describe('back-off after rejections', () => {
   test('a rejection holds back the next drift-triggered runs (exponentially), not a person, and not once the new data doubled', async () => {
     const w = await newWorld();
-    w.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
+    w.addChampion(0.8, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
     const worse = { sameData: { candidate: 0.6, champion: 0.72 } };
 
-    const rejected = await w.run({ ...worse, newRecords: 5_000 }, 'rejected-1', drift);
+    const rejected = await w.run({ ...worse, newRecords: 150_000 }, 'rejected-1', drift);
     expectEnded(rejected, 'SUCCEEDED');
     const firstRecord = await w.backoff();
-    expect(firstRecord).toMatchObject({ rejections: 1, newRecordsAtRejection: 5_000, waiveAtRecords: 10_000 });
+    expect(firstRecord).toMatchObject({ rejections: 1, newRecordsAtRejection: 150_000, waiveAtRecords: 300_000 });
     const lockNow1 = lockNowOf(rejected);
-    expect(firstRecord!.notBefore).toBe(lockNow1 + 6 * 3600); // sandbox: 6 hours after the first rejection
+    expect(firstRecord!.notBefore).toBe(lockNow1 + 24 * 3600); // production: 24 hours after the first rejection
 
     // Drift again, within the interval, with less than twice the data: skipped before any training.
-    const held = await w.run({ newRecords: 9_999 }, 'held', drift);
+    const held = await w.run({ newRecords: 299_999 }, 'held', drift);
     expectEnded(held, 'SUCCEEDED');
     expect(held.visited.slice(-5)).toEqual([
       'RecordBackoff',
@@ -442,24 +454,24 @@ describe('back-off after rejections', () => {
       'Finished?',
       'RunSucceeded',
     ]);
-    expect(w.trainingJobs).toEqual(['mlbp-sandbox-recommender-rejected-1-0']);
+    expect(w.trainingJobs).toHaveLength(1);
     expect(w.notifications[1]).toMatchObject({
       status: 'skipped',
       reason: expect.stringMatching(
-        /^back-off after 1 consecutive rejection\(s\).*once 10000 new records have arrived \(now 9999\)/,
+        /^back-off after 1 consecutive rejection\(s\).*once 300000 new records have arrived \(now 299999\)/,
       ),
     });
 
     // A person is never held back; a second rejection doubles the wait.
-    const byHand = await w.run({ ...worse, newRecords: 9_999 }, 'by-hand', manual);
+    const byHand = await w.run({ ...worse, newRecords: 299_999 }, 'by-hand', manual);
     expectEnded(byHand, 'SUCCEEDED');
     expect(w.trainingJobs).toHaveLength(2);
     const second = await w.backoff();
     const lockNow3 = lockNowOf(byHand);
-    expect(second).toMatchObject({ rejections: 2, waiveAtRecords: 19_998, notBefore: lockNow3 + 12 * 3600 });
+    expect(second).toMatchObject({ rejections: 2, waiveAtRecords: 599_998, notBefore: lockNow3 + 48 * 3600 });
 
     // Drift with twice the data since the last rejection: the back-off is waived.
-    const doubled = await w.run({ ...worse, newRecords: 19_998 }, 'doubled', drift);
+    const doubled = await w.run({ ...worse, newRecords: 599_998 }, 'doubled', drift);
     expectEnded(doubled, 'SUCCEEDED');
     expect(doubled.visited).toEqual(expect.arrayContaining(['ReadBackoff', 'BackoffActive?', 'TrainCandidate']));
     expect(w.trainingJobs).toHaveLength(3);
@@ -472,15 +484,19 @@ describe('back-off after rejections', () => {
 
   test('a deployment ends the streak: the next drift-triggered run is not held back', async () => {
     const w = await newWorld();
-    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-sandbox-recommender-champion' });
-    await w.run({ sameData: { candidate: 0.6, champion: 0.72 } }, 'rejected', drift);
+    w.addChampion(0.7, { endpointName: ENDPOINT, configName: 'mlbp-production-vision-champion' });
+    await w.run({ newRecords: PLENTY, sameData: { candidate: 0.6, champion: 0.72 } }, 'rejected', drift);
     expect(await w.backoff()).toMatchObject({ rejections: 1 });
-    const deployed = await w.run({ sameData: { candidate: 0.9, champion: 0.72 } }, 'deployed', manual);
+    const deployed = await w.run(
+      { newRecords: PLENTY, sameData: { candidate: 0.9, champion: 0.72 } },
+      'deployed',
+      manual,
+    );
     expectEnded(deployed, 'SUCCEEDED');
-    const next = await w.run({ sameData: { candidate: 0.95, champion: 0.9 }, newRecords: 1_500 }, 'next', drift);
+    const next = await w.run({ sameData: { candidate: 0.95, champion: 0.9 }, newRecords: 150_000 }, 'next', drift);
     expectEnded(next, 'SUCCEEDED');
     // The champion's dataset now ends after the recorded rejection: the record no longer applies.
-    expect(next.visited.join(' → ')).toContain('ReadBackoff → BackoffRecorded? → ComputeCoVisitation');
+    expect(next.visited.join(' → ')).toContain('ReadBackoff → BackoffRecorded? → SelectLabelledImages');
     expect(w.notifications.map((n) => n.status)).toEqual(['rejected', 'deployed', 'deployed']);
   });
 });
