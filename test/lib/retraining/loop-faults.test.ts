@@ -293,7 +293,6 @@ describe('busy endpoints', () => {
     const run = await w.run(
       {
         newRecords: PLENTY,
-        newRecords: PLENTY,
         sameData: { candidate: 0.8, champion: 0.7 },
         // While the candidate trains, something else (autoscaling, a person) starts updating the endpoint.
         trainingGate: async () => w.world.hosting.setEndpoint({ busyFor: 1000 }),
