@@ -2,6 +2,8 @@ import { minimumLockTtlHours, runBudgetHours } from '../../core/retraining/run-b
 import { z } from 'zod';
 import { instanceTypeInfo, INSTANCE_TYPES } from './instance-types';
 import { activeLearningSchema, ecrImageUri, pretrainedWeightsKeySchema, promotionSchema } from './vision-learning';
+import { driftConfigSchema } from './drift-schema';
+import { between, bool, fraction, positiveInt, positiveNumber } from './validators';
 
 /** The deployment stages; each is a preset in `stages.ts`. */
 export const STAGES = ['sandbox', 'production'] as const;
@@ -12,26 +14,6 @@ export type StageName = (typeof STAGES)[number];
 export const CASE_STUDIES = ['recommender', 'vision'] as const;
 /** A case study. */
 export type CaseStudyName = (typeof CASE_STUDIES)[number];
-
-function between(min: number, max: number, unit: string, integer = true) {
-  const msg = `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}${unit ? ` ${unit}` : ''}`;
-  const n = z.number({ error: msg }).min(min, { error: msg }).max(max, { error: msg });
-  return integer ? n.int({ error: msg }) : n;
-}
-
-function positiveInt(unit: string) {
-  const msg = `must be a positive integer${unit ? ` (${unit})` : ''}`;
-  return z.number({ error: msg }).int({ error: msg }).min(1, { error: msg });
-}
-
-function positiveNumber(unit: string) {
-  const msg = `must be a positive number${unit ? ` (${unit})` : ''}`;
-  return z.number({ error: msg }).gt(0, { error: msg }).finite({ error: msg });
-}
-
-const fraction = () => between(0, 1, '(a fraction)', false);
-
-const bool = () => z.boolean({ error: 'must be true or false' });
 
 const knownInstanceType = (use: 'training' | 'hosting') =>
   z
@@ -372,79 +354,7 @@ export const blueprintConfigSchema = z
         pretrainedWeightsKey: pretrainedWeightsKeySchema.optional(),
       })
       .optional(),
-    drift: z.strictObject({
-      /** How often the drift checker runs. */
-      scheduleMinutes: between(5, 1440, 'minutes'),
-      /** Below this many current records, metrics are reported but no drift is flagged. */
-      minWindowSize: positiveInt('records'),
-      /** Significance level before multiple-testing correction. */
-      alpha: between(0, 1, '(exclusive)', false).refine((a) => a > 0 && a < 1, {
-        error: 'must be strictly between 0 and 1',
-      }),
-      correction: z.enum(['bonferroni', 'benjamini-hochberg'], {
-        error: 'must be "bonferroni" or "benjamini-hochberg"',
-      }),
-      /** Share of drifted features that makes the dataset drift. */
-      driftedShareThreshold: fraction(),
-      thresholds: z.strictObject({
-        psi: between(0, 10, '', false),
-        jensenShannon: fraction(),
-        wassersteinNormalized: between(0, 100, '(reference standard deviations)', false),
-        cramersV: fraction(),
-      }),
-      /** Retrain only when drift holds in `windowsRequired` of the last `windowsConsidered` windows. */
-      windowsRequired: positiveInt('windows'),
-      windowsConsidered: positiveInt('windows'),
-      /** No retraining request within this long after the last one. */
-      cooldownHours: between(0, 720, 'hours'),
-      /**
-       * A window is checked this long after it ends, once late captures have arrived. In the sandbox it must stay
-       * within the five minutes `npm run simulate` waits after a window.
-       */
-      settleMinutes: between(0, 1440, 'minutes'),
-      /**
-       * Compare each window with the baseline's records at the same hour of day (`daily`) or hour of week
-       * (`weekly`), UTC, when the baseline was built with a time field; `none` compares with the whole baseline.
-       * See docs/drift-statistics.md.
-       */
-      seasonality: z.enum(['none', 'daily', 'weekly'], { error: 'must be "none", "daily" or "weekly"' }),
-      /**
-       * Per feature or signal (`ctr.*` patterns allowed): its seasonality, and which change counts — `decrease`
-       * alarms on drops only (the default for `ctr.*` and `output.confidence`), `both` on any change.
-       * @default none
-       */
-      features: z
-        .record(
-          z.string().min(1),
-          z.strictObject({
-            seasonality: z.enum(['none', 'daily', 'weekly']).optional(),
-            direction: z.enum(['both', 'decrease', 'increase']).optional(),
-          }),
-        )
-        .optional(),
-      /** A checked window that receives more than `share` late records is checked again (report versioned). */
-      late: z.strictObject({
-        share: fraction(),
-        /** Windows are watched for late records this long after they end. */
-        horizonHours: between(1, 168, 'hours'),
-      }),
-      /** Realised quality (served model's CTR, nDCG@10, audit accuracy) from outcome records. */
-      quality: z.strictObject({
-        /** A window's quality is judged this long after it ends (labels arrive later than captures). */
-        settleMinutes: between(0, 10_080, 'minutes'),
-        /** Smallest relative drop that counts (with a significant one-sided test). */
-        relativeDrop: fraction(),
-        /** Fewest samples (slates, impressions, labels) for a drop to count. */
-        minSamples: positiveInt('samples'),
-        /** Without a quality baseline, the reference is the pooled preceding windows. */
-        referenceWindows: between(1, 720, 'windows'),
-      }),
-      /**
-       * Memory of the checker function: Lambda gives one vCPU per 1,769 MB (up to 6 at 10,240 MB), and the checker
-       * reads capture objects on every vCPU. @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
-       */
-      checkerMemoryMiB: between(1769, 10_240, 'MB'),
-    }),
+    drift: driftConfigSchema,
   })
   .superRefine((c, ctx) => {
     if (c.ingestion.capacityMode === 'on-demand' && c.ingestion.shardCount !== undefined) {
