@@ -4,7 +4,7 @@
  * endpoint is created (first model) or updated in place, and the loop polls it until it settles. Serverless
  * endpoints scale by themselves (to zero when idle) and take no blue/green deployment guardrails: an update that
  * fails leaves the previous config serving, which the loop records as rolled back (the champion keeps serving).
- * The caller logs what monitoring needs (the recommender's API logs every served slate with its features).
+ * The caller logs what monitoring needs (e.g. an API that logs every served request with its features).
  * @see https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
