@@ -196,11 +196,12 @@ export function renderLevers(profileName: string): string {
       after: streams(base),
     });
   } else {
-    const spotOverride = { '*': { training: { useSpot: true, maxWaitHours: 16 } } };
+    // Spot's longer wait lengthens the run's bounded waits, so the lock must outlive it (config checks it).
+    const spotOverride = { '*': { training: { useSpot: true, maxWaitHours: 16 }, retraining: { lockTtlHours: 130 } } };
     const spot = ofType(estimateFor(profile, spotOverride), 'AWS::SageMaker::TrainingJob');
     levers.push({
       lever: 'Spot training',
-      how: `\`training.useSpot: true\` (maxWaitHours 16), ${Math.round(profile.caseStudies.recommender.training.spotSavings * 100)}% assumed savings`,
+      how: `\`training.useSpot: true\` (maxWaitHours 16, lock TTL 130 h), ${Math.round(profile.caseStudies.recommender.training.spotSavings * 100)}% assumed savings`,
       before: training,
       after: spot,
     });
