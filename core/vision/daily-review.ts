@@ -17,9 +17,12 @@ export interface DailyReviewSettings extends Omit<BackfillInput, 'day'> {
 
 /** One step of the job. */
 export type DailyReviewStep =
-  /** `time`: the run's start; the day reviewed is the one before it (UTC). */
-  | { readonly action: 'plan'; readonly time: string }
-  | { readonly action: 'record'; readonly day: string; readonly outputUri: string; readonly time: string }
+  /**
+   * `time`: the run's start; the day reviewed is the one before it (UTC), unless the execution's input (`input`)
+   * names one (`{"day": "yyyy-mm-dd"}`: an operator re-running a missed day).
+   */
+  | { readonly action: 'plan'; readonly time: string; readonly input?: unknown }
+  | { readonly action: 'record'; readonly day: string; readonly outputUri: string }
   | { readonly action: 'select'; readonly day: string };
 
 /** Sends review requests to the reviewers' queue. */
@@ -56,16 +59,28 @@ export function reviewedDay(time: string): string {
   return utcDay(new Date(ms - 86_400_000));
 }
 
+/** The day a run reviews: the one its input names, else the day before its start. */
+export function dayOfRun(time: string, input?: unknown): string {
+  const named = input !== null && typeof input === 'object' ? (input as { day?: unknown }).day : undefined;
+  if (named === undefined) return reviewedDay(time);
+  if (typeof named !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(named) || Number.isNaN(Date.parse(named))) {
+    throw new Error(`the input's day must be a date yyyy-mm-dd; received ${JSON.stringify(named)}`);
+  }
+  return named;
+}
+
 /** Runs one step. */
 export async function runDailyReviewStep(
   store: ObjectStore,
   settings: DailyReviewSettings,
   step: DailyReviewStep,
   send: SendRequests,
+  /** The clock: backfilled predictions are logged at the time they are recorded. */
+  now: () => Date = () => new Date(),
 ): Promise<Record<string, unknown>> {
   switch (step.action) {
     case 'plan': {
-      const day = reviewedDay(step.time);
+      const day = dayOfRun(step.time, step.input);
       const plan = await planBackfill(store, { ...settings, day });
       const outputUri = `s3://${settings.bucket}/${settings.backfillPrefix}${settings.endpointName}/dt=${day}/out/`;
       return { day, ...plan, outputUri };
@@ -75,7 +90,7 @@ export async function runDailyReviewStep(
         ...settings,
         day: step.day,
         outputUri: step.outputUri,
-        finishedAt: step.time,
+        finishedAt: now().toISOString(),
       });
       return { day: step.day, ...result };
     }

@@ -24,11 +24,9 @@ import { join } from 'node:path';
 import { readBytes, readText } from '../../core/storage/object-store';
 import { parseS3Uri } from '../../core/storage/s3-uri';
 import { createRng } from '../../core/drift/stats/random';
-import { selectForReview, type ActiveLearningPolicy } from '../../core/vision/active-learning';
-import { planBackfill, recordBackfill } from '../../core/vision/backfill';
 import { consumerSettingsFromEnv } from '../../core/vision/image-consumer-settings';
 import type { ImageLimits } from '../../core/vision/image-stats';
-import { readDayLog, utcDay } from '../../core/vision/prediction-log';
+import { utcDay } from '../../core/vision/prediction-log';
 import type { VisionEvaluationReport } from '../../core/vision/promotion';
 import { loopFunctions } from '../local-world/services/lambda';
 import { scriptModeModels, type ScriptModeModels } from '../local-world/script-mode-models';
@@ -47,6 +45,7 @@ import {
   type CaseStudyResult,
   type Decision,
 } from './common';
+import { dailyReviewMachine, runDailyReview } from './vision-daily-review';
 import { reviewRequests } from './vision-reviewers';
 import { DAY, DAY_CLASSES, IMAGE_SIZE, NEW_CLASS, NIGHT, paintShape, type Lighting, type Shape } from './vision-images';
 
@@ -80,17 +79,6 @@ export const VISION_SIMULATION_OVERRIDES = {
   vision: { activeLearning: { dailyBudget: 200, auditShare: 0.2, uncertainty: 'margin' } },
 } as const;
 
-/** The active-learning policy the synthesized daily review runs with (its function's environment). */
-function reviewPolicyOf(template: Json): ActiveLearningPolicy {
-  const resources = (template.Resources ?? {}) as Record<string, { Type: string; Properties?: Json }>;
-  for (const r of Object.values(resources)) {
-    if (r.Type !== 'AWS::Lambda::Function') continue;
-    const vars = ((r.Properties?.Environment as Json | undefined)?.Variables ?? {}) as Record<string, unknown>;
-    if (typeof vars.REVIEW_POLICY === 'string') return JSON.parse(vars.REVIEW_POLICY) as ActiveLearningPolicy;
-  }
-  throw new Error('the vision ML stack has no daily review function (REVIEW_POLICY)');
-}
-
 /** The Glue database of the loop's queries (`FROM "database"."table"` in the state machine's definition). */
 function databaseOf(template: Json): string {
   const m = /FROM \\*"([a-z0-9_]+)\\*"\.\\*"[a-z0-9_]+\\*"/.exec(JSON.stringify(template));
@@ -118,11 +106,16 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
   const { blueprint: bp, store, clock, timeline: t } = ctx;
   const settings = consumerSettingsFromEnv(bp.consumerEnv);
   if (!settings.predictionLog) throw new Error('the image consumer has no prediction log (PREDICTION_LOG_BUCKET)');
-  const log = settings.predictionLog;
   const limits: ImageLimits = { maxBytes: settings.policy.maxBytes, maxPixels: settings.policy.maxPixels };
   const imagesPrefix = settings.policy.imagesPrefix;
   const root = ctx.outDir ? join(ctx.outDir, 'vision') : mkdtempSync(join(tmpdir(), 'mlbp-vision-'));
-  const policy = reviewPolicyOf(bp.mlTemplate as Json);
+  const review = dailyReviewMachine(bp.mlTemplate);
+  const policy = review.settings.policy;
+  if (review.settings.bucket !== settings.predictionLog.bucket) {
+    throw new Error(
+      `the daily review reads ${review.settings.bucket}, the consumer logs to ${settings.predictionLog.bucket}`,
+    );
+  }
   const truth = new Map<string, Shape>();
   const known = new Set<string>();
   const jobs: Array<{ state: string; name: string }> = [];
@@ -220,51 +213,33 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
     return String(modelName);
   };
 
-  /** The day's backfill (batch transform of deferred predictions) and review (active learning, reviewers). */
-  const dailyReview = async (day: string, at: Date, servedModel: string) => {
+  /**
+   * The day's review: the synthesized daily review workflow (backfill of the deferred predictions by batch
+   * transform with the served model, then active learning), its requests answered by the simulated reviewers.
+   */
+  const dailyReview = async (day: string, at: Date) => {
     clock.setAtLeast(at);
-    const backfill = {
-      bucket: log.bucket,
-      deferredPrefix: log.deferredPrefix,
-      backfillPrefix: 'vision/backfill/',
-      predictionsPrefix: log.predictionsPrefix,
-      endpointName: bp.endpointName,
+    const run = await runDailyReview(loop, review, {
       day,
-      imagesUri: `s3://${settings.imagesBucket}/${imagesPrefix}`,
-    };
-    const plan = await planBackfill(store, backfill);
-    if (plan.images > 0) {
-      const outputUri = `s3://${log.bucket}/vision/backfill/${bp.endpointName}/dt=${day}/out/`;
-      const job = `${bp.endpointName}-bf-${day.replace(/-/g, '')}`;
-      await models.transform(
-        {
-          TransformJobName: job,
-          ModelName: servedModel,
-          TransformInput: {
-            DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3Uri: plan.manifestUri } },
-            ContentType: 'application/x-image',
-            SplitType: 'None',
-          },
-          TransformOutput: { S3OutputPath: outputUri, Accept: 'application/json' },
-        },
-        { ...loop, state: 'Backfill', executionName: `backfill-${day}` },
-      );
-      const recorded = await recordBackfill(store, { ...backfill, outputUri, finishedAt: clock.now().toISOString() });
-      jobs.push({ state: 'Backfill', name: job });
+      execution: `review${day.replace(/-/g, '')}-s${ctx.seed}`,
+      models,
+    });
+    const { backfill, recorded, selection, backfillError } = run.output;
+    if (run.transformJob) {
+      jobs.push({ state: 'Backfill', name: run.transformJob });
       t.log(
         'backfill',
-        `${plan.images} predictions deferred on ${day} scored by batch transform ${job} with ${servedModel}: ${recorded.predictions} logged${recorded.missing.length > 0 ? `, ${recorded.missing.length} missing` : ''}`,
+        `${backfill?.images ?? 0} predictions deferred on ${day} scored by batch transform ${run.transformJob} with the served model: ${recorded?.predictions ?? 0} logged${(recorded?.missing ?? []).length > 0 ? `, ${recorded?.missing?.length} missing` : ''}`,
       );
     }
-    const dayLog = await readDayLog(store, log.bucket, log.predictionsPrefix, bp.endpointName, day);
-    const selection = selectForReview(dayLog.records, policy);
-    const outcome = reviewRequests(selection.requests, (k) => truth.get(k), known, imagesPrefix, clock.now());
+    if (backfillError) throw new Error(`the backfill of ${day} failed: ${backfillError.Cause ?? backfillError.Error}`);
+    const outcome = reviewRequests(run.requests, (k) => truth.get(k), known, imagesPrefix, clock.now());
     clock.advance(30 * 60_000);
     const labels = outcome.events.map((e) => ({ ...e, event_time: clock.now().toISOString() }));
     if (labels.length > 0) await vision.ingest(labels);
     t.log(
       'review',
-      `${day}: ${selection.considered} predictions; ${selection.audit} random audit + ${selection.uncertain} most uncertain (${policy.method}, budget ${policy.dailyBudget}) to the reviewers' queue; ${outcome.accepted} labels accepted${outcome.newClasses.length > 0 ? `, new class ${outcome.newClasses.join(', ')}` : ''}; audit: the model was right on ${outcome.auditModelCorrect} of ${outcome.audit}`,
+      `${day} (daily review workflow: ${run.record.visited.join(' → ')}): ${selection?.considered ?? 0} predictions; ${selection?.audit ?? 0} random audit + ${selection?.uncertain ?? 0} most uncertain (${policy.method}, budget ${policy.dailyBudget}) to the reviewers' queue; ${outcome.accepted} labels accepted${outcome.newClasses.length > 0 ? `, new class ${outcome.newClasses.join(', ')}` : ''}; audit: the model was right on ${outcome.auditModelCorrect} of ${outcome.audit}`,
     );
   };
 
@@ -325,18 +300,18 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
       );
     }
     let served = await serveDeployed();
-    await dailyReview(utcDay(bootstrapStart), new Date(bootstrapStart.getTime() + PERIOD_MS + 20 * 60_000), served);
+    await dailyReview(utcDay(bootstrapStart), new Date(bootstrapStart.getTime() + PERIOD_MS + 20 * 60_000));
 
     // 2. Baseline period, 3. second period.
     await period('baseline period (day camera)', ctx.baselineStart, dayScenes(ctx.eventsPerPeriod));
-    await dailyReview(utcDay(ctx.baselineStart), new Date(ctx.baselineStart.getTime() + PERIOD_MS), served);
+    await dailyReview(utcDay(ctx.baselineStart), new Date(ctx.baselineStart.getTime() + PERIOD_MS));
     const second = new Date(ctx.baselineStart.getTime() + PERIOD_GAP_MS);
     await period(
       ctx.drift ? 'second period (a night camera: darker, flatter, and a new shape)' : 'second period (day camera)',
       second,
       ctx.drift ? nightScenes(ctx.eventsPerPeriod) : dayScenes(ctx.eventsPerPeriod),
     );
-    await dailyReview(utcDay(second), new Date(second.getTime() + PERIOD_MS), served);
+    await dailyReview(utcDay(second), new Date(second.getTime() + PERIOD_MS));
 
     // 4. Drift, and the loop.
     const checkAt = clock.setAtLeast(new Date(second.getTime() + PERIOD_MS + 5 * 60_000));

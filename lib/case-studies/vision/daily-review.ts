@@ -8,7 +8,8 @@
  * scores the deferred images with the model that serves, on its own instance (the endpoint need not wake up, and
  * no model or role is created: the transform runs as the served model, with its role), logs the answers like live
  * predictions, then sends yesterday's most uncertain predictions (up to the budget) and a random audit share to the
- * reviewers' queue (`core/vision/daily-review.ts`). A failed backfill (or no model serving yet) still lets the
+ * reviewers' queue (`core/vision/daily-review.ts`). An execution whose input names a day (`{"day": "yyyy-mm-dd"}`)
+ * reviews that day instead (a missed day, re-run). A failed backfill (or no model serving yet) still lets the
  * selection run on the live predictions; any other failure fails the run (alarmed).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -149,7 +150,12 @@ export class DailyReview extends Construct {
         resultPath,
         retryOnServiceExceptions: true,
       });
-    const plan = step('PlanBackfill', { action: 'plan', 'time.$': '$$.Execution.StartTime' }, '$.backfill');
+    // The day reviewed: the day before the run, or the one its input names (`{"day": "yyyy-mm-dd"}`, a re-run).
+    const plan = step(
+      'PlanBackfill',
+      { action: 'plan', 'time.$': '$$.Execution.StartTime', 'input.$': '$' },
+      '$.backfill',
+    );
     const select = step('SelectForReview', { action: 'select', 'day.$': '$.backfill.day' }, '$.selection');
     const record = step(
       'RecordBackfill',
@@ -157,7 +163,6 @@ export class DailyReview extends Construct {
         action: 'record',
         'day.$': '$.backfill.day',
         'outputUri.$': '$.backfill.outputUri',
-        'time.$': '$$.State.EnteredTime',
       },
       '$.recorded',
     );
