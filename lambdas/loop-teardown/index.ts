@@ -4,6 +4,7 @@
  * the provider's onEvent and isComplete handler.
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -19,6 +20,7 @@ const tracer = new Tracer();
 const port = sdkTeardownPort({
   sagemaker: tracer.captureAWSv3Client(new SageMakerClient({})),
   autoscaling: tracer.captureAWSv3Client(new ApplicationAutoScalingClient({})),
+  cloudwatch: tracer.captureAWSv3Client(new CloudWatchClient({})),
 });
 
 /** The Lambda entry point (onEvent and isComplete of the provider framework). */

@@ -1,5 +1,5 @@
 /**
- * The teardown's calls ({@link TeardownPort}) on the AWS SDK: SageMaker and Application Auto Scaling. Every list
+ * The teardown's calls ({@link TeardownPort}) on the AWS SDK: SageMaker, Application Auto Scaling and CloudWatch. Every list
  * is paginated to the end (SageMaker applies `StatusEquals` after `MaxResults`, so a single page can miss items).
  * Shared by the custom-resource handler and `npm run teardown`.
  */
@@ -27,12 +27,15 @@ import {
   paginateListTrainingJobs,
   paginateListTransformJobs,
 } from '@aws-sdk/client-sagemaker';
+import { CloudWatchClient, DeleteAlarmsCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import type { SageMakerItem, TeardownPort } from '../../core/retraining/teardown';
 
 /** Clients the port uses (created once per container by the caller). */
 export interface TeardownClients {
   readonly sagemaker: SageMakerClient;
   readonly autoscaling: ApplicationAutoScalingClient;
+  /** For the alarms the loop creates (the scale-from-zero alarm). @default none: they are named for a deletion by hand */
+  readonly cloudwatch?: CloudWatchClient;
 }
 
 async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
@@ -47,10 +50,26 @@ const item = (name: string | undefined, arn: string | undefined, status?: string
   status,
 });
 
-/** The teardown port on real clients. CloudWatch is not among the project's clients: alarms are left to the caller. */
-export function sdkTeardownPort({ sagemaker, autoscaling }: TeardownClients): TeardownPort {
+/** The teardown port on real clients. */
+export function sdkTeardownPort({ sagemaker, autoscaling, cloudwatch }: TeardownClients): TeardownPort {
   const client = { client: sagemaker };
   return {
+    ...(cloudwatch
+      ? {
+          alarms: {
+            list: (AlarmNamePrefix: string) =>
+              collect(paginateDescribeAlarms({ client: cloudwatch }, { AlarmNamePrefix }), (p) =>
+                [...(p.MetricAlarms ?? []), ...(p.CompositeAlarms ?? [])].map((a) => a.AlarmName ?? ''),
+              ),
+            delete: async (names: readonly string[]) => {
+              // DeleteAlarms takes at most 100 names a call.
+              for (let i = 0; i < names.length; i += 100) {
+                await cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: names.slice(i, i + 100) }));
+              }
+            },
+          },
+        }
+      : {}),
     listEndpoints: (NameContains) =>
       collect(paginateListEndpoints(client, { NameContains }), (p) =>
         p.Endpoints?.map((e) => item(e.EndpointName, e.EndpointArn, e.EndpointStatus)),

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -80,6 +80,15 @@ export class LoopTeardown extends Construct {
       transformJobs: sm('transform-job', `${name}-*`),
       packages: sm('model-package', `${name}/*`),
     };
+    // The alarms the loop creates carry its names as a prefix (e.g. the scale-from-zero alarm).
+    add('DescribeLoopAlarms', ['cloudwatch:DescribeAlarms'], ['*']);
+    const alarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${name}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    add('DeleteLoopAlarms', ['cloudwatch:DeleteAlarms'], [alarms]);
     add(
       'ReadLoopTags',
       ['sagemaker:ListTags'],
@@ -105,7 +114,12 @@ export class LoopTeardown extends Construct {
     acknowledgeNag(
       policy,
       'IAM5[Resource::*]',
-      'SageMaker List* and Application Auto Scaling DescribeScalableTargets/DeregisterScalableTarget have no resource-level permissions; the handler acts only on names and tags of this loop.',
+      'SageMaker List*, Application Auto Scaling DescribeScalableTargets/DeregisterScalableTarget and CloudWatch DescribeAlarms have no resource-level permissions; the handler acts only on names and tags of this loop.',
+    );
+    acknowledgeNag(
+      policy,
+      `IAM5[Resource::${nagArnName(policy, alarms)}]`,
+      "The loop's alarms (e.g. the scale-from-zero alarm) are named under this loop's endpoint; only those can be deleted.",
     );
     for (const arn of [
       owned.components,

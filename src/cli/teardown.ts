@@ -10,6 +10,7 @@
  * first step would do and changes nothing. Exit 0 when nothing of the loop is left; 2 with one message otherwise.
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -144,6 +145,7 @@ async function main(): Promise<string> {
   const port = sdkTeardownPort({
     sagemaker: new SageMakerClient(config),
     autoscaling: new ApplicationAutoScalingClient(config),
+    cloudwatch: new CloudWatchClient(config),
   });
   try {
     return await runTeardown(

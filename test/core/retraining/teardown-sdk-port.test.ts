@@ -12,6 +12,7 @@ import {
   ListTrainingJobsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sdkTeardownPort } from '../../../lambdas/loop-teardown/sdk-port';
 
@@ -133,4 +134,36 @@ test('scalable targets are looked up by resource ID in the sagemaker namespace a
     ResourceId: 'inference-component/mlbp-x-ic',
     ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
   });
+});
+
+test('alarms are listed by name prefix over every page (metric and composite) and deleted 100 names a call', async () => {
+  const cw = mockClient(CloudWatchClient);
+  cw.on(DescribeAlarmsCommand)
+    .resolvesOnce({ MetricAlarms: [{ AlarmName: 'mlbp-sandbox-vision-no-capacity' }], NextToken: 't' })
+    .resolvesOnce({ CompositeAlarms: [{ AlarmName: 'mlbp-sandbox-vision-other' }] });
+  const port = sdkTeardownPort({
+    sagemaker: new SageMakerClient({}),
+    autoscaling: new ApplicationAutoScalingClient({}),
+    cloudwatch: new CloudWatchClient({}),
+  });
+  expect(await port.alarms!.list('mlbp-sandbox-vision-')).toEqual([
+    'mlbp-sandbox-vision-no-capacity',
+    'mlbp-sandbox-vision-other',
+  ]);
+  expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toMatchObject({
+    AlarmNamePrefix: 'mlbp-sandbox-vision-',
+  });
+  const names = Array.from({ length: 150 }, (_, i) => `mlbp-sandbox-vision-a${i}`);
+  await port.alarms!.delete(names);
+  const deletes = cw.commandCalls(DeleteAlarmsCommand).map((c) => c.args[0].input.AlarmNames);
+  expect(deletes).toEqual([names.slice(0, 100), names.slice(100)]);
+  cw.restore();
+});
+
+test('without a CloudWatch client the port has no alarms (the step names them for a deletion by hand)', () => {
+  const port = sdkTeardownPort({
+    sagemaker: new SageMakerClient({}),
+    autoscaling: new ApplicationAutoScalingClient({}),
+  });
+  expect(port.alarms).toBeUndefined();
 });
