@@ -25,6 +25,8 @@ export function nagArnName(scope: IConstruct, arn: string): string {
       if (typeof o.Ref === 'string') return `<${o.Ref}>`;
       const getAtt = o['Fn::GetAtt'];
       if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+      const sub = o['Fn::Sub'];
+      if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, '<$1>');
       const imported = o['Fn::ImportValue'];
       if (typeof imported === 'string') return imported;
       const join = o['Fn::Join'];

@@ -130,7 +130,9 @@ function acknowledgeStateMachinePolicy(
   arn: (service: string, resource: string) => string,
 ): void {
   const { props } = p;
-  const policy = p.stateMachine.role.node.findChild('DefaultPolicy');
+  // On the role, not its DefaultPolicy: a large statement set overflows into managed policies (OverflowPolicyN)
+  // at synthesis, and the same acknowledgements must cover them.
+  const policy = p.stateMachine.role;
   acknowledgeBucketGrants(policy, [
     { bucket: props.rawBucket, prefixes: [eventsPrefix], encrypted: true },
     { bucket: props.curatedBucket, prefixes: ['athena-results/', 'datasets/'], write: 'put', encrypted: true },

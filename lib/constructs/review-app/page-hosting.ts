@@ -3,7 +3,7 @@
  * distribution through origin access control, HTTPS only, strict security headers; the page and its `config.json`
  * are deployed with the stack (the page bundled by esbuild, never Docker).
  */
-import { DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DockerImage, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { acknowledgeBucketGrants, acknowledgeNag } from '../../nag';
+import { acknowledgeBucketGrants, acknowledgeNag, nagArnName } from '../../nag';
 import { SecureBucket } from '../secure-bucket';
 import { buildReviewPage, REVIEW_PAGE_DIR } from './page';
 
@@ -154,8 +154,10 @@ export class PageHosting extends Construct {
       Statement: Array<{ Resource?: unknown }>;
     };
     for (const statement of document.Statement) {
-      for (const resource of [statement.Resource].flat()) {
-        if (typeof resource !== 'string' || !resource.includes('*')) continue;
+      for (const raw of [statement.Resource].flat()) {
+        // An intrinsic (the assets bucket of an environment-agnostic account) is named as cdk-nag renders it.
+        const resource = typeof raw === 'string' ? raw : raw ? nagArnName(policy, Token.asString(raw)) : undefined;
+        if (resource === undefined || !resource.includes('*')) continue;
         acknowledgeNag(
           policy,
           `IAM5[Resource::${resource}]`,
