@@ -51,8 +51,16 @@ export interface ReviewItem {
   readonly skippedBy: readonly string[];
   readonly lease?: Lease;
   readonly decision?: Decision;
-  /** The decision's label event is in the lake's stream (false until the publisher confirms). */
+  /**
+   * Everything the decision sets off is confirmed: its label event is in the lake's stream and, for an accepted
+   * audit item, its outcome record is written (`outcome.ts`). False until then: the item stays in the store's
+   * `unpublished` scan and the keeper finishes what is missing.
+   */
   readonly published: boolean;
+  /** The decision's label event is in the lake's stream (absent until the publisher confirms). */
+  readonly labelEventPublished?: boolean;
+  /** An accepted audit item's outcome record is written for the drift checker (absent until the store confirms). */
+  readonly outcomeWritten?: boolean;
   readonly version: number;
 }
 

@@ -41,6 +41,11 @@ export interface ReviewRequest {
   readonly uncertainty?: number;
   /** The disagreeing labels of a `conflict` item. */
   readonly labels?: readonly SourceLabel[];
+  /**
+   * The model version that made the prediction, when its producer knows it. An accepted audit item's outcome record
+   * carries it; without it the record says `unknown` and the drift checker leaves it out of realised accuracy.
+   */
+  readonly modelVersion?: string;
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -60,6 +65,10 @@ const schema = z.strictObject({
     .array(z.strictObject({ label, source: z.string().min(1).max(64) }))
     .min(2)
     .max(10)
+    .optional(),
+  modelVersion: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/, 'must be a model version (letters, digits, . _ : + -; ≤ 128)')
     .optional(),
 });
 

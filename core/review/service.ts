@@ -1,12 +1,14 @@
 /**
  * The review queue's use cases, behind the HTTP API and the intake: take the next item, label it, skip it, list
- * classes, show progress; queue requests; and the periodic keeper (queue depth, label events left unpublished).
- * Ports only: the Lambda handler and the local server give it the same DynamoDB store, a publisher on the image
- * stream, a presigner scoped to the images prefix and a clock.
+ * classes, show progress; queue requests; and the periodic keeper (queue depth, label events and audit outcomes
+ * left unwritten). Ports only: the Lambda handler and the local server give it the same DynamoDB store, a publisher
+ * on the image stream, an outcome writer into the drift checker's outcomes prefix, a presigner scoped to the images
+ * prefix and a clock.
  */
 import { ReviewError } from './errors';
 import { newItem, type Lease, type ReviewItem } from './item';
 import { labelEvent } from './label-event';
+import { auditOutcome, hasOutcome, UNKNOWN_MODEL_VERSION, type AuditOutcome } from './outcome';
 import { REVIEW_REASON_TITLES, validatePolicy, type ReviewPolicy } from './policy';
 import { availability, lease, skip, vote, type VoteOutcome } from './queue';
 import { parseReviewRequest, type ClassScore, type SourceLabel } from './request';
@@ -26,7 +28,10 @@ export type ReviewMetric =
   | 'AuditModelCorrect'
   | 'ItemsQueued'
   | 'LabelEventsPublished'
-  | 'LabelEventsPending';
+  | 'LabelEventsPending'
+  | 'AuditOutcomesWritten'
+  | 'AuditOutcomesPending'
+  | 'AuditOutcomesUnattributed';
 
 /** A signed-in reviewer (from the JWT the API's authorizer verified). */
 export interface Reviewer {
@@ -41,6 +46,11 @@ export interface ReviewPorts {
   readonly store: ReviewStore;
   /** Puts label events on the image stream (throws when any was not accepted). */
   publish(events: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  /**
+   * Writes an accepted audit item's outcome record where the drift checker reads it (throws when it was not
+   * written). Idempotent: the same outcome always goes to the same object.
+   */
+  writeOutcome(outcome: AuditOutcome): Promise<void>;
   /** A short-lived GET URL of an image under the images prefix. */
   presign(imageKey: string, now: Date): Promise<string>;
   now(): Date;
@@ -81,6 +91,16 @@ export interface NextResponse {
 /** The answer to a label. */
 export interface LabelResponse extends VoteOutcome {
   readonly itemId: string;
+}
+
+/** What a keeper's tick found and did. */
+export interface KeeperResult {
+  readonly pending: number;
+  readonly disputed: number;
+  /** Label events published by this tick (their first attempt had failed). */
+  readonly republished: number;
+  /** Audit outcomes written by this tick (their first attempt had failed). */
+  readonly outcomesWritten: number;
 }
 
 /** How many times a lost race is retried before the caller is told to try again. */
@@ -128,7 +148,7 @@ export class ReviewService {
       if (!(await this.ports.store.replace(next))) continue;
       this.record(outcome);
       if (outcome.newClass) await this.ports.store.addClasses([outcome.newClass]);
-      if (next.status === 'accepted') await this.publish(next);
+      if (next.status === 'accepted') await this.settle(next);
       return { itemId, ...outcome };
     }
     throw new ReviewError('conflict', `item ${itemId} is changing under heavy contention; try again`);
@@ -163,16 +183,19 @@ export class ReviewService {
     return intakeRequest(this.ports, this.settings, value);
   }
 
-  /** The keeper: publishes label events left unpublished and reports the queue depth. */
-  async tick(): Promise<{ pending: number; disputed: number; republished: number }> {
+  /** The keeper: publishes label events and writes audit outcomes left undone, and reports the queue depth. */
+  async tick(): Promise<KeeperResult> {
     let republished = 0;
+    let outcomesWritten = 0;
     for await (const item of this.ports.store.unpublished()) {
-      if (await this.publish(item)) republished++;
+      const done = await this.settle(item);
+      if (done.labelEvent) republished++;
+      if (done.outcome) outcomesWritten++;
     }
     const counts = await this.ports.store.counts();
     this.ports.metric('QueueDepth', counts.pending);
     this.ports.metric('DisputedItems', counts.disputed);
-    return { ...counts, republished };
+    return { ...counts, republished, outcomesWritten };
   }
 
   private async load(itemId: string): Promise<ReviewItem> {
@@ -185,18 +208,45 @@ export class ReviewService {
   }
 
   /**
-   * Publishes the label event of an accepted item, then marks it published. The decision is stored first: if the
-   * stream refuses, the keeper publishes it later (the event id is deterministic, so a repeat deduplicates).
+   * Carries out what an accepted item's decision sets off and is not confirmed yet: its label event on the stream
+   * and, for an audit item, its outcome record for the drift checker. The decision is stored first; whatever fails
+   * here stays undone on the item (not `published`), and the keeper retries it later. Both effects are idempotent
+   * (the event id and the outcome's key are deterministic), so a repeat after a lost race changes nothing.
+   * Returns what this call did and recorded.
    */
-  private async publish(item: ReviewItem): Promise<boolean> {
-    try {
-      await this.ports.publish([labelEvent(item)]);
-    } catch {
-      this.ports.metric('LabelEventsPending', 1);
-      return false;
+  private async settle(item: ReviewItem): Promise<{ labelEvent: boolean; outcome: boolean }> {
+    let labelEventPublished = item.labelEventPublished === true;
+    let outcomeWritten = !hasOutcome(item) || item.outcomeWritten === true;
+    const done = { labelEvent: false, outcome: false };
+    if (!labelEventPublished) {
+      try {
+        await this.ports.publish([labelEvent(item)]);
+        this.ports.metric('LabelEventsPublished', 1);
+        labelEventPublished = done.labelEvent = true;
+      } catch {
+        this.ports.metric('LabelEventsPending', 1);
+      }
     }
-    this.ports.metric('LabelEventsPublished', 1);
-    return this.ports.store.replace({ ...item, published: true, version: item.version + 1 });
+    if (!outcomeWritten) {
+      try {
+        const outcome = auditOutcome(item);
+        await this.ports.writeOutcome(outcome);
+        this.ports.metric('AuditOutcomesWritten', 1);
+        if (outcome.record.modelVersion === UNKNOWN_MODEL_VERSION) this.ports.metric('AuditOutcomesUnattributed', 1);
+        outcomeWritten = done.outcome = true;
+      } catch {
+        this.ports.metric('AuditOutcomesPending', 1);
+      }
+    }
+    if (!done.labelEvent && !done.outcome) return done;
+    const stored = await this.ports.store.replace({
+      ...item,
+      ...(labelEventPublished ? { labelEventPublished: true } : {}),
+      ...(hasOutcome(item) && outcomeWritten ? { outcomeWritten: true } : {}),
+      published: labelEventPublished && outcomeWritten,
+      version: item.version + 1,
+    });
+    return stored ? done : { labelEvent: false, outcome: false };
   }
 
   private record(outcome: VoteOutcome): void {

@@ -26,7 +26,7 @@ export interface ReviewStore {
   candidates(reviewerId: string, now: Date): AsyncIterable<ReviewItem>;
   /** Writes `item` if the stored version is `item.version - 1`; false when someone changed it first. */
   replace(item: ReviewItem): Promise<boolean>;
-  /** Accepted items whose label event is not confirmed published. */
+  /** Accepted items not yet `published`: their label event, or an audit item's outcome record, is not confirmed. */
   unpublished(): AsyncIterable<ReviewItem>;
   counts(): Promise<QueueCounts>;
   /** The class list, sorted. */

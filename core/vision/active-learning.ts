@@ -6,7 +6,9 @@
  *    (`dataset.ts` recognises them by the same draw);
  * 2. then the **most uncertain** of the rest (margin or entropy), up to the labelling budget: the examples a label
  *    teaches the model most about.
- * Both become review requests in the review queue's format (`core/review/request.ts`). Pure, no AWS imports.
+ * Both become review requests in the review queue's format (`core/review/request.ts`), with the version of the model
+ * that made the prediction when the record names it (an accepted audit's outcome record carries it to the drift
+ * checker). Pure, no AWS imports.
  */
 import { createHash } from 'node:crypto';
 import type { ReviewRequest } from '../review/request';
@@ -65,6 +67,13 @@ export interface ReviewSelection {
   readonly overBudget: number;
 }
 
+/**
+ * A logged prediction as active learning reads it: a prediction log record, with `model_version` when its producer
+ * recorded the model that made it. (The prediction log's lines carry none yet, neither live nor backfilled: their
+ * requests go without `modelVersion`, and their audit outcomes count as `unknown`.)
+ */
+export type LoggedPrediction = PredictionLogRecord & { readonly model_version?: string };
+
 function scoreOf(record: PredictionLogRecord, method: UncertaintyMethod): number | null {
   return method === 'margin' ? record.margin : record.entropy;
 }
@@ -73,7 +82,7 @@ function byInferenceId(a: PredictionLogRecord, b: PredictionLogRecord): number {
   return a.inference_id < b.inference_id ? -1 : a.inference_id > b.inference_id ? 1 : 0;
 }
 
-function toRequest(record: PredictionLogRecord, reason: 'audit' | 'uncertain', score: number | null): ReviewRequest {
+function toRequest(record: LoggedPrediction, reason: 'audit' | 'uncertain', score: number | null): ReviewRequest {
   return {
     imageKey: record.image_key,
     contentType: record.content_type,
@@ -83,6 +92,7 @@ function toRequest(record: PredictionLogRecord, reason: 'audit' | 'uncertain', s
     topK: record.top_k.map((c) => ({ label: c.label, confidence: c.confidence })),
     reason,
     ...(score === null ? {} : { uncertainty: score }),
+    ...(record.model_version ? { modelVersion: record.model_version } : {}),
   };
 }
 
@@ -92,15 +102,15 @@ function toRequest(record: PredictionLogRecord, reason: 'audit' | 'uncertain', s
  * (a human label exists) are not sent as uncertain again; audit draws are kept, or the audit would be biased.
  */
 export function selectForReview(
-  records: Iterable<PredictionLogRecord>,
+  records: Iterable<LoggedPrediction>,
   policy: ActiveLearningPolicy,
   alreadyLabelled: ReadonlySet<string> = new Set(),
 ): ReviewSelection {
   validateActiveLearningPolicy(policy);
-  const byId = new Map<string, PredictionLogRecord>();
+  const byId = new Map<string, LoggedPrediction>();
   for (const r of records) if (!byId.has(r.inference_id)) byId.set(r.inference_id, r);
-  const auditDrawn: PredictionLogRecord[] = [];
-  const candidates: Array<{ record: PredictionLogRecord; score: number }> = [];
+  const auditDrawn: LoggedPrediction[] = [];
+  const candidates: Array<{ record: LoggedPrediction; score: number }> = [];
   const min = policy.minUncertainty ?? 0;
   for (const record of byId.values()) {
     const score = scoreOf(record, policy.method);

@@ -73,6 +73,9 @@ function darkness(rgba: Uint8Array): Float64Array {
   return lum.map((v) => (hi - v) / (hi - lo + 1e-9));
 }
 
+/** The tiny model's version, which its requests (and so the audit outcomes) carry. */
+export const DEMO_MODEL_VERSION = 'demo-templates-1';
+
 /** The tiny model: softmax over negative mean squared distances to the templates. */
 function predict(grey: Float64Array): Array<{ label: string; confidence: number }> {
   const scores = TEMPLATES.map((t) => {
@@ -113,6 +116,7 @@ export function writeDemoSet(dir: string, bucket: string, count = 12, seed = 14)
       topK,
       reason,
       uncertainty: Math.round((1 - margin) * 1000) / 1000,
+      modelVersion: DEMO_MODEL_VERSION,
     });
   }
   return requests;

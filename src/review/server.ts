@@ -2,7 +2,9 @@
  * `npm run review`'s server: the reviewers' page and the review API's own handler on 127.0.0.1, over the local
  * world — dynalite for the queue (the same DynamoDB store as in AWS), kinesalite for the label stream, the local
  * raw bucket's files for images (presigned URLs, expiry enforced) and for the lake (label events delivered under
- * `events/`). API requests become API-Gateway-shaped events (HTTP API 2.0) carrying a stubbed identity: the page
+ * `events/`), and accepted audit items' outcome records into a local artifacts bucket's folder (`<dir>/s3/<artifacts
+ * bucket>/drift/outcomes/<endpoint>/…`, where the drift checker reads them in AWS). API requests become
+ * API-Gateway-shaped events (HTTP API 2.0) carrying a stubbed identity: the page
  * sends `Authorization: Bearer local:<name>`, which stands in for Cognito's JWT; without it the API answers 401
  * like API Gateway's JWT authorizer and the handler is never called.
  */
@@ -16,6 +18,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { DEFAULT_REVIEW_POLICY, type ReviewPolicy } from '../../core/review/policy';
+import { auditOutcomeKey, type AuditOutcome, type OutcomeDestination } from '../../core/review/outcome';
 import { matchRoute } from '../../core/review/routes';
 import { ReviewService, type ReviewMetric } from '../../core/review/service';
 import { imagePresigner, kinesisPublisher } from '../../lambdas/review-api/adapters';
@@ -30,6 +33,10 @@ import { seedQueue, SeedError, type SeedReport } from './seed';
 export const LOCAL_IMAGES_PREFIX = 'images/';
 /** The raw bucket's folder name when the folder has none yet. */
 export const DEMO_BUCKET = 'local-raw';
+/** The local artifacts bucket's folder name (audit outcomes). */
+export const LOCAL_ARTIFACTS_BUCKET = 'local-artifacts';
+/** The sandbox vision endpoint (`endpointNameOf('sandbox', 'vision')`): the outcomes' folder, as the checker reads it. */
+export const LOCAL_ENDPOINT = 'mlbp-sandbox-vision';
 const STREAM = 'review-labels';
 const TABLE = 'review-queue';
 
@@ -58,6 +65,8 @@ export interface ReviewServer {
   readonly bucket: string;
   readonly seed: SeedReport;
   readonly lake: LocalLake;
+  /** Where audit outcomes go: `<dir>/s3/<bucket>/<prefix><endpoint>/yyyy/mm/dd/hh/audit-<item>.jsonl`. */
+  readonly outcomes: OutcomeDestination & { readonly dir: string };
   readonly service: ReviewService;
   /** Metrics the queue emitted (in AWS: EMF to CloudWatch). */
   readonly metrics: ReadonlyMap<ReviewMetric, number[]>;
@@ -158,10 +167,23 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const metrics = new Map<ReviewMetric, number[]>();
+    const outcomes = {
+      bucket: LOCAL_ARTIFACTS_BUCKET,
+      prefix: 'drift/outcomes/',
+      endpointName: LOCAL_ENDPOINT,
+      dir: path.join(dir, 's3', LOCAL_ARTIFACTS_BUCKET),
+    };
+    // S3's part, on the folder: one object per audit item at its deterministic key (a rewrite is the same file).
+    const writeOutcome = async (outcome: AuditOutcome) => {
+      const file = path.join(outcomes.dir, auditOutcomeKey(outcomes.prefix, outcomes.endpointName, outcome));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `${JSON.stringify(outcome.record)}\n`);
+    };
     const service = new ReviewService(
       {
         store: new DynamoReviewStore(emulators.dynamo, TABLE),
         publish: kinesisPublisher(emulators.kinesis, { StreamName: STREAM }),
+        writeOutcome,
         presign: imagePresigner(s3, bucket, LOCAL_IMAGES_PREFIX, options.imageUrlSeconds ?? 300),
         now,
         newToken: randomUUID,
@@ -238,6 +260,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
       bucket,
       seed,
       lake,
+      outcomes,
       service,
       metrics,
       close: async () => {

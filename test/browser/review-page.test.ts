@@ -7,8 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import type { Browser, KeyInput } from 'puppeteer-core';
-import { writeDemoSet } from '../../src/review/demo';
-import { REQUESTS_FILE } from '../../src/review/seed';
+import { readOutcomes } from '../../core/drift/checker-quality';
+import { MemoryObjectStore } from '../../core/storage/object-store';
+import { DEMO_MODEL_VERSION, writeDemoSet } from '../../src/review/demo';
+import { readRequests, REQUESTS_FILE } from '../../src/review/seed';
 import {
   callApi,
   type DomElement,
@@ -174,6 +176,35 @@ test('an audit item needs two agreeing reviewers', async () => {
   expect(await message(bob, /Saved "square"/)).toMatch(/accepted/);
   expect(humanEvents(s)).toEqual([expect.objectContaining({ label: 'square', reviewer_id: 'local-alice,local-bob' })]);
   expect(s.server.metrics.get('AuditAgreement')).toEqual([1]);
+  // The decision is also an outcome record where the drift checker reads realised accuracy.
+  const audit = readRequests(path.join(s.dir, REQUESTS_FILE), 'images/')[0];
+  const { bucket, prefix, endpointName, dir } = s.server.outcomes;
+  const hour = audit.predictedAt!.slice(0, 13).replace(/[-T]/g, '/');
+  const folder = path.join(dir, prefix, endpointName, hour);
+  const files = fs.readdirSync(folder);
+  expect(files).toEqual([expect.stringMatching(/^audit-[0-9a-f]{24}\.jsonl$/)]);
+  const body = fs.readFileSync(path.join(folder, files[0]), 'utf8');
+  expect(JSON.parse(body)).toEqual({
+    kind: 'label',
+    time: audit.predictedAt,
+    modelVersion: DEMO_MODEL_VERSION,
+    predicted: audit.topK[0].label,
+    label: 'square',
+  });
+  const store = new MemoryObjectStore();
+  await store.put(bucket, `${prefix}${endpointName}/${hour}/${files[0]}`, body);
+  const start = new Date(`${audit.predictedAt!.slice(0, 13)}:00:00.000Z`);
+  const read = await readOutcomes(store, bucket, `${prefix}${endpointName}/`, {
+    start,
+    end: new Date(start.getTime() + 3_600_000),
+  });
+  expect(read.observations).toEqual([
+    {
+      name: 'accuracy',
+      current: { kind: 'proportion', successes: audit.topK[0].label === 'square' ? 1 : 0, trials: 1 },
+    },
+  ]);
+  expect(s.server.metrics.get('AuditOutcomesWritten')).toEqual([1]);
 });
 
 test('bad input gets a clear error and changes nothing', async () => {

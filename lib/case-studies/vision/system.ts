@@ -6,8 +6,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { OUTCOMES_PREFIX } from '../../../core/review/outcome';
+import { REVIEW_ENV } from '../../../lambdas/review-api/settings';
 import type { BlueprintConfig } from '../../config';
 import { ReviewApp } from '../../constructs/review-app';
+import { acknowledgeBucketGrants } from '../../nag';
 import { AUDIT_SALT, DailyReview } from './daily-review';
 import { ImageIngestion } from './image-ingestion';
 import { ReviewQueue } from './review-queue';
@@ -24,7 +27,10 @@ export interface VisionSystemProps {
   readonly imagesBucket: s3.IBucket;
   /** Bucket of data capture: the image statistics go next to it. */
   readonly captureBucket: s3.IBucket;
-  /** Bucket of the Ground Truth manifests (`review/`): the artifacts bucket. */
+  /**
+   * The artifacts bucket: Ground Truth manifests (`review/`), the prediction log, and the outcome records of
+   * accepted audit items (`drift/outcomes/<endpoint>/`, where the drift checker reads realised accuracy).
+   */
   readonly reviewBucket: s3.IBucket;
   /** Operations key: queues, logs, environments. */
   readonly encryptionKey: kms.IKey;
@@ -88,6 +94,7 @@ export class VisionSystem extends Construct {
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       alarmTopic: props.alarmTopic,
     });
+    this.connectAuditOutcomes(props.reviewBucket, props.endpointName);
     new CfnOutput(this, 'ReviewPageUrl', {
       description: "The reviewers' page (sign in with a user created in the ReviewUserPoolId user pool)",
       value: this.reviewApp.pageUrl,
@@ -137,5 +144,22 @@ export class VisionSystem extends Construct {
       encryptionKey: props.encryptionKey,
       alarmTopic: props.alarmTopic,
     });
+  }
+
+  /**
+   * Accepted audit items become outcome records where the drift checker reads this endpoint's realised accuracy:
+   * the reviewers' API (also the keeper) may put objects under `drift/outcomes/<endpoint>/` of the artifacts bucket,
+   * and nothing else there (the grant includes encrypting with the bucket's key).
+   */
+  private connectAuditOutcomes(bucket: s3.IBucket, endpointName: string): void {
+    const api = this.reviewApp.apiFunction;
+    const prefix = `${OUTCOMES_PREFIX}${endpointName}/`;
+    api.addEnvironment(REVIEW_ENV.outcomesBucket, bucket.bucketName);
+    api.addEnvironment(REVIEW_ENV.outcomesPrefix, OUTCOMES_PREFIX);
+    api.addEnvironment(REVIEW_ENV.outcomesEndpoint, endpointName);
+    bucket.grantPut(api, `${prefix}*`);
+    acknowledgeBucketGrants(api.role!.node.findChild('DefaultPolicy'), [
+      { bucket, prefixes: [prefix], write: 'put', encrypted: true },
+    ]);
   }
 }

@@ -46,6 +46,8 @@ beforeAll(() => {
     IMAGES_PREFIX: 'images/',
     IMAGES_BUCKET: 'raw',
     STREAM_ARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/events',
+    OUTCOMES_BUCKET: 'artifacts',
+    OUTCOMES_ENDPOINT: 'mlbp-sandbox-vision',
   });
 });
 afterAll(() => {

@@ -6,7 +6,7 @@ import '../../../src/simulate/polyfill';
 import { ReviewError } from '../../../core/review/errors';
 import { Emulators } from '../../../src/simulate/emulators';
 import { request } from '../../core/review/fixtures';
-import { reviewWorld, type ReviewWorld } from './world';
+import { OUTCOMES, reviewWorld, type ReviewWorld } from './world';
 
 let emulators: Emulators;
 beforeAll(async () => {
@@ -255,7 +255,7 @@ describe('keeper', () => {
     });
     expect(world.published).toEqual([]);
     world.failPublishing(false);
-    expect(await world.service.tick()).toEqual({ pending: 2, disputed: 0, republished: 1 });
+    expect(await world.service.tick()).toEqual({ pending: 2, disputed: 0, republished: 1, outcomesWritten: 0 });
     expect(world.published).toEqual([expect.objectContaining({ label: 'cat', inference_id: item!.inferenceId })]);
     expect(world.metrics).toEqual(
       expect.arrayContaining([
@@ -265,4 +265,43 @@ describe('keeper', () => {
     );
     expect(await world.service.tick()).toMatchObject({ republished: 0 });
   });
+
+  test('an audit outcome the bucket refused stays on the decided item in the table and the next tick writes it once', async () => {
+    const world = await reviewWorld(emulators);
+    await queue(world, request('audit', 1), request('uncertain', 2));
+    world.failOutcomes(true);
+    for (const reviewer of [alice, bob]) {
+      const { item } = await world.service.next(reviewer);
+      expect(item).toMatchObject({ reason: 'audit' });
+      await world.service.label(reviewer, item!.itemId, { leaseToken: item!.lease.token, label: 'dog' });
+    }
+    const [decided] = await collect(world.store.unpublished());
+    expect(decided).toMatchObject({
+      status: 'accepted',
+      decision: { label: 'dog' },
+      labelEventPublished: true,
+      published: false,
+    });
+    expect(world.published).toHaveLength(1);
+    expect(world.outcomes).toEqual([]);
+    expect(await world.service.tick()).toMatchObject({ republished: 0, outcomesWritten: 0 });
+
+    world.failOutcomes(false);
+    expect(await world.service.tick()).toEqual({ pending: 1, disputed: 0, republished: 0, outcomesWritten: 1 });
+    expect(await world.service.tick()).toMatchObject({ outcomesWritten: 0 });
+    expect(await collect(world.store.unpublished())).toEqual([]);
+    expect(world.outcomes.map((o) => o.record)).toEqual([
+      { kind: 'label', time: '2026-11-23T09:59:00.000Z', modelVersion: 'unknown', predicted: 'cat', label: 'dog' },
+    ]);
+    const keys: string[] = [];
+    for await (const key of world.artifacts.list(OUTCOMES.bucket, OUTCOMES.prefix)) keys.push(key);
+    expect(keys).toEqual([`drift/outcomes/mlbp-sandbox-vision/2026/11/23/09/audit-${decided.itemId}.jsonl`]);
+    expect(world.published).toHaveLength(1);
+  });
 });
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -10,6 +10,21 @@ test('defaults: the default policy and 5-minute image URLs', () => {
     imagesBucket: undefined,
     streamArn: undefined,
     imageUrlSeconds: 300,
+    outcomes: undefined,
+  });
+});
+
+test('audit outcomes: the bucket and the endpoint, under the checker’s default prefix or the one given', () => {
+  const outcomes = { OUTCOMES_BUCKET: 'artifacts-bucket', OUTCOMES_ENDPOINT: 'mlbp-sandbox-vision' };
+  expect(reviewSettingsFromEnv({ ...base, ...outcomes }).outcomes).toEqual({
+    bucket: 'artifacts-bucket',
+    prefix: 'drift/outcomes/',
+    endpointName: 'mlbp-sandbox-vision',
+  });
+  expect(reviewSettingsFromEnv({ ...base, ...outcomes, OUTCOMES_PREFIX: 'quality/outcomes/' }).outcomes).toEqual({
+    bucket: 'artifacts-bucket',
+    prefix: 'quality/outcomes/',
+    endpointName: 'mlbp-sandbox-vision',
   });
 });
 
@@ -35,6 +50,26 @@ test.each([
   [{ ...base, LEASE_SECONDS: 'soon' }, /LEASE_SECONDS must be a whole number; received "soon"/],
   [{ ...base, LEASE_SECONDS: '5' }, /leaseSeconds must be an integer between 30 and 3600; received 5/],
   [{ ...base, IMAGE_URL_SECONDS: '7200' }, /IMAGE_URL_SECONDS must be between 10 and 3600 seconds; received 7200/],
+  [
+    { ...base, OUTCOMES_BUCKET: 'artifacts-bucket' },
+    /^environment variable OUTCOMES_ENDPOINT is required when OUTCOMES_BUCKET is set \(audit outcomes need a bucket and an endpoint\)$/,
+  ],
+  [
+    { ...base, OUTCOMES_ENDPOINT: 'ep', OUTCOMES_PREFIX: 'p/' },
+    /^environment variable OUTCOMES_BUCKET is required when OUTCOMES_ENDPOINT or OUTCOMES_PREFIX is set/,
+  ],
+  [
+    { ...base, OUTCOMES_BUCKET: 'Not_A_Bucket', OUTCOMES_ENDPOINT: 'ep' },
+    /^OUTCOMES_BUCKET must be an S3 bucket name; received "Not_A_Bucket"$/,
+  ],
+  [
+    { ...base, OUTCOMES_BUCKET: 'artifacts-bucket', OUTCOMES_ENDPOINT: 'ep/../x' },
+    /^OUTCOMES_ENDPOINT must be a SageMaker endpoint name; received "ep\/\.\.\/x"$/,
+  ],
+  [
+    { ...base, OUTCOMES_BUCKET: 'artifacts-bucket', OUTCOMES_ENDPOINT: 'ep', OUTCOMES_PREFIX: 'drift/outcomes' },
+    /^OUTCOMES_PREFIX must end with "\/" and not start with "\/"; received "drift\/outcomes"$/,
+  ],
 ])('refuses %j', (env, message) => {
   expect(() => reviewSettingsFromEnv(env)).toThrow(message);
 });
