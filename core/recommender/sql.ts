@@ -373,7 +373,7 @@ groups AS (
   FROM requests_with_positive
 ),
 rows AS (
-  SELECT l.label, g.group_id, l.item_id, ${features}, g.split, g.group_id % ${o.shards} AS shard
+  SELECT l.label, g.group_id, l.item_id, ${features}, g.split, g.group_id % ${o.shards} AS shard, l.event_time
   FROM labelled l JOIN groups g ON g.inference_id = l.inference_id${
     keep < 10_000
       ? `
@@ -383,13 +383,19 @@ rows AS (
 )`;
 }
 
+/** The time field of the baseline sample: when the request was served (epoch seconds). */
+export const BASELINE_TIME_FIELD = 'event_time';
+
 /** The three exports of a dataset. */
 export interface DatasetStatements {
   /** Training channels: `channels/split=train/`, `channels/split=validation/` (`shard=<n>/` below with shards). */
   readonly channels: Statement;
   /** The validation split with item ids: `scoring/` (`label,group_id,item_id,<features>`). */
   readonly scoring: Statement;
-  /** The validation features by name: `baseline/` (JSON lines). */
+  /**
+   * The validation features by name and the request's time (`event_time`, epoch seconds: the seasonal baseline's
+   * time field): `baseline/` (JSON lines).
+   */
   readonly baseline: Statement;
 }
 
@@ -417,7 +423,7 @@ FROM rows WHERE split = 'validation' ORDER BY group_id
     baseline: {
       sql: `UNLOAD (
 ${cte}
-SELECT ${features}
+SELECT ${features}, to_unixtime(event_time) AS ${BASELINE_TIME_FIELD}
 FROM rows WHERE split = 'validation'
 ) TO '${destination(o, 'baseline')}' WITH (format = 'JSON')`,
     },

@@ -6,6 +6,7 @@
 import type { ObjectStore } from '../storage/object-store';
 import type { FeatureRecord } from '../drift/features';
 import { ProfileAccumulator, toBaselineProfile } from '../drift/profile';
+import { parseTimeValue } from '../drift/time';
 import { readBytes } from '../storage/object-store';
 import { parseS3Uri } from '../storage/s3-uri';
 
@@ -21,6 +22,11 @@ export interface BaselineInput {
   readonly exclude: readonly string[];
   /** Stop after this many records. @default 200000 */
   readonly maxRecords?: number;
+  /**
+   * The records' time field (ISO 8601 or epoch): the baseline keeps per-phase data for seasonal comparisons and
+   * never profiles the field. A record whose time is missing or unparsable is invalid. @default no seasonal data
+   */
+  readonly timeField?: string;
 }
 
 /** Where the baseline went (`$.baseline`). */
@@ -29,7 +35,11 @@ export interface BaselineResult {
   readonly historyUri: string;
   readonly records: number;
   readonly invalid: number;
+  /** Invalid lines by reason (`json`, `not-an-object`, `time-missing`, `time-unparsable`). */
+  readonly invalidReasons: Record<string, number>;
   readonly features: string[];
+  /** Whether the profile has per-phase data (built with a time field). */
+  readonly seasonal: boolean;
 }
 
 function toFeatureRecord(value: unknown, exclude: ReadonlySet<string>): FeatureRecord | undefined {
@@ -54,8 +64,9 @@ export async function refreshBaseline(store: ObjectStore, input: BaselineInput, 
   const source = parseS3Uri(input.sourceUri);
   const exclude = new Set(input.exclude);
   const max = input.maxRecords ?? 200_000;
-  const acc = new ProfileAccumulator();
-  let invalid = 0;
+  const acc = new ProfileAccumulator(input.timeField ? { seasonal: { timeField: input.timeField } } : {});
+  const reasons: Record<string, number> = {};
+  const reject = (reason: string) => (reasons[reason] = (reasons[reason] ?? 0) + 1);
   const keys: string[] = [];
   for await (const key of store.list(source.bucket, source.key)) if (!key.endsWith('/')) keys.push(key);
   if (keys.length === 0) throw new Error(`no dataset objects under ${input.sourceUri}`);
@@ -68,15 +79,32 @@ export async function refreshBaseline(store: ObjectStore, input: BaselineInput, 
       try {
         parsed = JSON.parse(line);
       } catch {
-        invalid++;
+        reject('json');
         continue;
       }
       const record = toFeatureRecord(parsed, exclude);
-      if (record) acc.add(record);
-      else invalid++;
+      if (!record) {
+        reject('not-an-object');
+        continue;
+      }
+      if (input.timeField === undefined) {
+        acc.add(record);
+        continue;
+      }
+      const time = parseTimeValue(record[input.timeField]);
+      if (typeof time === 'number') acc.add(record, time);
+      else reject(`time-${time}`);
     }
   }
-  if (acc.records === 0) throw new Error(`no usable records under ${input.sourceUri} (${invalid} invalid lines)`);
+  const invalid = Object.values(reasons).reduce((a, b) => a + b, 0);
+  if (acc.records === 0) {
+    const why = Object.entries(reasons)
+      .map(([reason, n]) => `${n} ${reason}`)
+      .join(', ');
+    throw new Error(
+      `no usable records under ${input.sourceUri}${why ? ` (invalid lines: ${why})` : ''}${input.timeField && reasons['time-missing'] === invalid ? `; the time field "${input.timeField}" is in no record` : ''}`,
+    );
+  }
   const profile = toBaselineProfile(acc, { invalid, source: input.sourceUri, createdAt: now });
   const base = `drift/baselines/${input.endpointName}/`;
   const body = JSON.stringify(profile);
@@ -89,6 +117,8 @@ export async function refreshBaseline(store: ObjectStore, input: BaselineInput, 
     historyUri: `s3://${input.artifactsBucket}/${base}history/${input.datasetId}.json`,
     records: acc.records,
     invalid,
+    invalidReasons: reasons,
     features: Object.keys(profile.features),
+    seasonal: profile.seasonal !== undefined,
   };
 }

@@ -44,6 +44,11 @@ export interface CaseStudyServing {
    * need (e.g. a backfill's batch transform). @default nothing
    */
   grantModelRole?(role: iam.IGrantable): void;
+  /**
+   * Configures and grants the loop's references writer (`ReferencesFunction`), e.g. the CTR counters it reads the
+   * replaced champion's CTR from. @default it writes the quality reference only
+   */
+  configureReferences?(fn: lambda.Function): void;
   /** More alarms that roll a model update back (e.g. the recommender's canary CTR check). @default none */
   readonly rollbackAlarms?: readonly cloudwatch.IAlarm[];
 }

@@ -15,8 +15,8 @@ import { backoffSchedule } from '../../core/retraining/backoff';
 import { minimumLockTtlHours, runBudgetHours, type RunBounds } from '../../core/retraining/run-budget';
 import { caseStudyOf } from '../case-studies';
 import { BlueprintFunction } from '../constructs/blueprint-function';
-import { acknowledgeBucketGrants, acknowledgeNag, nagArnName } from '../nag';
-import { grantStateMachine } from './permissions';
+import { acknowledgeNag, nagArnName } from '../nag';
+import { grantLoopFunctions, grantReferencesFunction, grantStateMachine } from './permissions';
 import { ChampionPhase } from './phases/champion';
 import { DatasetPhase } from './phases/dataset';
 import { DeployToInferenceComponent } from './phases/deploy-component';
@@ -111,7 +111,13 @@ export class RetrainingLoop extends Construct {
       ...study.baselineFunction(props.endpointName),
       encryptionKey: props.opsKey,
     });
-    this.grantFunctions(props, study.rawInputPrefixes ?? [], evaluateFn, baselineFn, evaluateSpec !== undefined);
+    const referencesFn = fn(
+      'ReferencesFunction',
+      'retraining-references',
+      `Writes the CTR and quality references of the model deployed on ${props.endpointName}`,
+    );
+    grantLoopFunctions(props, study.rawInputPrefixes ?? [], evaluateFn, baselineFn, evaluateSpec !== undefined);
+    grantReferencesFunction(props, referencesFn, DRIFT_STATE_PREFIX);
     // Script mode: the training code's archive; a separate inference image.
     props.recipe.grantRead?.(this.sageMakerRole);
     if (props.recipe.inferenceRepositoryArn) {
@@ -176,6 +182,14 @@ export class RetrainingLoop extends Construct {
       states,
       baselineFunction: baselineFn,
       baselinePayload: study.baselinePayload(props),
+      referencesFunction: referencesFn,
+      referencesPayload: {
+        artifactsBucket: props.artifactsBucket.bucketName,
+        endpointName: props.endpointName,
+        statePrefix: DRIFT_STATE_PREFIX,
+        champion: sfn.JsonPath.objectAt('$.champion'),
+        modelVersion: sfn.JsonPath.stringAt('$.training.jobName'),
+      },
       deployed: component
         ? { 'modelName.$': '$.run.modelName', inferenceComponentName: component.name }
         : { 'endpointConfigName.$': '$.run.endpointConfigName' },
@@ -187,7 +201,13 @@ export class RetrainingLoop extends Construct {
         : new DeployToEndpoint(this, 'Deploy', { states, props, sageMakerRole });
     const register = new RegisterPhase(this, 'Register', { states, props, modelMetrics: study.modelMetrics });
     const run = lock.next(champion).next(dataset).next(train).next(evaluate).next(register).next(deploy).next(finish);
-    this.functions = { plan: planFn, evaluate: evaluateFn, baseline: baselineFn, ...dataset.functions };
+    this.functions = {
+      plan: planFn,
+      evaluate: evaluateFn,
+      baseline: baselineFn,
+      references: referencesFn,
+      ...dataset.functions,
+    };
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: props.opsKey,
@@ -313,37 +333,10 @@ export class RetrainingLoop extends Construct {
   }
 
   /** The evaluate Lambda reads datasets; the baseline Lambda reads them (and the raw inputs) and writes baselines. */
-  private grantFunctions(
-    props: RetrainingLoopProps,
-    rawInputPrefixes: readonly string[],
-    evaluateFn: BlueprintFunction,
-    baselineFn: BlueprintFunction,
-    evaluateWrites = false,
-  ): void {
-    props.curatedBucket.grantRead(baselineFn, 'datasets/*');
-    for (const prefix of rawInputPrefixes) props.rawBucket.grantRead(baselineFn, `${prefix}*`);
-    props.curatedBucket.grantRead(evaluateFn, 'datasets/*');
-    // A case study's own evaluation writes its report next to the dataset (the package's metrics).
-    if (evaluateWrites) props.curatedBucket.grantPut(evaluateFn, 'datasets/*');
-    acknowledgeBucketGrants(evaluateFn.role!.node.findChild('DefaultPolicy'), [
-      {
-        bucket: props.curatedBucket,
-        prefixes: ['datasets/'],
-        encrypted: true,
-        write: evaluateWrites ? 'put' : undefined,
-      },
-    ]);
-    const baselines = `drift/baselines/${props.endpointName}/`;
-    props.artifactsBucket.grantPut(baselineFn, `${baselines}*`);
-    acknowledgeBucketGrants(baselineFn.role!.node.findChild('DefaultPolicy'), [
-      { bucket: props.curatedBucket, prefixes: ['datasets/'], encrypted: true },
-      ...(rawInputPrefixes.length > 0
-        ? [{ bucket: props.rawBucket, prefixes: rawInputPrefixes, encrypted: true }]
-        : []),
-      { bucket: props.artifactsBucket, prefixes: [baselines], write: 'put' as const, encrypted: true },
-    ]);
-  }
 }
+
+/** Where the drift checker keeps its state (`core/drift/checker-settings.ts`, `STATE_PREFIX`). */
+const DRIFT_STATE_PREFIX = 'drift/state/';
 
 /** What bounds a run of this loop (`core/retraining/run-budget.ts`). */
 export function runBounds(props: RetrainingLoopProps): RunBounds {

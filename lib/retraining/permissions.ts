@@ -177,3 +177,76 @@ function acknowledgeStateMachinePolicy(
     );
   }
 }
+
+/** The references writer reads the checker's state of the endpoint and writes its CTR and quality references. */
+export function grantReferencesFunction(
+  props: RetrainingLoopProps,
+  referencesFn: BlueprintFunction,
+  statePrefix: string,
+): void {
+  const state = `${statePrefix}${props.endpointName}.json`;
+  const baselines = `drift/baselines/${props.endpointName}/`;
+  // Exact objects and actions (no wildcard): the state document, and the two references it writes.
+  referencesFn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadCheckerState',
+      actions: ['s3:GetObject'],
+      resources: [props.artifactsBucket.arnForObjects(state)],
+    }),
+  );
+  // A missing state document must read as "not found" (404), not "access denied".
+  referencesFn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'TellMissingState',
+      actions: ['s3:ListBucket'],
+      resources: [props.artifactsBucket.bucketArn],
+    }),
+  );
+  referencesFn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteReferences',
+      actions: ['s3:PutObject'],
+      resources: ['ctr.json', 'quality.json'].map((f) => props.artifactsBucket.arnForObjects(`${baselines}${f}`)),
+    }),
+  );
+  const key = props.artifactsBucket.encryptionKey;
+  if (key) {
+    referencesFn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'UseLakeKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+      }),
+    );
+  }
+}
+
+/** The baseline and evaluate Lambdas read the dataset (and raw inputs); the baseline writes the drift baseline. */
+export function grantLoopFunctions(
+  props: RetrainingLoopProps,
+  rawInputPrefixes: readonly string[],
+  evaluateFn: BlueprintFunction,
+  baselineFn: BlueprintFunction,
+  evaluateWrites = false,
+): void {
+  props.curatedBucket.grantRead(baselineFn, 'datasets/*');
+  for (const prefix of rawInputPrefixes) props.rawBucket.grantRead(baselineFn, `${prefix}*`);
+  props.curatedBucket.grantRead(evaluateFn, 'datasets/*');
+  // A case study's own evaluation writes its report next to the dataset (the package's metrics).
+  if (evaluateWrites) props.curatedBucket.grantPut(evaluateFn, 'datasets/*');
+  acknowledgeBucketGrants(evaluateFn.role!.node.findChild('DefaultPolicy'), [
+    {
+      bucket: props.curatedBucket,
+      prefixes: ['datasets/'],
+      encrypted: true,
+      write: evaluateWrites ? 'put' : undefined,
+    },
+  ]);
+  const baselines = `drift/baselines/${props.endpointName}/`;
+  props.artifactsBucket.grantPut(baselineFn, `${baselines}*`);
+  acknowledgeBucketGrants(baselineFn.role!.node.findChild('DefaultPolicy'), [
+    { bucket: props.curatedBucket, prefixes: ['datasets/'], encrypted: true },
+    ...(rawInputPrefixes.length > 0 ? [{ bucket: props.rawBucket, prefixes: rawInputPrefixes, encrypted: true }] : []),
+    { bucket: props.artifactsBucket, prefixes: [baselines], write: 'put' as const, encrypted: true },
+  ]);
+}

@@ -219,6 +219,7 @@ export class MlStack extends Stack {
     });
     serving.grantDeploy?.(this.retraining.stateMachine);
     serving.grantModelRole?.(this.retraining.sageMakerRole);
+    serving.configureReferences?.(this.retraining.functions.references);
     // What the loop created at run time goes with a sandbox stack; production keeps it (`npm run teardown`).
     if (!config.retainData) {
       this.teardown = new LoopTeardown(this, 'LoopTeardown', {

@@ -42,6 +42,8 @@ export interface Scenario {
   componentStatuses?: string[];
   /** The rolling update of the inference component rolls back to the previous model. @default false */
   componentRollback?: boolean;
+  /** The references writer fails with this message (after the deployment). @default it writes them */
+  referencesFailure?: string;
   /** Called when training starts; resolve to let it finish (for concurrency tests). */
   trainingGate?: () => Promise<void>;
 }
@@ -225,6 +227,13 @@ export class LoopWorld {
             : ctx.fallback(),
       },
       functions: {
+        ...(scenario.referencesFailure === undefined
+          ? {}
+          : {
+              References: async () => {
+                throw new Error(scenario.referencesFailure);
+              },
+            }),
         // The vision dataset of 5,000 labelled images: a fixed test set of 100 human-verified images (what the
         // scripted transforms answer), one class map for champion and candidate, and the training channels.
         Manifests: async (p) => {
@@ -283,6 +292,7 @@ export class LoopWorld {
     const champion = this.world.registry.add(o.endpointName, 'Approved', {
       datasetId: 'previous-run',
       datasetEnd: o.datasetEnd ?? '2026-11-01T00:00:00.000Z',
+      trainingJobName: `${o.endpointName}-previous-run`,
       metricName: 'validation:auc',
       metricValue: String(metricValue),
     });

@@ -27,6 +27,7 @@ import {
   type RecommenderSqlOptions,
   type SqlParameter,
   type Statement,
+  BASELINE_TIME_FIELD,
 } from '../../../core/recommender/sql';
 import type { BlueprintConfig } from '../../config';
 import { BlueprintFunction } from '../../constructs/blueprint-function';
@@ -128,6 +129,8 @@ export function recommenderRetraining(config?: BlueprintConfig): LoopCaseStudy {
       endpointName: props.endpointName,
       datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
       exclude: [],
+      // Served time of each validation request: the baseline keeps per-hour data for seasonal comparisons.
+      timeField: BASELINE_TIME_FIELD,
     }),
   };
 }

@@ -92,11 +92,19 @@ export interface FinishPhaseProps {
   readonly baselineFunction: lambda.IFunction;
   /** Its payload (the case study's). */
   readonly baselinePayload: Record<string, unknown>;
+  /** The Lambda that writes the references the new model is judged against (`core/retraining/references.ts`). */
+  readonly referencesFunction: lambda.IFunction;
+  /** Its payload. */
+  readonly referencesPayload: Record<string, unknown>;
   /** What the outcome says was deployed, besides the package, dataset and training job. */
   readonly deployed: Record<string, unknown>;
 }
 
-/** After a deployment: the drift baseline of the new model, then the `deployed` outcome. */
+/**
+ * After a deployment: the drift baseline of the new model, the references it is judged against (the replaced
+ * champion's CTR and realised quality), then the `deployed` outcome. The model serves already: a failure to write
+ * the references is recorded in the outcome (`references.Error`) instead of failing the run.
+ */
 export class FinishPhase extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[] = [];
@@ -121,8 +129,20 @@ export class FinishPhase extends sfn.StateMachineFragment {
       'trainingJobName.$': '$.training.jobName',
       ...props.deployed,
       'baselineUri.$': '$.baseline.profileUri',
+      'references.$': '$.references',
     });
-    baseline.next(deployed);
+    const references = retryTransient(
+      new tasks.LambdaInvoke(this, 'WriteReferences', {
+        lambdaFunction: props.referencesFunction,
+        payload: sfn.TaskInput.fromObject(props.referencesPayload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
+        resultPath: '$.references',
+      }),
+    );
+    // On failure `$.references` holds the error (`Error`, `Cause`) instead of what was written.
+    references.addCatch(deployed, { errors: ['States.ALL'], resultPath: '$.references' });
+    baseline.next(references).next(deployed);
     this.startState = baseline;
   }
 }

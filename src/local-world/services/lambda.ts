@@ -1,5 +1,5 @@
 /**
- * Lambda: the loop's functions run their real core logic (plan, manifests, evaluation, baseline), chosen by the
+ * Lambda: the loop's functions run their real core logic (plan, manifests, evaluation, baseline, references), chosen by the
  * function's name (its logical ID locally). Both integrations: the function ARN as the Task resource (the payload
  * is the input and the output) and `lambda:invoke` (`FunctionName`, `Payload`; the result in `Payload`). A test
  * may deploy other code for a function (e.g. a fixed manifest result).
@@ -15,6 +15,7 @@ import {
 import { buildManifests, type ManifestInput } from '../../../core/retraining/manifests';
 import { parseS3Uri } from '../../../core/storage/s3-uri';
 import { refreshBaseline, type BaselineInput } from '../../../core/retraining/baseline';
+import { writeDeployReferences, type CtrCounters, type ReferencesInput } from '../../../core/retraining/references';
 import { planInputSchema, planRun } from '../../../core/retraining/plan';
 import { refreshVisionBaseline, type VisionBaselineInput } from '../../../core/vision/baseline';
 import { fromLoopRequest, runVisionEvaluation, type LoopEvaluationRequest } from '../../../core/vision/promotion';
@@ -32,6 +33,8 @@ export interface LoopFunctionsOptions {
   readonly alpha?: number;
   /** Recommender: where the co-visitation load writes neighbour lists. @default parsed and counted only */
   readonly featureStore?: Pick<FeatureStore, 'putNeighbours'>;
+  /** Recommender: the CTR counters the references writer reads. @default none (quality reference only) */
+  readonly ctrCounters?: CtrCounters;
 }
 
 /** The loop's functions, by a fragment of their name. */
@@ -89,6 +92,16 @@ export function loopFunctions(world: WorldContext, o: LoopFunctionsOptions): Rec
         'dataset',
         `manifests: ${result.train} train / ${result.validation} validation images, classes ${result.classes.join(', ')}`,
       );
+      return result;
+    },
+    References: async (i) => {
+      const result = await writeDeployReferences(
+        world.store,
+        o.ctrCounters,
+        i as unknown as ReferencesInput,
+        world.clock.now(),
+      );
+      world.log('baseline', `references: CTR — ${result.ctr.detail}; quality — ${result.quality.detail}`);
       return result;
     },
     Baseline: async (i) => {

@@ -33,9 +33,9 @@ describe.each([
     expect(statements.channels.sql).toMatch(/partitioned_by = ARRAY\['split'\]\)$/);
   });
 
-  test('the scoring set adds the item id; the baseline sample is the features by name', () => {
+  test('the scoring set adds the item id; the baseline sample is the features by name and the serving time', () => {
     expect(selectedColumns(statements.scoring)).toEqual(['label', 'group_id', 'item_id', ...FEATURE_NAMES]);
-    expect(selectedColumns(statements.baseline)).toEqual([...FEATURE_NAMES]);
+    expect(selectedColumns(statements.baseline)).toEqual([...FEATURE_NAMES, 'event_time']);
     expect(statements.scoring.sql).toMatch(/WHERE split = 'validation'/);
   });
 

@@ -138,6 +138,48 @@ describe('refreshBaseline', () => {
     );
   });
 
+  test('with a time field: per-hour data for seasonal comparisons, the time never profiled, bad times invalid by reason', async () => {
+    const store = new MemoryObjectStore();
+    const start = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
+    // 14 days × 24 hours × 2 requests, served-time in epoch seconds as the dataset SQL exports it (daily cycle).
+    const lines = Array.from({ length: 14 * 24 * 2 }, (_, i) => {
+      const hour = Math.floor(i / 2) % 24;
+      const t = start / 1000 + Math.floor(i / 2) * 3600 + (i % 2) * 60;
+      return JSON.stringify({ ctx_hour: hour, item_ctr: hour < 6 ? 0.01 : 0.05, event_time: t });
+    });
+    lines.push(JSON.stringify({ ctx_hour: 3, item_ctr: 0.01 }));
+    lines.push(JSON.stringify({ ctx_hour: 3, item_ctr: 0.01, event_time: 'yesterday' }));
+    await store.put('curated', 'datasets/run-2/baseline/part-0', lines.join('\n'));
+    const input = {
+      sourceUri: 's3://curated/datasets/run-2/baseline/',
+      artifactsBucket: 'artifacts',
+      endpointName: 'ep',
+      datasetId: 'run-2',
+      exclude: [],
+      timeField: 'event_time',
+    };
+    const result = await refreshBaseline(store, input, new Date('2026-11-23T10:00:00Z'));
+    expect(result).toMatchObject({
+      records: 672,
+      invalid: 2,
+      invalidReasons: { 'time-missing': 1, 'time-unparsable': 1 },
+      features: ['ctx_hour', 'item_ctr'],
+      seasonal: true,
+    });
+    const profile = parseBaselineProfile(JSON.parse(store.text('artifacts', 'drift/baselines/ep/profile.json')!));
+    expect(profile.seasonal?.timeField).toBe('event_time');
+    // Two records in each hour of the two weeks: 4 per hour of the week.
+    expect(profile.seasonal?.records).toEqual(Array.from({ length: 168 }, () => 4));
+    expect(Object.keys(profile.seasonal?.features ?? {}).sort()).toEqual(['ctx_hour', 'item_ctr']);
+
+    // A time field that is in no record is a clear error.
+    await expect(
+      refreshBaseline(store, { ...input, timeField: 'served_at' }, new Date('2026-11-23T10:00:00Z')),
+    ).rejects.toThrow(
+      'no usable records under s3://curated/datasets/run-2/baseline/ (invalid lines: 674 time-missing); the time field "served_at" is in no record',
+    );
+  });
+
   test('an empty dataset prefix fails naming it', async () => {
     await expect(
       refreshBaseline(

@@ -124,6 +124,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       // Serverless: it scales by itself, no autoscaling to register.
       'ServerlessInService',
       'RefreshBaseline',
+      'WriteReferences',
       'RecordDeployed',
       'NotifyOutcome',
       'ReleaseLock',
@@ -174,8 +175,23 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect((config.ProductionVariants as Json[])[0]).not.toHaveProperty('InstanceType');
     expect(world.endpoint).toEqual({ name: ENDPOINT, configName: 'mlbp-sandbox-recommender-first-run' });
     expect(world.notifications).toEqual([
-      expect.objectContaining({ status: 'deployed', datasetId: 'first-run', executionName: 'first-run' }),
+      expect.objectContaining({
+        status: 'deployed',
+        datasetId: 'first-run',
+        executionName: 'first-run',
+        // No champion was replaced: no quality reference; no CTR counters in this world.
+        references: {
+          ctr: { written: false, detail: 'the case study counts no CTR per model version' },
+          quality: expect.objectContaining({ written: false }),
+        },
+      }),
     ]);
+    expect(inputOf(run, 'WriteReferences')).toMatchObject({
+      endpointName: ENDPOINT,
+      statePrefix: 'drift/state/',
+      champion: { found: false },
+      modelVersion: 'mlbp-sandbox-recommender-first-run-0',
+    });
     expect((await world.locks()).size).toBe(0);
   });
 
@@ -391,6 +407,28 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     });
   });
 
+  test('a failure to write the references after the deployment is reported in the outcome; the model still serves', async () => {
+    const world = await newWorld('sbxRec');
+    const run = await world.run({ referencesFailure: 'AccessDenied: drift/state' }, 'refs-fail', driftInput);
+    expectEnded(run, 'SUCCEEDED');
+    expect(run.visited.slice(-7)).toEqual([
+      'RefreshBaseline',
+      'WriteReferences',
+      'RecordDeployed',
+      'NotifyOutcome',
+      'ReleaseLock',
+      'Finished?',
+      'RunSucceeded',
+    ]);
+    expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-refs-fail');
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        status: 'deployed',
+        references: expect.objectContaining({ Cause: expect.stringContaining('AccessDenied: drift/state') }),
+      }),
+    ]);
+  });
+
   test('too little new data ends the run with a notification and no training job', async () => {
     const world = await newWorld('sbxRec');
     const run = await world.run({ newRecords: 12 }, 'quiet-run', driftInput);
@@ -406,10 +444,31 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     const world = await newWorld('sbxVis');
     world.addChampion(0.8, { endpointName: 'mlbp-sandbox-vision', configName: 'mlbp-sandbox-vision-old' });
     world.addInferenceComponent('mlbp-sandbox-vision-ic', 'mlbp-sandbox-vision', 'mlbp-sandbox-vision-old');
+    // The checker judged two windows of the champion's realised accuracy (audit labels).
+    const payload = (world.definition as { States: Record<string, { Parameters: Json }> }).States.WriteReferences
+      .Parameters;
+    const judged = (hour: number, correct: number) => ({
+      windowEnd: `2026-11-20T${hour}:00:00.000Z`,
+      metrics: { accuracy: { kind: 'proportion', successes: correct, trials: 100 } },
+    });
+    await world.world.store.put(
+      String(payload.artifactsBucket),
+      'drift/state/mlbp-sandbox-vision.json',
+      JSON.stringify({ windows: [], qualityHistory: [judged(10, 80), judged(11, 84)] }),
+    );
     const run = await world.run({ sameData: { candidate: 0.9, champion: 0.8 } }, 'vision-2', {
       trigger: { kind: 'manual', reason: 'new labels' },
     });
     expectEnded(run, 'SUCCEEDED');
+    // The new model is judged against the accuracy of the model it replaced, not against its own past.
+    const quality = JSON.parse(
+      world.world.store.text(String(payload.artifactsBucket), 'drift/baselines/mlbp-sandbox-vision/quality.json') ??
+        '{}',
+    );
+    expect(quality).toMatchObject({
+      modelVersion: 'mlbp-sandbox-vision-previous-run',
+      metrics: { accuracy: { kind: 'proportion', successes: 164, trials: 200 } },
+    });
     expect(inputOf(run, 'ScoreChampion')).toMatchObject({
       TransformInput: {
         DataSource: {
@@ -469,6 +528,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'PutScaleFromZeroPolicy',
       'PutScaleFromZeroAlarm',
       'RefreshBaseline',
+      'WriteReferences',
       'RecordDeployed',
       'NotifyOutcome',
       'ReleaseLock',
@@ -1013,6 +1073,27 @@ describe('retraining loop, vision template', () => {
     statements
       .filter((st) => resource.test(JSON.stringify(st.Resource)))
       .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+
+  test('the references writer reads the checker state of its endpoint and writes its two references, nothing else', () => {
+    for (const [template, endpoint] of [
+      [templates.sbxVis, 'mlbp-sandbox-vision'],
+      [templates.prdRec, 'mlbp-production-recommender'],
+    ] as const) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `Writes the CTR and quality references of the model deployed on ${endpoint}`,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'retraining-references' }) },
+      });
+      const statements = statementsOf(template, 'RetrainingReferencesFunctionRole');
+      const s3 = statements.filter((st) => JSON.stringify(st.Action).includes('s3:'));
+      const resources = (st: Statement) => JSON.stringify(st.Resource);
+      expect(s3.map((st) => st.Action)).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      expect(resources(s3[0])).toMatch(new RegExp(`ArtifactsBucketArn.*/drift/state/${endpoint}\\.json"`));
+      expect(resources(s3[2])).toMatch(
+        new RegExp(`/drift/baselines/${endpoint}/ctr\\.json".*/drift/baselines/${endpoint}/quality\\.json"`),
+      );
+      expect(resources(s3[2])).not.toContain('*');
+    }
+  });
 
   test('the vision baseline Lambda (image statistics) reads datasets and images, writes the baseline, with the stage image bounds', () => {
     templates.sbxVis.hasResourceProperties('AWS::Lambda::Function', {
