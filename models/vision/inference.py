@@ -8,7 +8,11 @@ Request: one JPEG or PNG image (``application/x-image``, ``image/jpeg`` or ``ima
 Response (``application/json``)::
 
     {"label": "cat", "probabilities": [... in classes.json order, summing to 1],
-     "top_k": [{"label": "cat", "probability": 0.91}, ...], "embedding": [...]}
+     "top_k": [{"label": "cat", "probability": 0.91}, ...], "embedding": [...], "model_version": "<job name>"}
+
+``model_version`` is the training job's name recorded in ``model_config.json``; it is left out when the artifact
+records none (trained before it was recorded, or locally without a job name). A batch transform sends each image
+as one request, so its ``.out`` files carry the same answer.
 """
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ class ServedModel:
     config: Dict[str, Any]
     transform: Any
     device: torch.device
+    model_version: Optional[str] = None
 
 
 def model_fn(model_dir: str) -> ServedModel:
@@ -63,7 +68,7 @@ def model_fn(model_dir: str) -> ServedModel:
     net, classes, config = vm.load_model_dir(model_dir, device)
     norm = config["normalization"]
     transform = vm.eval_transform(int(config["image_size"]), norm["mean"], norm["std"])
-    return ServedModel(net, classes, config, transform, device)
+    return ServedModel(net, classes, config, transform, device, vm.model_version(config))
 
 
 def media_type(header: Optional[str]) -> str:
@@ -101,12 +106,15 @@ def predict_fn(image: Image.Image, model: ServedModel) -> Dict[str, Any]:
     probabilities = torch.softmax(logits[0].double(), dim=0).cpu()
     k = min(int(model.config.get("top_k", 5)), len(model.classes))
     top = torch.topk(probabilities, k)
-    return {
+    answer: Dict[str, Any] = {
         "label": model.classes[int(top.indices[0])],
         "probabilities": probabilities.tolist(),
         "top_k": [{"label": model.classes[int(i)], "probability": float(p)} for p, i in zip(top.values, top.indices)],
         "embedding": embedding[0].float().cpu().tolist(),
     }
+    if model.model_version:
+        answer["model_version"] = model.model_version
+    return answer
 
 
 def accepts_json(accept: Optional[str]) -> bool:

@@ -23,7 +23,8 @@ import torchvision
 import vision_data as data
 import vision_model as vm
 from vision_init import Champion, build_model, load_champion
-from vision_job import Channels, Distributed, TrainingError, log, pick_device, seed_everything, use_amp
+from vision_job import (Channels, Distributed, TrainingError, log, pick_device, resolve_model_version, seed_everything,
+                        training_job_name, use_amp)
 from vision_loop import fit, make_loaders
 
 PRETRAINED_MODES = ("none", "torchvision", "channel")
@@ -57,6 +58,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--top_k", type=int, default=5)
     p.add_argument("--bn_recalibration_batches", type=int, default=20,
                    help="training batches over which batch-norm statistics are recomputed before validation; 0 = off")
+    p.add_argument("--model_version", default="",
+                   help="the model's version; empty = the training job's name (TRAINING_JOB_NAME)")
     p.add_argument("--local_rank", "--local-rank", type=int, default=None, help="ignored: LOCAL_RANK is read")
     args = p.parse_args(list(argv))
     check_ranges(args)
@@ -157,7 +160,8 @@ def label_counts(examples: Sequence[data.Example], field: str) -> Dict[str, int]
     return dict(sorted(counts.items()))
 
 
-def train_model(args: argparse.Namespace, channels: Channels, dist_ctx: Distributed) -> Optional[Dict[str, Any]]:
+def train_model(args: argparse.Namespace, channels: Channels, dist_ctx: Distributed,
+                env: Mapping[str, str]) -> Optional[Dict[str, Any]]:
     seed_everything(args.seed)
     device = pick_device(dist_ctx)
     amp = use_amp(args.amp, device)
@@ -176,6 +180,8 @@ def train_model(args: argparse.Namespace, channels: Channels, dist_ctx: Distribu
         return None
     best = history[best_epoch - 1]
     config = model_config(args, net.cpu(), dataset.classes, projection, {
+        vm.MODEL_VERSION_KEY: resolve_model_version(args.model_version, env),
+        "training_job_name": training_job_name(env),
         "initialized_from": origin,
         "champion_classes": len(champion.classes) if champion else 0,
         "new_classes": dataset.new_classes,
@@ -188,6 +194,7 @@ def train_model(args: argparse.Namespace, channels: Channels, dist_ctx: Distribu
                     "best_val_accuracy": best["val_accuracy"]},
     })
     write_model_dir(channels.model_dir, net, dataset.classes, config)
+    log(dist_ctx, f"model_version={config[vm.MODEL_VERSION_KEY]}")
     log(dist_ctx, f"best_epoch={best_epoch} val_loss={best['val_loss']:.4f} val_accuracy={best['val_accuracy']:.4f}")
     return config
 
@@ -205,7 +212,7 @@ def main(argv: Sequence[str], env: Mapping[str, str]) -> Optional[Dict[str, Any]
         dist.init_process_group(backend, init_method=dist_ctx.master, rank=dist_ctx.rank,
                                 world_size=dist_ctx.world_size)
     try:
-        return train_model(args, channels, dist_ctx)
+        return train_model(args, channels, dist_ctx, env)
     finally:
         if dist_ctx.world_size > 1:
             dist.destroy_process_group()

@@ -4,6 +4,7 @@ Read from the environment mapping given to ``train.main`` (``os.environ`` in a c
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 from contextlib import nullcontext
@@ -62,6 +63,26 @@ class Distributed:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+
+def training_job_name(env: Mapping[str, str]) -> Optional[str]:
+    """The SageMaker training job's name: ``TRAINING_JOB_NAME``, else ``job_name`` of ``SM_TRAINING_ENV``; None
+    when neither is set (a local run outside SageMaker)."""
+    name = env.get("TRAINING_JOB_NAME", "").strip()
+    if name:
+        return name
+    try:
+        training_env = json.loads(env.get("SM_TRAINING_ENV", "") or "{}")
+    except json.JSONDecodeError:
+        return None
+    job = training_env.get("job_name") if isinstance(training_env, dict) else None
+    return (job.strip() or None) if isinstance(job, str) else None
+
+
+def resolve_model_version(override: str, env: Mapping[str, str]) -> Optional[str]:
+    """The model's version: the ``--model_version`` hyperparameter when given, else the training job's name (how the
+    retraining loop names a model package's model), else None."""
+    return override.strip() or training_job_name(env)
 
 
 def log(dist_ctx: Distributed, message: str) -> None:

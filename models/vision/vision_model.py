@@ -27,6 +27,8 @@ MODEL_FILE = "model.pth"
 CLASSES_FILE = "classes.json"
 CONFIG_FILE = "model_config.json"
 FORMAT_VERSION = 1
+# model_config.json's field naming the model (the training job's name); absent in artifacts trained before it.
+MODEL_VERSION_KEY = "model_version"
 
 
 class VisionNet(nn.Module):
@@ -117,6 +119,12 @@ def load_state_dict(path: str, device: torch.device) -> Dict[str, torch.Tensor]:
 def read_json(path: str) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def model_version(config: Dict[str, Any]) -> Optional[str]:
+    """The version a ``model_config.json`` records; None when it has none (older artifacts, local runs)."""
+    value = config.get(MODEL_VERSION_KEY)
+    return value if isinstance(value, str) and value else None
 
 
 def load_model_dir(model_dir: str, device: torch.device) -> Tuple[VisionNet, List[str], Dict[str, Any]]:

@@ -42,6 +42,7 @@ vision_synthetic = _load("vision_synthetic", os.path.join(TESTS, "vision_synthet
 def trained(tmp_path_factory) -> Dict[str, object]:
     """One model trained on three colour classes, shared by the layout and serving tests."""
     root = str(tmp_path_factory.mktemp("vision-trained"))
-    env = vision_synthetic.make_channels(root, ["red", "green", "blue"], 8, 4, seed=1)
+    env = dict(vision_synthetic.make_channels(root, ["red", "green", "blue"], 8, 4, seed=1),
+               TRAINING_JOB_NAME=support.JOB_NAME)
     config = vision_train.main(support.FAST_ARGS, env)
     return {"env": env, "config": config, "model_dir": env["SM_MODEL_DIR"], "root": root}

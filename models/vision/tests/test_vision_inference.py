@@ -5,12 +5,14 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import vision_inference as inference
+from vision_support import JOB_NAME
 from vision_synthetic import COLOURS, draw
 
 
@@ -38,7 +40,8 @@ def test_an_image_gets_probabilities_top_k_and_an_embedding(trained, served, fmt
     body, response_type = invoke(served, image_bytes(fmt), content_type)
     answer = json.loads(body)
     assert response_type == "application/json"
-    assert set(answer) == {"label", "probabilities", "top_k", "embedding"}
+    assert set(answer) == {"label", "probabilities", "top_k", "embedding", "model_version"}
+    assert answer["model_version"] == JOB_NAME
     probabilities = answer["probabilities"]
     assert len(probabilities) == 3 and all(0 <= p <= 1 for p in probabilities)
     assert math.isclose(sum(probabilities), 1.0, abs_tol=1e-9)
@@ -134,3 +137,19 @@ def test_the_model_directory_serves_on_its_own(trained):
     assert remote["label"] == local["label"]
     assert np.allclose(remote["probabilities"], local["probabilities"], atol=1e-6)
     assert np.allclose(remote["embedding"], local["embedding"], atol=1e-5)
+    assert remote["model_version"] == local["model_version"] == JOB_NAME
+
+
+def test_an_artifact_without_a_version_loads_and_answers_without_one(trained, tmp_path):
+    """Artifacts trained before the version was recorded (or locally, without a job name) still serve."""
+    model_dir = str(tmp_path / "old")
+    shutil.copytree(trained["model_dir"], model_dir)
+    config_path = os.path.join(model_dir, "model_config.json")
+    config = json.load(open(config_path))
+    del config["model_version"], config["training_job_name"]
+    with open(config_path, "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    old = inference.model_fn(model_dir)
+    assert old.model_version is None
+    answer = json.loads(invoke(old, image_bytes("PNG"), "image/png")[0])
+    assert "model_version" not in answer and answer["label"] in old.classes

@@ -16,7 +16,7 @@ import vision_job as job
 import vision_loop as loop
 import vision_model as vm
 import vision_train as train
-from vision_support import FAST_ARGS, VISION
+from vision_support import FAST_ARGS, JOB_NAME, VISION
 from vision_synthetic import make_channels, write_jsonl
 
 
@@ -79,6 +79,36 @@ def test_model_directory_layout(trained):
     assert on_disk["data"]["train_per_source"] == {"synthetic": 24}
     state = torch.load(os.path.join(model_dir, "model.pth"))
     assert state["head.weight"].shape == (3, 1024) and state["projection"].shape == (1024, 16)
+
+
+def test_the_model_version_is_the_training_job_name(trained):
+    on_disk = json.load(open(os.path.join(trained["model_dir"], "model_config.json")))
+    assert on_disk["model_version"] == on_disk["training_job_name"] == JOB_NAME
+    assert vm.model_version(on_disk) == JOB_NAME
+
+
+@pytest.mark.parametrize("override, env, expected", [
+    ("", {"TRAINING_JOB_NAME": "job-a"}, "job-a"),
+    ("", {"SM_TRAINING_ENV": json.dumps({"job_name": "job-b", "hosts": ["algo-1"]})}, "job-b"),
+    ("", {"TRAINING_JOB_NAME": "job-a", "SM_TRAINING_ENV": json.dumps({"job_name": "job-b"})}, "job-a"),
+    ("v7", {"TRAINING_JOB_NAME": "job-a"}, "v7"),
+    ("v7", {}, "v7"),
+    ("", {}, None),
+    ("", {"SM_TRAINING_ENV": "not json"}, None),
+    ("", {"SM_TRAINING_ENV": json.dumps({"job_name": ""})}, None),
+])
+def test_model_version_resolution(override, env, expected):
+    assert job.resolve_model_version(override, env) == expected
+
+
+def test_a_local_run_without_a_job_name_records_no_version_and_an_override_wins(trained, tmp_path):
+    env = {k: v for k, v in trained["env"].items() if k != "TRAINING_JOB_NAME"}
+    local = train.main(FAST_ARGS + ["--epochs", "1"], dict(env, SM_MODEL_DIR=str(tmp_path / "local")))
+    assert local["model_version"] is None and local["training_job_name"] is None
+    overridden = train.main(FAST_ARGS + ["--epochs", "1", "--model_version", "v7"],
+                            dict(trained["env"], SM_MODEL_DIR=str(tmp_path / "override")))
+    assert (overridden["model_version"], overridden["training_job_name"]) == ("v7", JOB_NAME)
+    assert vm.model_version({}) is None
 
 
 def test_same_seed_same_weights(trained, tmp_path):
