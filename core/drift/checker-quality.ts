@@ -3,6 +3,8 @@
  * longer than features to arrive), read the outcome records, compare each metric with the deployed model's quality
  * baseline (or the preceding windows), and decide like drift does: the same k-of-n and a cooldown shared with drift.
  */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { hourFolders, listKeys } from './checker-io';
 import type { CheckerState, QualityHistoryEntry } from './checker-state';
 import {
@@ -28,6 +30,11 @@ export interface QualitySettings {
   readonly outcomesPrefix: string;
   /** A window is judged this long after it ended (clicks and audit labels arrive late). */
   readonly settleMinutes: number;
+  /**
+   * Length of a quality window, when it differs from the drift window (e.g. a day for audit labels, which are few
+   * and arrive after a daily review). @default the drift window
+   */
+  readonly windowMinutes?: number;
   readonly policy: QualityPolicy;
   /** Without a quality baseline, the reference is the pooled preceding windows (this many). */
   readonly referenceWindows: number;
@@ -41,7 +48,34 @@ export const DEFAULT_QUALITY_SETTINGS: QualitySettings = {
   referenceWindows: 24,
 };
 
-/** Reads the outcome records of `[start, end)` (serving time) into the window's metrics. */
+/** Hidden objects (a name starting with `_` or `.`, as Hive and Athena skip them): markers, never outcome records. */
+const isHidden = (key: string) => /(^|\/)[_.][^/]*$/.test(key);
+
+/** The body of an outcome object as text chunks, gunzipped when it is gzip (e.g. an Athena `UNLOAD`'s `*.gz`). */
+async function* outcomeChunks(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
+  const iterator = body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let length = 0;
+  while (length < 2) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const chunk = Buffer.from(next.value);
+    head.push(chunk);
+    length += chunk.length;
+  }
+  const start = Buffer.concat(head);
+  const all = (async function* () {
+    if (start.length > 0) yield start;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  if (start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b) yield* Readable.from(all).pipe(createGunzip());
+  else yield* all;
+}
+
+/**
+ * Reads the outcome records of `[start, end)` (serving time) into the window's metrics. Objects may be plain or
+ * gzip JSON lines; hidden objects (`_…`, `.…`, e.g. the slate writer's `_slates.json` markers) are skipped.
+ */
 export async function readOutcomes(
   store: ObjectStore,
   bucket: string,
@@ -57,9 +91,10 @@ export async function readOutcomes(
   const from = window.start.getTime();
   const to = window.end.getTime();
   for (const key of keys) {
+    if (isHidden(key)) continue;
     const object = await store.get(bucket, key);
     if (!object) continue;
-    for await (const line of readLines(object.body)) {
+    for await (const line of readLines(outcomeChunks(object.body))) {
       const outcome = parseOutcomeLine(line);
       if (typeof outcome === 'string') acc.reject(outcome);
       else if (outcome.timeMs >= from && outcome.timeMs < to) acc.add(outcome);

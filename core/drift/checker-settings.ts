@@ -55,6 +55,7 @@ export const policyDocumentSchema = z.strictObject({
   quality: z
     .strictObject({
       settleMinutes: z.number().int().min(0).max(10_080).optional(),
+      windowMinutes: z.number().int().min(5).max(10_080).optional(),
       relativeDrop: fraction.optional(),
       minSamples: z.number().int().positive().optional(),
       referenceWindows: z.number().int().positive().max(720).optional(),
@@ -127,6 +128,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): DriftCheckerSettings {
     quality: {
       outcomesPrefix: env.OUTCOMES_PREFIX ?? DEFAULT_QUALITY_SETTINGS.outcomesPrefix,
       settleMinutes: quality.settleMinutes ?? DEFAULT_QUALITY_SETTINGS.settleMinutes,
+      ...(quality.windowMinutes !== undefined ? { windowMinutes: quality.windowMinutes } : {}),
       referenceWindows: quality.referenceWindows ?? DEFAULT_QUALITY_SETTINGS.referenceWindows,
       policy: {
         ...DEFAULT_QUALITY_SETTINGS.policy,

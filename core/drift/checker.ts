@@ -544,7 +544,10 @@ async function checkQuality(
   const { settings, ports } = ctx;
   const quality = settings.quality ?? (ports.quality ? DEFAULT_QUALITY_SETTINGS : undefined);
   if (!quality) return undefined;
-  const window = windowFor(new Date(now.getTime() - quality.settleMinutes * 60_000), settings.windowMinutes);
+  const window = windowFor(
+    new Date(now.getTime() - quality.settleMinutes * 60_000),
+    quality.windowMinutes ?? settings.windowMinutes,
+  );
   const outcome = await checkQualityWindow(ports.store, { ...settings, quality }, state, window, now, ports.quality);
   // A drift request in the same run already started the cooldown: the quality decision sees it in the state.
   if (!outcome) return undefined;

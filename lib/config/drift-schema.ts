@@ -65,6 +65,11 @@ export const driftConfigSchema = z.strictObject({
   quality: z.strictObject({
     /** A window's quality is judged this long after it ends (labels arrive later than captures). */
     settleMinutes: between(0, 10_080, 'minutes'),
+    /**
+     * Length of a quality window when it differs from the drift window: a day suits audit labels, which are few
+     * and come after a daily review. @default the drift window (`scheduleMinutes`)
+     */
+    windowMinutes: between(5, 10_080, 'minutes').optional(),
     /** Smallest relative drop that counts (with a significant one-sided test). */
     relativeDrop: fraction(),
     /** Fewest samples (slates, impressions, labels) for a drop to count. */

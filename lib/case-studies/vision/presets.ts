@@ -84,6 +84,16 @@ const VISION_SETTINGS: Readonly<Record<StageName, NonNullable<BlueprintConfigInp
   },
 };
 
+/**
+ * Realised accuracy comes from audit labels: a few percent of predictions, labelled by two reviewers after the
+ * daily review run. Quality is therefore judged per day, two days after the day ends, against the preceding two
+ * weeks when there is no quality reference of a replaced model.
+ */
+const VISION_QUALITY = {
+  sandbox: { windowMinutes: 1440, settleMinutes: 2880, minSamples: 50, referenceWindows: 14 },
+  production: { windowMinutes: 1440, settleMinutes: 2880, minSamples: 1000, referenceWindows: 14 },
+} as const;
+
 /** The vision system's settings that differ from the stage presets. */
 export const VISION_PRESETS: CaseStudySpec['presets'] = {
   sandbox: {
@@ -93,6 +103,7 @@ export const VISION_PRESETS: CaseStudySpec['presets'] = {
     // Scales to zero when idle: a GPU endpoint costs nothing in a quiet sandbox.
     serving: { instanceType: 'ml.g4dn.xlarge', initialInstanceCount: 1, minCapacity: 0, maxCapacity: 1 },
     vision: VISION_SETTINGS.sandbox,
+    drift: { quality: VISION_QUALITY.sandbox },
   },
   production: {
     // 2M images a day with a 3× peak hour: about 70 arrival events per second.
@@ -102,5 +113,6 @@ export const VISION_PRESETS: CaseStudySpec['presets'] = {
     retraining: VISION_RETRAINING,
     serving: { instanceType: 'ml.g5.xlarge', initialInstanceCount: 1, minCapacity: 1, maxCapacity: 8 },
     vision: VISION_SETTINGS.production,
+    drift: { quality: VISION_QUALITY.production },
   },
 };

@@ -67,14 +67,15 @@ test('time, late-data and quality settings: defaults, and every one from DRIFT_P
       features: { 'ctr.*': { direction: 'both' }, hour_of_day: { seasonality: 'none' } },
       settleMinutes: 15,
       late: { share: 0.05, horizonHours: 48 },
-      quality: { settleMinutes: 240, relativeDrop: 0.2, minSamples: 500, referenceWindows: 48 },
+      quality: { settleMinutes: 240, windowMinutes: 1440, relativeDrop: 0.2, minSamples: 500, referenceWindows: 48 },
     }),
   });
   expect(s).toMatchObject({
     settleMinutes: 15,
     late: { share: 0.05, horizonHours: 48 },
-    quality: { outcomesPrefix: 'drift/labels/', settleMinutes: 240, referenceWindows: 48 },
+    quality: { outcomesPrefix: 'drift/labels/', settleMinutes: 240, windowMinutes: 1440, referenceWindows: 48 },
   });
+  expect(defaults.quality!.windowMinutes).toBeUndefined(); // the drift window
   expect(s.quality!.policy).toMatchObject({ relativeDrop: 0.2, minSamples: 500 });
   expect(s.policy).toMatchObject({
     seasonality: 'daily',
@@ -87,4 +88,10 @@ test('time, late-data and quality settings: defaults, and every one from DRIFT_P
       DRIFT_POLICY: JSON.stringify({ ...JSON.parse(base.DRIFT_POLICY), seasonality: 'hourly' }),
     }),
   ).toThrow(/DRIFT_POLICY is invalid: seasonality/);
+  expect(() =>
+    settingsFromEnv({
+      ...base,
+      DRIFT_POLICY: JSON.stringify({ ...JSON.parse(base.DRIFT_POLICY), quality: { windowMinutes: 2 } }),
+    }),
+  ).toThrow(/DRIFT_POLICY is invalid: quality\.windowMinutes/);
 });

@@ -411,6 +411,43 @@ describe('realised quality', () => {
   });
 });
 
+describe('realised quality in daily windows (audit labels)', () => {
+  /** `n` audit outcomes of one hour, `correct` of them right. */
+  const audits = (day: number, hour: number, n: number, correct: number) =>
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        kind: 'label',
+        time: new Date(Date.UTC(2026, 10, day, hour, i % 60)).toISOString(),
+        modelVersion: 'v3',
+        predicted: 'cat',
+        label: i < correct ? 'cat' : 'dog',
+      }),
+    ).join('\n');
+  const daily = {
+    ...settings,
+    quality: { ...DEFAULT_QUALITY_SETTINGS, windowMinutes: 1440, settleMinutes: 2880, referenceWindows: 14 },
+  };
+  const prefix = 'drift/outcomes/mlbp-sandbox-recommender/2026/11';
+
+  test('a day is judged two days after it ends, pooling every hour of it; the same day is judged once', async () => {
+    const h = harness();
+    await putBaseline(h.store);
+    await putCapture(h.store, 0);
+    await h.store.put('artifacts', `${prefix}/20/09/audit-a.jsonl`, audits(20, 9, 30, 27));
+    await h.store.put('artifacts', `${prefix}/20/23/audit-b.jsonl`, audits(20, 23, 20, 17));
+    // The next day's labels are not this window's.
+    await h.store.put('artifacts', `${prefix}/21/00/audit-c.jsonl`, audits(21, 0, 40, 0));
+    const result = await runDriftCheck(daily, h.ports, now); // 2026-11-23T11:02: two days earlier falls in the day that ends 11-21T00:00
+    expect(result.quality).toMatchObject({ windowEnd: '2026-11-21T00:00:00.000Z', dropped: [] });
+    const report = JSON.parse(h.store.text('artifacts', result.quality!.reportKey)!);
+    expect(report.windowStart).toBe('2026-11-20T00:00:00.000Z');
+    expect(report.quality).toEqual([expect.objectContaining({ name: 'accuracy', value: 44 / 50, samples: 50 })]);
+    // An hour later the same day is due again: already judged, nothing new.
+    const again = await runDriftCheck(daily, h.ports, new Date(now.getTime() + 3_600_000));
+    expect(again.quality).toBeUndefined();
+  });
+});
+
 describe('seasonal comparison in the checker', () => {
   test('with a seasonal baseline and policy, the window is compared with the baseline at its hour', async () => {
     const h = harness();

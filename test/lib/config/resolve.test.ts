@@ -74,6 +74,17 @@ describe('presets', () => {
     expect(resolveConfig('sandbox', 'vision', o).drift.alpha).toBe(0.02);
   });
 
+  test('vision judges realised accuracy per day, two days after it ends; the recommender per drift window', () => {
+    for (const stage of ['sandbox', 'production'] as const) {
+      expect(resolveConfig(stage, 'vision').drift.quality).toMatchObject({
+        windowMinutes: 1440,
+        settleMinutes: 2880,
+        referenceWindows: 14,
+      });
+      expect(resolveConfig(stage, 'recommender').drift.quality.windowMinutes).toBeUndefined();
+    }
+  });
+
   test('the case studies carry their own event schemas', () => {
     expect(resolveConfig('sandbox', 'recommender').eventSchema.name).toBe('interaction');
     expect(resolveConfig('sandbox', 'vision').eventSchema.name).toBe('image');
