@@ -68,11 +68,11 @@ export interface ReviewSelection {
 }
 
 /**
- * A logged prediction as active learning reads it: a prediction log record, with `model_version` when its producer
- * recorded the model that made it. (The prediction log's lines carry none yet, neither live nor backfilled: their
- * requests go without `modelVersion`, and their audit outcomes count as `unknown`.)
+ * A logged prediction as active learning reads it: a prediction log record, with `model_version` when the model's
+ * answer named it (live or backfilled; records of models that name none go without `modelVersion`, and their audit
+ * outcomes count as `unknown`).
  */
-export type LoggedPrediction = PredictionLogRecord & { readonly model_version?: string };
+export type LoggedPrediction = PredictionLogRecord;
 
 function scoreOf(record: PredictionLogRecord, method: UncertaintyMethod): number | null {
   return method === 'margin' ? record.margin : record.entropy;

@@ -3,8 +3,9 @@
  * lands every image even when no copy of the model is running; it then writes a deferred record instead of a
  * prediction. Once a day the backfill turns the day's deferred records into one batch transform (a SageMaker
  * manifest of the images, scored by the deployed model on its own instance: the endpoint does not have to wake
- * up), and reads the transform's outputs back into the prediction log, marked `backfilled`, so active learning
- * sees them like live predictions. Pure logic over an object store port, no AWS imports.
+ * up), and reads the transform's outputs back into the prediction log, marked `backfilled` and with the
+ * `model_version` each output names (the transform's model answers as the endpoint does), so active learning sees
+ * them like live predictions. Pure logic over an object store port, no AWS imports.
  *
  * Layout: deferred records `s3://<bucket>/<deferredPrefix><endpoint>/dt=<day>/<batch>.jsonl`; the backfill's files
  * `s3://<bucket>/<backfillPrefix><endpoint>/dt=<day>/{images.manifest, index.jsonl}`; transform outputs

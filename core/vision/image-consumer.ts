@@ -3,8 +3,9 @@
  * image-arrival event, quarantine the rejects with their reason, measure each accepted image (one at a time, bounded),
  * classify it on the endpoint (the inference id is the event id), and write the batch's image statistics where the
  * drift checker reads them. With a prediction log configured, every prediction is logged for the daily active
- * learning (`active-learning.ts`: budget + random audit) and every deferred one (no capacity) for the backfill
- * (`backfill.ts`); without it, predictions below the confidence threshold go to review one by one (the Ground Truth
+ * learning (`active-learning.ts`: budget + random audit), with the `model_version` the endpoint's answer names (so
+ * review requests and audit outcomes say which model answered), and every deferred one (no capacity) for the
+ * backfill (`backfill.ts`); without it, predictions below the confidence threshold go to review one by one (the Ground Truth
  * path).
  */
 import type { ReviewItem } from './ground-truth';

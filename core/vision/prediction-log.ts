@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { IMAGE_CONTENT_TYPES } from '../contracts/events';
 import { readBytes, type ObjectStore } from '../storage/object-store';
-import type { Prediction } from './prediction';
+import { MODEL_VERSION_PATTERN, type Prediction } from './prediction';
 import { entropyUncertainty, marginUncertainty } from './uncertainty';
 
 /** Classes kept per record (the reviewers' page shows three). */
@@ -32,6 +32,11 @@ export interface PredictionLogRecord {
   readonly entropy: number | null;
   /** Made by the backfill's batch transform rather than the live endpoint. */
   readonly backfilled?: boolean;
+  /**
+   * The version of the model that made the prediction (its training job's name), when the model's answer names it;
+   * active learning passes it on to review requests, whose audit outcomes the drift checker attributes by it.
+   */
+  readonly model_version?: string;
 }
 
 const schema = z.strictObject({
@@ -47,6 +52,7 @@ const schema = z.strictObject({
   margin: z.number().min(0).max(1).nullable(),
   entropy: z.number().min(0).max(1).nullable(),
   backfilled: z.boolean().optional(),
+  model_version: z.string().regex(MODEL_VERSION_PATTERN).optional(),
 });
 
 /** What the log needs besides the model's answer. */
@@ -87,6 +93,7 @@ export function predictionLogRecord(answer: Prediction, context: PredictionConte
     margin: p ? marginUncertainty(p) : null,
     entropy: p ? entropyUncertainty(p) : null,
     ...(context.backfilled ? { backfilled: true } : {}),
+    ...(answer.modelVersion ? { model_version: answer.modelVersion } : {}),
   };
 }
 

@@ -1,9 +1,20 @@
 /**
  * The vision endpoint's response, read the way the drift checker's capture reader reads it. The model of
- * `models/vision/` answers `{"label", "probabilities", "top_k", "embedding"}` (probabilities in `classes.json`
- * order); older shapes are still read: a JSON array of class probabilities, or an object with `predicted_class` +
- * `confidence` and an optional `embedding`. No AWS imports.
+ * `models/vision/` answers `{"label", "probabilities", "top_k", "embedding", "model_version"?}` (probabilities in
+ * `classes.json` order; `model_version` the training job's name, absent for artifacts that record none); older
+ * shapes are still read: a JSON array of class probabilities, or an object with `predicted_class` + `confidence` and
+ * an optional `embedding`. No AWS imports.
  */
+
+/**
+ * What a model version may look like: the review request's rule (`core/review/request.ts`), which SageMaker training
+ * job names satisfy. A version outside it is dropped (the prediction stays, unattributed) rather than carried into
+ * a request the review queue would refuse.
+ */
+export const MODEL_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/;
+
+/** Whether a value is a model version ({@link MODEL_VERSION_PATTERN}). */
+export const isModelVersion = (v: unknown): v is string => typeof v === 'string' && MODEL_VERSION_PATTERN.test(v);
 
 /** What the consumer, the baseline and active learning need from one prediction. */
 export interface Prediction {
@@ -17,6 +28,8 @@ export interface Prediction {
   readonly embedding?: readonly number[];
   /** The model's most probable classes with their names (`top_k`), most probable first. */
   readonly topK?: ReadonlyArray<{ readonly label: string; readonly probability: number }>;
+  /** The version of the model that answered (`model_version`: its training job's name), when it says so. */
+  readonly modelVersion?: string;
 }
 
 const isNumbers = (v: unknown): v is number[] =>
@@ -64,6 +77,7 @@ export function parseModelAnswer(body: string): Prediction {
       ...(isNumbers(o.embedding) ? { embedding: o.embedding } : {}),
       ...(typeof o.label === 'string' && o.label ? { label: o.label } : {}),
       ...(topK ? { topK } : {}),
+      ...(isModelVersion(o.model_version) ? { modelVersion: o.model_version } : {}),
     };
     if (isNumbers(o.probabilities)) return { ...fromProbabilities(o.probabilities), ...extra };
     const cls = typeof o.predicted_class === 'string' ? Number(o.predicted_class) : o.predicted_class;
@@ -72,7 +86,7 @@ export function parseModelAnswer(body: string): Prediction {
     }
   }
   throw new Error(
-    `endpoint response must be class probabilities ([p0, p1, …]) or {probabilities|predicted_class+confidence, label?, embedding?}; received ${body.slice(0, 200)}`,
+    `endpoint response must be class probabilities ([p0, p1, …]) or {probabilities|predicted_class+confidence, label?, embedding?, model_version?}; received ${body.slice(0, 200)}`,
   );
 }
 

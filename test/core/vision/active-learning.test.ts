@@ -162,6 +162,27 @@ describe('prediction log', () => {
     expect(parsePredictionLogLine(JSON.stringify(record))).toEqual(record);
   });
 
+  test("the answer's model_version is logged and read back; a malformed one is dropped, a logged one checked", () => {
+    const ctx = { inferenceId: 'e-1', imageKey: 'images/a.png', contentType: 'image/png' as const, sizeBytes: 3 };
+    const body = (v: unknown) => JSON.stringify({ label: 'a', probabilities: [0.7, 0.3], model_version: v });
+    const answer = parseModelAnswer(body('vision-train-2026-11-20-01-02-03-456'));
+    expect(answer.modelVersion).toBe('vision-train-2026-11-20-01-02-03-456');
+    const record = predictionLogRecord(answer, { ...ctx, predictedAt: AT });
+    expect(record.model_version).toBe('vision-train-2026-11-20-01-02-03-456');
+    expect(parsePredictionLogLine(JSON.stringify(record))).toEqual(record);
+    const [request] = selectForReview([record], { ...POLICY, auditShare: 0.999999 }).requests;
+    expect(request.modelVersion).toBe('vision-train-2026-11-20-01-02-03-456');
+    expect(parseReviewRequest(JSON.parse(JSON.stringify(request)), 'images/')).toEqual(request);
+    for (const bad of [null, '', 42, 'has space', '-leading', 'x'.repeat(129)]) {
+      const parsed = parseModelAnswer(body(bad));
+      expect(parsed).not.toHaveProperty('modelVersion');
+      expect(predictionLogRecord(parsed, { ...ctx, predictedAt: AT })).not.toHaveProperty('model_version');
+    }
+    expect(() => parsePredictionLogLine(JSON.stringify({ ...record, model_version: 'has space' }))).toThrow(
+      /^prediction log line: model_version: /,
+    );
+  });
+
   test('without top_k, classes are named from the class map (or by index)', () => {
     const answer = { predictedClass: 1, confidence: 0.7, probabilities: [0.2, 0.7, 0.1] };
     const ctx = { inferenceId: 'i', imageKey: 'images/x.png', contentType: 'image/png' as const, sizeBytes: 1 };

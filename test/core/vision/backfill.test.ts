@@ -45,10 +45,14 @@ const BACKFILL = {
   imagesUri: 's3://raw/images/',
 };
 
-/** The model's answer for an image whose first red value is `r` (a fixture: this test is about the plumbing). */
-const answer = (r: number) => {
+/**
+ * The model's answer for an image whose first red value is `r` (a fixture: this test is about the plumbing), naming
+ * the model's version (its training job's name) as models/vision/inference.py does, when given one.
+ */
+const answer = (r: number, modelVersion?: string) => {
   const p = r < 100 ? [0.45, 0.4, 0.15] : [0.9, 0.05, 0.05];
   return {
+    ...(modelVersion === undefined ? {} : { model_version: modelVersion }),
     label: 'circle',
     probabilities: p,
     top_k: [
@@ -60,7 +64,7 @@ const answer = (r: number) => {
   };
 };
 
-async function consume(store: MemoryObjectStore, available: (i: number) => boolean, n = 10) {
+async function consume(store: MemoryObjectStore, available: (i: number) => boolean, n = 10, modelVersion?: string) {
   const seen: Array<{ inferenceId: string }> = [];
   const ports: ImageConsumerPorts = {
     head: async (bucket, key) => store.head(bucket, key),
@@ -77,7 +81,7 @@ async function consume(store: MemoryObjectStore, available: (i: number) => boole
       if (!available(i)) throw new EndpointUnavailableError('no capacity');
       seen.push({ inferenceId });
       const { parseModelAnswer } = await import('../../../core/vision/prediction');
-      return parseModelAnswer(JSON.stringify(answer(i * 20)));
+      return parseModelAnswer(JSON.stringify(answer(i * 20, modelVersion)));
     },
     review: async () => {
       throw new Error('with a prediction log, nothing is queued one by one');
@@ -168,6 +172,47 @@ describe('prediction log and deferred predictions', () => {
     const sel = selectForReview(log.records, { dailyBudget: 2, auditShare: 0, auditSalt: 's', method: 'margin' });
     expect(sel.considered).toBe(9);
     expect(sel.requests.map((r) => r.imageKey)).toEqual(['images/cam/0.png', 'images/cam/1.png']);
+  });
+
+  test("the model's version flows: live and backfilled answers -> prediction log -> audit requests", async () => {
+    const store = new MemoryObjectStore();
+    await consume(store, (i) => i < 3, 6, 'vision-train-1');
+    const live = await readDayLog(store, 'artifacts', 'vision/predictions/', 'ep', '2026-11-23');
+    expect(live.records.map((r) => r.model_version)).toEqual(['vision-train-1', 'vision-train-1', 'vision-train-1']);
+    // The transform runs the model deployed by then (a newer one): its outputs name it.
+    await planBackfill(store, BACKFILL);
+    await store.put('curated', 'out/cam/3.png.out', JSON.stringify(answer(60, 'vision-train-2')));
+    await store.put('curated', 'out/cam/4.png.out', JSON.stringify(answer(80, 'vision-train-2')));
+    await store.put('curated', 'out/cam/5.png.out', JSON.stringify(answer(100))); // an artifact naming none
+    const recorded = await recordBackfill(store, {
+      ...BACKFILL,
+      outputUri: 's3://curated/out/',
+      finishedAt: '2026-11-24T02:00:00.000Z',
+    });
+    expect(recorded.predictions).toBe(3);
+    const log = await readDayLog(store, 'artifacts', 'vision/predictions/', 'ep', '2026-11-23');
+    expect(log.invalid).toEqual([]);
+    const versions = Object.fromEntries(log.records.map((r) => [r.image_key, r.model_version]));
+    expect(versions).toEqual({
+      'images/cam/0.png': 'vision-train-1',
+      'images/cam/1.png': 'vision-train-1',
+      'images/cam/2.png': 'vision-train-1',
+      'images/cam/3.png': 'vision-train-2',
+      'images/cam/4.png': 'vision-train-2',
+      'images/cam/5.png': undefined,
+    });
+    expect(log.records.find((r) => r.image_key === 'images/cam/5.png')).not.toHaveProperty('model_version');
+    // Everything audited: each request names the model that made its prediction (none when the answer named none).
+    const sel = selectForReview(log.records, {
+      dailyBudget: 0,
+      auditShare: 0.999999,
+      auditSalt: 's',
+      method: 'margin',
+    });
+    expect(sel.audit).toBe(6);
+    const requested = Object.fromEntries(sel.requests.map((r) => [r.imageKey, r.modelVersion]));
+    expect(requested).toEqual(versions);
+    expect(sel.requests.filter((r) => r.reason === 'audit')).toHaveLength(6);
   });
 
   test('nothing deferred: an empty plan (the transform is skipped)', async () => {
