@@ -7,7 +7,8 @@ import {
 import { consumerSettingsFromEnv } from '../../../core/vision/image-consumer-settings';
 import { ImageError, readBounded } from '../../../core/vision/image-stats';
 import type { ReviewItem } from '../../../core/vision/ground-truth';
-import type { Prediction } from '../../../core/vision/prediction';
+import { parseModelAnswer, type Prediction } from '../../../core/vision/prediction';
+import { parsePredictionLogLine } from '../../../core/vision/prediction-log';
 import { makeJpeg, makePng } from '../../support/images';
 
 const SETTINGS: ImageConsumerSettings = {
@@ -172,6 +173,30 @@ describe('image consumer', () => {
     const r = await consumeImages([record(event('images/a.png', png.length))], SETTINGS, w.ports, NOW);
     expect(r).toMatchObject({ accepted: 1, deferred: 1, reviewed: 0, failures: [] });
     expect(w.counts.PredictionsDeferred).toBe(1);
+  });
+
+  test("with a prediction log, each record names the model version the endpoint's answer gave", async () => {
+    const answers = [
+      { label: 'cat', probabilities: [0.8, 0.2], model_version: 'mlbp-vision-train-7' },
+      { label: 'cat', probabilities: [0.8, 0.2] }, // a model trained before versions were recorded
+    ];
+    let n = 0;
+    const w = world(async () => parseModelAnswer(JSON.stringify(answers[n++])));
+    const png = makePng(8, 8, () => [1, 1, 1]);
+    w.objects.set('images/a.png', png);
+    w.objects.set('images/b.png', png);
+    const log = { bucket: 'artifacts', predictionsPrefix: 'vision/predictions/', deferredPrefix: 'vision/deferred/' };
+    const r = await consumeImages(
+      [record(event('images/a.png', png.length)), record(event('images/b.png', png.length))],
+      { ...SETTINGS, predictionLog: log },
+      w.ports,
+      NOW,
+    );
+    expect(r).toMatchObject({ accepted: 2, logged: 2, failures: [] });
+    const key = [...w.written.keys()].find((k) => k.startsWith('artifacts/vision/predictions/'))!;
+    const lines = w.written.get(key)!.trim().split('\n').map(parsePredictionLogLine);
+    expect(lines.map((l) => l.model_version)).toEqual(['mlbp-vision-train-7', undefined]);
+    expect(lines[1]).not.toHaveProperty('model_version');
   });
 
   test('an infrastructure error fails only its record (retried), not the batch', async () => {
