@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { instanceTypeInfo, INSTANCE_TYPES } from './instance-types';
 import { activeLearningSchema, ecrImageUri, pretrainedWeightsKeySchema, promotionSchema } from './vision-learning';
 import { driftConfigSchema } from './drift-schema';
+import { slateOutcomesConfigSchema, slateOutcomesProblems } from './slate-outcomes';
 import { between, bool, fraction, positiveInt, positiveNumber } from './validators';
 
 /** The deployment stages; each is a preset in `stages.ts`. */
@@ -280,6 +281,8 @@ export const blueprintConfigSchema = z
           .refine((q) => q.covisit + q.fresh <= 1, { error: 'covisit + fresh must be at most 1' }),
         /** Last positions of a slate kept for fresh items (exploration). */
         freshSlots: between(0, 5, 'positions'),
+        /** The slate-outcome writer: served slates with their clicks, for the drift checker's realised quality. */
+        outcomes: slateOutcomesConfigSchema,
       })
       .optional(),
     /**
@@ -406,6 +409,15 @@ export const blueprintConfigSchema = z
         path: ['realtime', 'features', 'ttlHours'],
         message: `must cover at least two drift windows (${(2 * c.drift.scheduleMinutes) / 60} hours): CTR counters are read a window after they are written`,
       });
+    }
+    if (c.ranking) {
+      const problems = slateOutcomesProblems({
+        attributionMinutes: c.ranking.attributionMinutes,
+        outcomes: c.ranking.outcomes,
+        qualitySettleMinutes: c.drift.quality.settleMinutes,
+        firehoseBufferSeconds: c.ingestion.firehose.bufferIntervalSeconds,
+      });
+      for (const [path, message] of problems) ctx.addIssue({ code: 'custom', path, message });
     }
     const v = c.vision;
     if (v && v.ingestion.minBytes >= v.ingestion.maxBytes) {

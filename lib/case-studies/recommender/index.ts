@@ -1,9 +1,14 @@
+import { Duration } from 'aws-cdk-lib';
 import { INTERACTION_EVENT_SCHEMA, SERVED_SLATE_SCHEMA } from '../../../core/contracts/events';
 import type { CaseStudy } from '../case-study';
 import { RECOMMENDER_PRESETS } from './presets';
 import { recommenderRecipe } from './recipe';
 import { recommenderRetraining } from './retraining';
 import { RECOMMENDER_SERVING_ID, RecommenderServing } from './serving';
+import { lakeNamesOf, SlateOutcomes } from './slate-outcomes';
+
+/** Where the stream's served slates land in the raw zone (their own table). */
+const SLATES_PREFIX = 'slates/';
 
 /**
  * The recommender: two stages — candidate generation (co-visitation, trending, fresh items) and an XGBoost
@@ -16,7 +21,7 @@ export const RECOMMENDER: CaseStudy = {
   summary: 'Ranks catalogue items for a user: candidate generation, then a learning-to-rank model on served slates.',
   eventSchema: INTERACTION_EVENT_SCHEMA,
   // The API logs every served slate on the stream; its own table is what the training dataset reads.
-  extraEventSchemas: [{ schema: SERVED_SLATE_SCHEMA, prefix: 'slates/' }],
+  extraEventSchemas: [{ schema: SERVED_SLATE_SCHEMA, prefix: SLATES_PREFIX }],
   presets: RECOMMENDER_PRESETS,
   algorithm: 'xgboost',
   trainingRecipe: (scope, options) => recommenderRecipe(scope, options),
@@ -33,6 +38,27 @@ export const RECOMMENDER: CaseStudy = {
       endpointName: c.endpointName,
       driftChecker: c.driftChecker,
     });
+    // Served slates with the clicks they led to, as the drift checker's outcome records (realised CTR, nDCG@10).
+    const ranking = c.config.ranking;
+    if (ranking) {
+      new SlateOutcomes(stack, 'SlateOutcomes', {
+        caseStudy: c.config.caseStudy,
+        stage: c.config.stage,
+        endpointName: c.endpointName,
+        rawBucket: c.dataPlane.raw,
+        curatedBucket: c.dataPlane.curated,
+        artifactsBucket: c.dataPlane.artifacts,
+        ...lakeNamesOf(c.config),
+        eventsTable: { name: `${INTERACTION_EVENT_SCHEMA.name}_events`, prefix: 'events/' },
+        slatesTable: { name: `${SERVED_SLATE_SCHEMA.name}_events`, prefix: SLATES_PREFIX },
+        attributionMinutes: ranking.attributionMinutes,
+        deliveryAllowanceMinutes: ranking.outcomes.deliveryAllowanceMinutes,
+        catchUpHours: ranking.outcomes.catchUpHours,
+        schedule: Duration.minutes(ranking.outcomes.scheduleMinutes),
+        encryptionKey: c.opsKey,
+        alarmTopic: c.topic,
+      });
+    }
     return serving.canaryCtrAlarm ? { rollbackAlarms: [serving.canaryCtrAlarm] } : {};
   },
 };

@@ -29,7 +29,9 @@ const RECOMMENDER_RETRAINING = {
 /**
  * Training data and candidates (`core/recommender/sql.ts`, `candidates.ts`). Production: a 30-minute attribution
  * window, half the negatives kept, 64 shards over 4 instances (about 16 files each, see
- * docs/case-studies/recommender.md, "Scale"), a week of co-visitation with at least 3 users per pair.
+ * docs/case-studies/recommender.md, "Scale"), a week of co-visitation with at least 3 users per pair. Slate
+ * outcomes (the drift checker's realised quality) are written every 15 minutes, once an hour's attribution window
+ * and Firehose's buffering (sandbox 60 s, production 300 s) have passed, with a margin.
  */
 const RECOMMENDER_RANKING = {
   sandbox: {
@@ -40,6 +42,7 @@ const RECOMMENDER_RANKING = {
     coVisitation: { minutes: 60, days: 7, neighbours: 30, itemsPerUser: 100, minUsers: 1 },
     quotas: { covisit: 0.4, fresh: 0.2 },
     freshSlots: 1,
+    outcomes: { scheduleMinutes: 15, deliveryAllowanceMinutes: 5, catchUpHours: 24 },
   },
   production: {
     attributionMinutes: 30,
@@ -49,6 +52,7 @@ const RECOMMENDER_RANKING = {
     coVisitation: { minutes: 60, days: 7, neighbours: 50, itemsPerUser: 100, minUsers: 3 },
     quotas: { covisit: 0.4, fresh: 0.1 },
     freshSlots: 1,
+    outcomes: { scheduleMinutes: 15, deliveryAllowanceMinutes: 10, catchUpHours: 24 },
   },
 } as const;
 

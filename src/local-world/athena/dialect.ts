@@ -10,6 +10,9 @@
  * | `cardinality(array)`                                   | macro: `len(array)`                                           |
  * | `to_utf8(s)`, `xxhash64(b)`, `from_big_endian_64(b)`   | macros: `s`, `hash(s)`, `hash % (2^63 - 1)` — a deterministic 64-bit hash, **not** the same values as Athena's xxhash64 (sampling keeps the same rate, picks other rows) |
  * | `bitwise_and(a, b)`                                    | macro: `(a & b)`                                              |
+ * | `to_iso8601(t)` (a timestamp without zone: no offset)   | macro: `strftime(t, '%Y-%m-%dT%H:%M:%S.%g')` (milliseconds, as Athena's timestamp(3)) |
+ * | `CAST(x AS JSON)` (a varchar becomes a JSON string, an array a JSON array) | `to_json(x)` (DuckDB's cast would parse the varchar as JSON) |
+ * | `json_format(j)`                                       | macro: `CAST(j AS VARCHAR)`                                   |
  * | `CROSS JOIN UNNEST(array_of_rows) AS t (c1, c2, …)` (rows expand into columns) | `CROSS JOIN (SELECT unnest(u) FROM (SELECT unnest(array_of_rows) AS u)) AS t (c1, c2, …)` |
  * | `UNLOAD (query) TO 's3://b/p/' WITH (format = …, field_delimiter = …, partitioned_by = ARRAY[…])` | `COPY (query) TO '<root>/b/p/…' (FORMAT …, PARTITION_BY (…))`; TEXTFILE is gzip CSV without header, as Athena writes it; the destination must be empty, as Athena requires |
  *
@@ -42,6 +45,8 @@ export const TRINO_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO xxhash64(s) AS hash(s)',
   'CREATE OR REPLACE MACRO from_big_endian_64(h) AS CAST(h % 9223372036854775807 AS BIGINT)',
   'CREATE OR REPLACE MACRO bitwise_and(a, b) AS (a & b)',
+  "CREATE OR REPLACE MACRO to_iso8601(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%g')",
+  'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)',
 ];
 
 /** An Athena `UNLOAD`, taken apart. */
@@ -102,6 +107,46 @@ export function bridgeUnnest(sql: string): string {
   );
 }
 
+/**
+ * `CAST(x AS JSON)`: Trino turns a varchar into a JSON string and an array into a JSON array; DuckDB's cast would
+ * parse the varchar as JSON text, its `to_json(x)` converts as Trino does. Parentheses inside `x` are balanced.
+ */
+export function bridgeJsonCasts(sql: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = sql.search(/\bCAST\s*\(/i); at >= 0;) {
+    const open = sql.indexOf('(', at);
+    let depth = 0;
+    let quoted = false;
+    let close = -1;
+    for (let i = open; i < sql.length; i++) {
+      const ch = sql[i];
+      if (ch === "'") quoted = !quoted;
+      if (quoted) continue;
+      if (ch === '(') depth++;
+      if (ch === ')' && --depth === 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) break;
+    const inner = sql.slice(open + 1, close);
+    const json = /^([\s\S]*)\s+AS\s+JSON\s*$/i.exec(inner);
+    if (json) {
+      out += `${sql.slice(from, at)}to_json(${bridgeJsonCasts(json[1])})`;
+      from = close + 1;
+    }
+    const next = sql.slice(json ? close + 1 : open + 1).search(/\bCAST\s*\(/i);
+    at = next < 0 ? -1 : next + (json ? close + 1 : open + 1);
+  }
+  return out + sql.slice(from);
+}
+
+/** Every rewrite of a statement's query: UNNEST of rows, then JSON casts. */
+export function bridgeQuery(sql: string): string {
+  return bridgeJsonCasts(bridgeUnnest(sql));
+}
+
 /** The DuckDB `COPY` of an unload into a local folder. */
 export function copyStatement(unload: Unload, folder: string): string {
   const options: string[] = [];
@@ -129,7 +174,7 @@ export function copyStatement(unload: Unload, folder: string): string {
   const suffix = compressed && unload.format !== 'PARQUET' ? `${extension}.gz` : extension;
   if (unload.partitionedBy.length > 0) {
     options.push(`PARTITION_BY (${unload.partitionedBy.join(', ')})`, "FILENAME_PATTERN 'part-{i}'");
-    return `COPY (${bridgeUnnest(unload.query)}) TO '${folder}' (${options.join(', ')})`;
+    return `COPY (${bridgeQuery(unload.query)}) TO '${folder}' (${options.join(', ')})`;
   }
-  return `COPY (${bridgeUnnest(unload.query)}) TO '${folder}/part-00000.${suffix}' (${options.join(', ')})`;
+  return `COPY (${bridgeQuery(unload.query)}) TO '${folder}/part-00000.${suffix}' (${options.join(', ')})`;
 }

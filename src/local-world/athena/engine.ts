@@ -16,7 +16,7 @@ import { parseS3Uri } from '../../../core/storage/s3-uri';
 import { TaskError } from '../errors';
 import type { QueryEngine, QueryOutcome } from '../services/athena';
 import type { WorldContext } from '../types';
-import { AthenaQueryError, bridgeUnnest, copyStatement, DUCKDB_SETTINGS, parseUnload, TRINO_MACROS } from './dialect';
+import { AthenaQueryError, bridgeQuery, copyStatement, DUCKDB_SETTINGS, parseUnload, TRINO_MACROS } from './dialect';
 
 /** A Glue table over lake files. */
 export interface LakeTable {
@@ -122,7 +122,7 @@ export class DuckDbAthena implements QueryEngine {
     await this.mirror(store);
     const unload = parseUnload(query);
     if (!unload) {
-      const reader = await this.connection.runAndReadAll(bridgeUnnest(query));
+      const reader = await this.connection.runAndReadAll(bridgeQuery(query));
       const rows = reader
         .getRowsJson()
         .map((r) => r.map((v) => (v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v))));
