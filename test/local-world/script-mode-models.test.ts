@@ -178,7 +178,10 @@ describe('script-mode models: vision', () => {
         probabilities: number[];
         top_k: Array<{ label: string }>;
         embedding: number[];
+        model_version: string;
       };
+      // The model names itself: its training job (what audit outcomes and the loop's references call it).
+      expect(body.model_version).toBe('vision-2');
       expect(body.probabilities).toHaveLength(4);
       expect(body.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
       expect(body.embedding).toHaveLength(16);
