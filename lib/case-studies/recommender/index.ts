@@ -59,6 +59,9 @@ export const RECOMMENDER: CaseStudy = {
         alarmTopic: c.topic,
       });
     }
-    return serving.canaryCtrAlarm ? { rollbackAlarms: [serving.canaryCtrAlarm] } : {};
+    return {
+      configureReferences: (fn) => serving.configureReferences(fn),
+      ...(serving.canaryCtrAlarm ? { rollbackAlarms: [serving.canaryCtrAlarm] } : {}),
+    };
   },
 };

@@ -73,6 +73,8 @@ export class RecommenderServing extends Construct {
    * auto-rollback alarms (instance endpoints only).
    */
   public readonly canaryCtrAlarm?: cloudwatch.Alarm;
+  /** Length of a CTR bucket of the feature table's counters (the drift window). */
+  private readonly ctrWindow: Duration;
 
   constructor(scope: Construct, id: string, props: RecommenderServingProps) {
     super(scope, id);
@@ -84,6 +86,7 @@ export class RecommenderServing extends Construct {
       );
     }
     const ctrWindow = Duration.minutes(config.drift.scheduleMinutes);
+    this.ctrWindow = ctrWindow;
 
     this.featureStore = new FeatureStore(this, 'Features', {
       encryptionKey: props.dataKey,
@@ -231,5 +234,15 @@ export class RecommenderServing extends Construct {
   /** Lets a principal call the `recommend` API. */
   public grantInvokeUrl(grantee: iam.IGrantable): iam.Grant {
     return this.api.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * The retraining loop's references writer: reads the CTR counters of the champion a deployment replaces (its
+   * `ctr.json` reference), with the bucket length they are counted in.
+   */
+  public configureReferences(fn: lambda.Function): void {
+    fn.addEnvironment('CTR_TABLE_NAME', this.featureStore.table.tableName);
+    fn.addEnvironment('CTR_WINDOW_MINUTES', String(this.ctrWindow.toMinutes()));
+    this.featureStore.grantReadData(fn);
   }
 }
