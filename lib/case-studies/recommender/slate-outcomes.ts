@@ -184,7 +184,7 @@ export class SlateOutcomes extends Construct {
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
       new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        alarmDescription: `The slate-outcome writer of ${props.endpointName} failed: realised quality goes unmeasured for the hours it did not write. Runbook: docs/runbooks/drift-checker-failed.md`,
+        alarmDescription: `The slate-outcome writer of ${props.endpointName} failed: realised quality goes unmeasured for the hours it did not write. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
         metric: this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -192,7 +192,7 @@ export class SlateOutcomes extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Slate-outcome writer invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md`,
+        alarmDescription: `Slate-outcome writer invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,
