@@ -71,7 +71,8 @@ describe('drift monitor', () => {
     expect(JSON.parse(prodFn.Properties.Environment.Variables.DRIFT_POLICY as string)).toMatchObject({
       settleMinutes: 30,
       late: { share: 0.05, horizonHours: 48 },
-      quality: { settleMinutes: 240, minSamples: 1000 },
+      // Vision judges realised accuracy per day, two days after the day ends (audit labels are late and few).
+      quality: { windowMinutes: 1440, settleMinutes: 2880, minSamples: 1000, referenceWindows: 14 },
     });
     // Production reads capture on two vCPUs (one per 1,769 MB).
     prd.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 3538, ReservedConcurrentExecutions: 1 });
