@@ -86,10 +86,11 @@ const lambdaSchema = z
           ...comment,
           averageDurationMs: num('ms').optional(),
           invocationsPerMonth: num('invocations/month added to the ones found in the templates').optional(),
+          customMetrics: num('custom metric series (EMF) it publishes, instead of other.customMetrics').optional(),
         }),
       )
       .describe(
-        'per function, keyed by a substring of its logical ID: averageDurationMs (ms), invocationsPerMonth (invocations/month added)',
+        'per function, keyed by a substring of its logical ID: averageDurationMs (ms), invocationsPerMonth (invocations/month added), customMetrics (EMF series)',
       ),
   })
   .describe('Lambda functions');

@@ -410,6 +410,16 @@ describe('Lambda, Step Functions, CloudWatch, KMS and the rest', () => {
       }),
     );
     expect(metrics(busy, 'Consumer').quantity).toBeCloseTo(1, 9);
+    // A function that says how many series it publishes is priced for those.
+    const own = price(
+      resources,
+      profile('sandbox', {
+        lambda: { ...zeroUsage().lambda, functions: { Drift: { customMetrics: 3 } } },
+        other: { ...zeroUsage().other, customMetrics: 10 },
+      }),
+    );
+    expect(metrics(own, 'Drift')).toMatchObject({ quantity: 3 });
+    expect(metrics(own, 'Drift').monthly).toBeCloseTo(0.9, 9);
   });
 
   test('alarms per metric ($0.10, $0.30 high resolution), dashboards $3, keys $1 + requests', () => {

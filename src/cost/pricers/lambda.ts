@@ -11,12 +11,16 @@ export function functionUsage(
   id: string,
   usage: {
     averageDurationMs: number;
-    functions: Record<string, { averageDurationMs?: number; invocationsPerMonth?: number }>;
+    functions: Record<string, { averageDurationMs?: number; invocationsPerMonth?: number; customMetrics?: number }>;
   },
 ) {
   const key = Object.keys(usage.functions).find((k) => id.includes(k));
   const o = key ? usage.functions[key] : {};
-  return { durationMs: o.averageDurationMs ?? usage.averageDurationMs, extraInvocations: o.invocationsPerMonth ?? 0 };
+  return {
+    durationMs: o.averageDurationMs ?? usage.averageDurationMs,
+    extraInvocations: o.invocationsPerMonth ?? 0,
+    customMetrics: o.customMetrics,
+  };
 }
 
 export const lambdaFunction: Pricer = (ref, ctx) => {

@@ -107,9 +107,10 @@ export function customMetricLines(ref: ResourceRef, ctx: PricingContext): CostLi
     {}) as Record<string, unknown>;
   const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
   if (typeof namespace !== 'string') return [];
-  const extra = functionUsage(ref.id, ctx.usage.lambda).extraInvocations;
+  const own = functionUsage(ref.id, ctx.usage.lambda);
+  const extra = own.extraInvocations;
   const hours = Math.min(HOURS_PER_MONTH, ctx.workload.activeHoursPerMonth(ref.id) + Math.min(HOURS_PER_MONTH, extra));
-  const series = ctx.usage.other.customMetrics;
+  const series = own.customMetrics ?? ctx.usage.other.customMetrics;
   return [
     costLine(
       ref,
