@@ -2,7 +2,6 @@ import { Duration, Size } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -14,6 +13,7 @@ import type { PolicyDocument } from '../../core/drift/checker-settings';
 import { acknowledgeBucketGrants } from '../nag';
 import { BlueprintFunction } from './blueprint-function';
 import { FailureQueue } from './failure-queue';
+import { alarmOnAny, scheduleFunction } from './scheduled-alarms';
 
 export { DRIFT_DETAIL_TYPE, DRIFT_EVENT_SOURCE } from '../../core/contracts/drift-events';
 
@@ -135,51 +135,30 @@ export class DriftMonitor extends Construct {
       ]);
     }
 
-    this.rule = new events.Rule(this, 'Schedule', {
+    this.rule = scheduleFunction(this, {
+      function: this.function,
+      schedule: props.schedule,
       description: `Checks ${props.endpointName} for drift every ${minutes} minutes`,
-      schedule: events.Schedule.rate(props.schedule),
+      deadLetterQueue: this.deadLetterQueue,
     });
-    this.rule.addTarget(
-      new targets.LambdaFunction(this.function, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }),
-    );
 
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
-      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        alarmDescription: `Drift checker of ${props.endpointName} failed. Runbook: docs/runbooks/drift-checker-failed.md`,
+      alarmOnAny(this, 'ErrorsAlarm', {
+        description: `Drift checker of ${props.endpointName} failed. Runbook: docs/runbooks/drift-checker-failed.md`,
         metric: this.function.metricErrors({ period: props.schedule, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Drift checker invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md`,
+      alarmOnAny(this, 'DeadLettersAlarm', {
+        description: `Drift checker invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'QualityDropAlarm', {
-        alarmDescription: `Realised quality of ${props.endpointName} dropped significantly (CTR, nDCG@10 or audit accuracy). Runbook: docs/runbooks/realised-quality-dropped.md`,
+      alarmOnAny(this, 'QualityDropAlarm', {
+        description: `Realised quality of ${props.endpointName} dropped significantly (CTR, nDCG@10 or audit accuracy). Runbook: docs/runbooks/realised-quality-dropped.md`,
         metric: this.metricQualityDropped({ period: props.schedule }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'DriftAlarm', {
-        alarmDescription: `Data drift detected on ${props.endpointName}. Runbook: docs/runbooks/drift-detected.md`,
+      alarmOnAny(this, 'DriftAlarm', {
+        description: `Data drift detected on ${props.endpointName}. Runbook: docs/runbooks/drift-detected.md`,
         metric: this.metricDatasetDrifted({ period: props.schedule }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     ];
     for (const alarm of this.alarms) alarm.addAlarmAction(action);

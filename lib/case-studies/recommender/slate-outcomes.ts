@@ -2,7 +2,6 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -16,6 +15,7 @@ import { SLATE_OUTCOMES_TIMEOUT_MINUTES } from '../../config/slate-outcomes';
 import { BlueprintFunction } from '../../constructs/blueprint-function';
 import { FailureQueue } from '../../constructs/failure-queue';
 import { acknowledgeBucketGrants } from '../../nag';
+import { alarmOnAny, scheduleFunction } from '../../constructs/scheduled-alarms';
 
 /** A lake table the writer reads: its Glue name and the key prefix of its files in the raw bucket. */
 export interface LakeTableRef {
@@ -169,35 +169,22 @@ export class SlateOutcomes extends Construct {
       ]);
     }
 
-    this.rule = new events.Rule(this, 'Schedule', {
+    this.rule = scheduleFunction(this, {
+      function: this.function,
+      schedule: props.schedule,
       description: `Writes the settled slate outcomes of ${props.endpointName} every ${minutes} minutes`,
-      schedule: events.Schedule.rate(props.schedule),
+      deadLetterQueue: this.deadLetterQueue,
     });
-    this.rule.addTarget(
-      new targets.LambdaFunction(this.function, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }),
-    );
 
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
-      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        alarmDescription: `The slate-outcome writer of ${props.endpointName} failed: realised quality goes unmeasured for the hours it did not write. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
+      alarmOnAny(this, 'ErrorsAlarm', {
+        description: `The slate-outcome writer of ${props.endpointName} failed: realised quality goes unmeasured for the hours it did not write. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
         metric: this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Slate-outcome writer invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
+      alarmOnAny(this, 'DeadLettersAlarm', {
+        description: `Slate-outcome writer invocations of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/drift-checker-failed.md (the slate-outcome writer)`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     ];
     for (const alarm of this.alarms) alarm.addAlarmAction(action);

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { acknowledgeBucketGrants } from '../../nag';
 import { BlueprintFunction } from '../../constructs/blueprint-function';
 import { FailureQueue } from '../../constructs/failure-queue';
+import { alarmOnAny } from '../../constructs/scheduled-alarms';
 
 /** Properties of a {@link ReviewQueue}. */
 export interface ReviewQueueProps {
@@ -163,13 +164,9 @@ export class ReviewQueue extends Construct {
 
     const action = new cwActions.SnsAction(props.alarmTopic);
     this.alarms = [
-      new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: `Review messages of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/review-queue-backlog.md`,
+      alarmOnAny(this, 'DeadLettersAlarm', {
+        description: `Review messages of ${props.endpointName} were dead-lettered. Runbook: docs/runbooks/review-queue-backlog.md`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'StaleReviewsAlarm', {
         alarmDescription: `Review messages of ${props.endpointName} have waited more than an hour (${props.groundTruth ? 'router' : "reviewers' page intake"} failing?). Runbook: docs/runbooks/review-queue-backlog.md`,
