@@ -4,11 +4,7 @@
  * outcome records, and the drift checker's `readOutcomes` reads them back into the CTR and nDCG@10 computed here by
  * hand.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { INTERACTION_EVENT_SCHEMA, SERVED_SLATE_SCHEMA } from '../../../core/contracts/events';
 import { readOutcomes } from '../../../core/drift/checker-quality';
 import {
   quotedTable,
@@ -20,8 +16,8 @@ import {
 import { writeSlateOutcomes } from '../../../core/recommender/outcomes-writer';
 import { MemoryObjectStore, readBytes } from '../../../core/storage/object-store';
 import { bridgeJsonCasts } from '../../../src/local-world/athena/dialect';
-import { DuckDbAthena } from '../../../src/local-world/athena/engine';
 import { LocalFirehose } from '../../../src/local-world/firehose';
+import { recommenderLakeAthena } from '../../support/lake-athena';
 
 const ENDPOINT = 'mlbp-sandbox-recommender';
 const HOUR = new Date('2026-11-23T10:00:00.000Z');
@@ -32,23 +28,7 @@ const SQL = {
   deliveryAllowanceMinutes: 5,
 };
 
-let root: string;
-let athena: DuckDbAthena;
-
-beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'slate-outcomes-'));
-  athena = await DuckDbAthena.create({
-    root,
-    tables: [
-      { database: 'db', name: 'interaction_events', location: 's3://raw/events/', schema: INTERACTION_EVENT_SCHEMA },
-      { database: 'db', name: 'served_slate_events', location: 's3://raw/slates/', schema: SERVED_SLATE_SCHEMA },
-    ],
-  });
-});
-afterAll(() => {
-  athena.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const athena = recommenderLakeAthena('slate-outcomes-');
 
 const at = (hhmmss: string) => `2026-11-23T${hhmmss}.000Z`;
 
@@ -174,7 +154,7 @@ describe('the slate-outcome UNLOAD on the local Athena', () => {
     const folder = slatesFolder(ENDPOINT, HOUR);
     expect(folder).toBe(`drift/outcomes/${ENDPOINT}/2026/11/23/10/slates/`);
     const sql = slateOutcomesStatement(SQL, HOUR, `s3://artifacts/${folder}`);
-    const result = await athena.run(sql, store);
+    const result = await athena().run(sql, store);
     expect(result.summary).toMatch(/UNLOAD 4 rows \(TEXTFILE\)/);
     const keys: string[] = [];
     for await (const key of store.list('artifacts', folder)) keys.push(key);
@@ -187,13 +167,13 @@ describe('the slate-outcome UNLOAD on the local Athena', () => {
       '{"kind":"slate","time":"2026-11-23T10:05:00.000Z","modelVersion":"v3","items":["a","b","c"],"clicked":["b"]}',
     );
     // Athena refuses a non-empty destination; so does the local one.
-    await expect(athena.run(sql, store)).rejects.toThrow(/not empty/);
+    await expect(athena().run(sql, store)).rejects.toThrow(/not empty/);
   });
 
   test('readOutcomes reads the gzip objects back into the CTR and nDCG@10 computed by hand (fallback left out)', async () => {
     const store = await lake();
     const folder = slatesFolder(ENDPOINT, HOUR);
-    await athena.run(slateOutcomesStatement(SQL, HOUR, `s3://artifacts/${folder}`), store);
+    await athena().run(slateOutcomesStatement(SQL, HOUR, `s3://artifacts/${folder}`), store);
     // A marker beside the folder is hidden from the checker.
     await store.put('artifacts', slatesMarkerKey(ENDPOINT, HOUR), '{"kind":"ml-blueprint/slate-outcomes"}');
     const { observations, invalid } = await readOutcomes(store, 'artifacts', `drift/outcomes/${ENDPOINT}/`, {
@@ -219,7 +199,7 @@ describe('the slate-outcome UNLOAD on the local Athena', () => {
     const ports = {
       store,
       runQuery: async (sql: string) => {
-        await athena.run(sql, store);
+        await athena().run(sql, store);
         return {};
       },
       deleteObjects: async () => {

@@ -2,33 +2,13 @@
  * The local Athena: the Trino bridge (UNLOAD, UNNEST, macros) and DuckDB over lake files in the real layout, with
  * Athena's own refusals (an UNLOAD to a non-empty location).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SERVED_SLATE_SCHEMA, INTERACTION_EVENT_SCHEMA } from '../../../core/contracts/events';
 import { MemoryObjectStore, readBytes } from '../../../core/storage/object-store';
 import { bridgeUnnest, copyStatement, parseUnload } from '../../../src/local-world/athena/dialect';
-import { DuckDbAthena } from '../../../src/local-world/athena/engine';
 import { LocalFirehose } from '../../../src/local-world/firehose';
+import { recommenderLakeAthena } from '../../support/lake-athena';
 
-let root: string;
-let athena: DuckDbAthena;
+const athena = recommenderLakeAthena('athena-');
 const store = new MemoryObjectStore();
-
-beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'athena-'));
-  athena = await DuckDbAthena.create({
-    root,
-    tables: [
-      { database: 'db', name: 'interaction_events', location: 's3://raw/events/', schema: INTERACTION_EVENT_SCHEMA },
-      { database: 'db', name: 'served_slate_events', location: 's3://raw/slates/', schema: SERVED_SLATE_SCHEMA },
-    ],
-  });
-});
-afterAll(() => {
-  athena.close();
-  rmSync(root, { recursive: true, force: true });
-});
 
 test('UNLOAD is taken apart: query, destination, format, delimiter, partitions, compression', () => {
   const u = parseUnload(
@@ -101,7 +81,7 @@ test('the lake in its layout: Trino functions, nested slates, hive partitions; U
   });
   expect(slates.delivered).toBe(1);
 
-  const joined = await athena.run(
+  const joined = await athena().run(
     `SELECT i.item_id, i.features[2] AS second, e.event_type, s.dt, to_unixtime(s.event_time) AS t, day_of_week(s.event_time) AS dow
 FROM "db"."served_slate_events" s CROSS JOIN UNNEST(s.items) AS i (item_id, position, score, source, features)
 LEFT JOIN "db"."interaction_events" e ON e.inference_id = s.inference_id AND e.item_id = i.item_id
@@ -117,7 +97,7 @@ ORDER BY i.item_id`,
 
   const unload =
     "UNLOAD (SELECT event_id, item_id FROM \"db\".\"interaction_events\" WHERE event_type IS NOT NULL) TO 's3://curated/out/' WITH (format = 'TEXTFILE', field_delimiter = ',')";
-  expect((await athena.run(unload, store)).summary).toMatch(/UNLOAD 1 rows \(TEXTFILE\)/);
+  expect((await athena().run(unload, store)).summary).toMatch(/UNLOAD 1 rows \(TEXTFILE\)/);
   expect((await readBytes(store, 'curated', 'out/part-00000.csv.gz')).toString()).toBe('e1,b\n');
-  await expect(athena.run(unload, store)).rejects.toThrow(/HIVE_PATH_ALREADY_EXISTS|not empty/);
+  await expect(athena().run(unload, store)).rejects.toThrow(/HIVE_PATH_ALREADY_EXISTS|not empty/);
 });
