@@ -6,6 +6,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 
 /** Errors of AWS services that a retry with backoff usually cures. */
@@ -59,6 +60,28 @@ export function retryTransient<T extends TaskState>(state: T, options: Transient
     jitterStrategy: sfn.JitterType.FULL,
   });
   return state;
+}
+
+/**
+ * A loop Lambda invoked with a payload (JSONPath values allowed), its response at `resultPath`. Lambda's own service
+ * retries are off: the loop's retrier (with jitter, {@link retryTransient}) or the caller's catch covers errors.
+ */
+export function invokeFunction(
+  scope: Construct,
+  id: string,
+  fn: lambda.IFunction,
+  payload: Record<string, unknown>,
+  resultPath: string,
+  resultSelector?: Record<string, unknown>,
+): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    ...(resultSelector ? { resultSelector } : {}),
+    resultPath,
+  });
 }
 
 /**

@@ -15,7 +15,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { RANKING_SOURCE_KIND } from '../../../core/recommender/promotion';
 import {
@@ -34,6 +33,7 @@ import { BlueprintFunction } from '../../constructs/blueprint-function';
 import { acknowledgeBucketGrants } from '../../nag';
 import type { DatasetContext, DatasetStates, LoopCaseStudy } from '../../retraining/case-study';
 import type { RetrainingLoopProps } from '../../retraining/props';
+import { invokeFunction } from '../../retraining/states';
 import { RECOMMENDER_SERVING_ID } from './serving';
 
 /** What the recommender's dataset is built with (the stage's `realtime.features` and `ranking`). */
@@ -202,17 +202,17 @@ function buildDataset(c: DatasetContext, s: RecommenderRetrainingSettings): Data
   ]);
   const computeCoVisitation = athena('ComputeCoVisitation', coVisitationQuery(sql));
   const loadCoVisitation = states.guard(
-    new tasks.LambdaInvoke(c.scope, 'LoadCoVisitation', {
-      lambdaFunction: loadFn,
-      payload: sfn.TaskInput.fromObject({
+    invokeFunction(
+      c.scope,
+      'LoadCoVisitation',
+      loadFn,
+      {
         uri: c.datasetUri('covisitation/'),
         datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
-      }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultSelector: { 'items.$': '$.items', 'rejected.$': '$.rejected' },
-      resultPath: '$.coVisitation',
-    }),
+      },
+      '$.coVisitation',
+      { 'items.$': '$.items', 'rejected.$': '$.rejected' },
+    ),
   );
 
   const exports = (prefix: string, label: string, statements: DatasetStatements) => {

@@ -7,11 +7,10 @@ import { Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ScoringSpec } from '../case-study';
 import type { RetrainingLoopProps } from '../props';
-import type { LoopStates } from '../states';
+import { invokeFunction, type LoopStates } from '../states';
 import { hasInstanceStorage } from '../training-recipe';
 import type { VpcConfig } from './train';
 
@@ -46,9 +45,11 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
         sfn.JsonPath.stringAt('$.run.datasetId'),
       );
     const evaluate = states.guard(
-      new tasks.LambdaInvoke(this, 'EvaluateCandidate', {
-        lambdaFunction: p.evaluateFunction,
-        payload: sfn.TaskInput.fromObject({
+      invokeFunction(
+        this,
+        'EvaluateCandidate',
+        p.evaluateFunction,
+        {
           policy: { ...props.policy },
           candidateMetrics: sfn.JsonPath.objectAt('$.training.finalMetrics'),
           champion: sfn.JsonPath.objectAt('$.champion'),
@@ -64,11 +65,9 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
             candidate: p.scoring.source(scoresOf('candidate'), 'candidate'),
             champion: p.scoring.source(scoresOf('champion'), 'champion'),
           },
-        }),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
-        resultPath: '$.evaluation',
-      }),
+        },
+        '$.evaluation',
+      ),
     );
     const createChampionModel = states.sageMaker(
       this,

@@ -8,7 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { retryTransient, type LoopStates } from '../states';
+import { invokeFunction, retryTransient, type LoopStates } from '../states';
 import { rememberRejection } from './backoff';
 import { LOCK_KEY } from './lock';
 
@@ -113,13 +113,7 @@ export class FinishPhase extends sfn.StateMachineFragment {
     super(scope, id);
     const { states } = props;
     const baseline = states.guard(
-      new tasks.LambdaInvoke(this, 'RefreshBaseline', {
-        lambdaFunction: props.baselineFunction,
-        payload: sfn.TaskInput.fromObject(props.baselinePayload),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
-        resultPath: '$.baseline',
-      }),
+      invokeFunction(this, 'RefreshBaseline', props.baselineFunction, props.baselinePayload, '$.baseline'),
     );
     const deployed = states.outcome(this, 'RecordDeployed', {
       status: 'deployed',
@@ -132,13 +126,7 @@ export class FinishPhase extends sfn.StateMachineFragment {
       'references.$': '$.references',
     });
     const references = retryTransient(
-      new tasks.LambdaInvoke(this, 'WriteReferences', {
-        lambdaFunction: props.referencesFunction,
-        payload: sfn.TaskInput.fromObject(props.referencesPayload),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
-        resultPath: '$.references',
-      }),
+      invokeFunction(this, 'WriteReferences', props.referencesFunction, props.referencesPayload, '$.references'),
     );
     // On failure `$.references` holds the error (`Error`, `Cause`) instead of what was written.
     references.addCatch(deployed, { errors: ['States.ALL'], resultPath: '$.references' });

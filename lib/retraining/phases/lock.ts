@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { retryTransient, type LoopStates } from '../states';
+import { invokeFunction, retryTransient, type LoopStates } from '../states';
 
 /** Partition key of the lock table: one item per model, keyed by the endpoint name. */
 export const LOCK_KEY = 'lockId';
@@ -43,20 +43,20 @@ export class LockPhase extends sfn.StateMachineFragment {
     super(scope, id);
     const { states } = props;
     const plan = states.guard(
-      new tasks.LambdaInvoke(this, 'PlanRun', {
-        lambdaFunction: props.planFunction,
-        payload: sfn.TaskInput.fromObject({
+      invokeFunction(
+        this,
+        'PlanRun',
+        props.planFunction,
+        {
           executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
           startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
           input: sfn.JsonPath.objectAt('$'),
           namePrefix: props.endpointName,
           datasetDays: props.datasetWindow.toDays(),
           lockTtlHours: props.lockTtl.toHours(),
-        }),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false, // the loop's retrier (with jitter) covers Lambda errors
-        resultPath: '$.run',
-      }),
+        },
+        '$.run',
+      ),
     );
     // Another run holds the lock: say so and end, without touching that run's lock (no ReleaseLock).
     const alreadyRunning = retryTransient(
