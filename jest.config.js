@@ -8,6 +8,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The end-to-end simulations (minutes of real training) run as their own step: `npm run test:e2e`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/simulate/'],
   // Type checking is `npm run lint`'s job (tsc --noEmit); tests transpile only, which keeps the suite fast.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup.ts'],
