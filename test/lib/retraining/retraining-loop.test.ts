@@ -63,6 +63,17 @@ const inputOf = (run: Awaited<ReturnType<LoopWorld['run']>>, state: string): Jso
   return call.input;
 };
 
+/** Every deployment ends the same way: the baseline, the references, the outcome, the lock released. */
+const AFTER_DEPLOYMENT = [
+  'RefreshBaseline',
+  'WriteReferences',
+  'RecordDeployed',
+  'NotifyOutcome',
+  'ReleaseLock',
+  'Finished?',
+  'RunSucceeded',
+];
+
 /** Asserts the final status, showing the error and the path taken when it differs. */
 function expectEnded(run: Awaited<ReturnType<LoopWorld['run']>>, status: 'SUCCEEDED' | 'FAILED'): void {
   if (run.status !== status) {
@@ -123,13 +134,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'EndpointSettled?',
       // Serverless: it scales by itself, no autoscaling to register.
       'ServerlessInService',
-      'RefreshBaseline',
-      'WriteReferences',
-      'RecordDeployed',
-      'NotifyOutcome',
-      'ReleaseLock',
-      'Finished?',
-      'RunSucceeded',
+      ...AFTER_DEPLOYMENT,
     ]);
     // Names come from the execution name; the dataset ID is stamped on job, package and dataset paths.
     expect(world.trainingJobs).toEqual(['mlbp-sandbox-recommender-first-run-0']);
@@ -411,15 +416,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     const world = await newWorld('sbxRec');
     const run = await world.run({ referencesFailure: 'AccessDenied: drift/state' }, 'refs-fail', driftInput);
     expectEnded(run, 'SUCCEEDED');
-    expect(run.visited.slice(-7)).toEqual([
-      'RefreshBaseline',
-      'WriteReferences',
-      'RecordDeployed',
-      'NotifyOutcome',
-      'ReleaseLock',
-      'Finished?',
-      'RunSucceeded',
-    ]);
+    expect(run.visited.slice(-AFTER_DEPLOYMENT.length)).toEqual(AFTER_DEPLOYMENT);
     expect(world.endpoint?.configName).toBe('mlbp-sandbox-recommender-refs-fail');
     expect(world.notifications).toEqual([
       expect.objectContaining({
@@ -527,13 +524,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       'PutScalingPolicy',
       'PutScaleFromZeroPolicy',
       'PutScaleFromZeroAlarm',
-      'RefreshBaseline',
-      'WriteReferences',
-      'RecordDeployed',
-      'NotifyOutcome',
-      'ReleaseLock',
-      'Finished?',
-      'RunSucceeded',
+      ...AFTER_DEPLOYMENT,
     ]);
     // The endpoint config: the execution role on the config, no model on the variant, instances down to zero.
     const config = inputOf(run, 'CreateEndpointConfig');
