@@ -31,7 +31,7 @@ class EmptyChannel(DataError):
 
 @dataclass
 class ChannelData:
-    """One channel's rows, in file order, with the group sizes XGBoost's ``set_group`` needs."""
+    """One channel's rows, ordered by group id, with the group sizes XGBoost's ``set_group`` needs."""
 
     name: str
     features: np.ndarray
@@ -164,53 +164,45 @@ def _runs(ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def read_channel(name: str, directory: Path, num_features: int, root: Optional[Path] = None) -> ChannelData:
-    """Read every data file of a channel; groups must be contiguous and never span two files."""
+    """Read every data file of a channel and gather each group's rows, wherever they are.
+
+    Athena's ``UNLOAD`` writes a channel as several files, in no guaranteed order, and may cut a group (a request)
+    between two of them: the rows are ordered by group id (stably, so a group keeps its rows' order) before the
+    group sizes are counted.
+    """
     files = channel_files(directory)
     if not files:
         raise EmptyChannel(
             f"channel '{name}' has no data files in {directory}; expected headerless CSV files "
             f"(label,group_id,f_1..f_{num_features})"
         )
-    tables, run_ids, run_sizes, run_places = [], [], [], []
+    tables: List[np.ndarray] = []
+    first_places: Dict[int, str] = {}
     for path in files:
         source = f"{name}/{path.relative_to(root or directory)}"
         table = parse_table(read_text(path), source, num_features)
         if table.shape[0] == 0:
             continue
         _check_labels_and_ids(table, source)
-        starts, lengths = _runs(table[:, 1])
+        starts, _ = _runs(table[:, 1])
+        for group, start in zip(table[starts, 1].astype(np.int64).tolist(), starts.tolist()):
+            first_places.setdefault(group, f"{source} line {int(start) + 1}")
         tables.append(table)
-        run_ids.append(table[starts, 1].astype(np.int64))
-        run_sizes.append(lengths)
-        run_places.extend(f"{source} line {int(s) + 1}" for s in starts)
     if not tables:
         raise DataError(f"channel '{name}' has only empty files in {directory}; expected at least one row")
-    ids = np.concatenate(run_ids)
-    _check_groups_contiguous(ids, run_places)
     table = np.concatenate(tables)
+    table = table[np.argsort(table[:, 1], kind="stable")]
+    starts, lengths = _runs(table[:, 1])
+    ids = table[starts, 1].astype(np.int64)
     return ChannelData(
         name=name,
         features=table[:, LEADING_COLUMNS:].astype(np.float32),
         labels=table[:, 0].astype(np.float32),
         group_ids=ids,
-        group_sizes=np.concatenate(run_sizes).astype(np.int64),
+        group_sizes=lengths.astype(np.int64),
         files=[str(p.relative_to(root or directory)) for p in files],
-        group_locations=dict(zip(ids.tolist(), run_places)),
+        group_locations={group: first_places[group] for group in ids.tolist()},
     )
-
-
-def _check_groups_contiguous(ids: np.ndarray, places: List[str]) -> None:
-    """Each run of a group id must be its only run in the channel (numpy first; Python only to locate a repeat)."""
-    if np.unique(ids).shape[0] == ids.shape[0]:
-        return
-    seen: Dict[int, str] = {}
-    for group, place in zip(ids.tolist(), places):
-        if group in seen:
-            raise DataError(
-                f"{place}: group {group} appears again after other rows (first at {seen[group]}); the rows of a "
-                f"group must be contiguous and in one file"
-            )
-        seen[group] = place
 
 
 def check_disjoint(first: ChannelData, second: ChannelData) -> None:
