@@ -111,7 +111,8 @@ export interface ServingOutcome {
 export function requestSchema(maxK: number) {
   return z.strictObject({
     userId: z.string().min(1).max(256),
-    k: z.coerce.number().int().min(1).max(maxK).default(10),
+    // Ten items unless the API serves fewer (a default is not validated against max).
+    k: z.coerce.number().int().min(1).max(maxK).default(Math.min(10, maxK)),
     surface: z.enum(SURFACES as [string, ...string[]]).optional(),
     device: z.enum(DEVICES as [string, ...string[]]).optional(),
   });

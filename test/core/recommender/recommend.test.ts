@@ -221,6 +221,7 @@ test('a prediction that cannot be stored does not fail the request', async () =>
 
 test('requests: k defaults to 10 within maxK, strings are coerced, bad input is a RequestError naming the field', () => {
   expect(parseRequest({ userId: 'u1' }, 20)).toEqual({ userId: 'u1', k: 10 });
+  expect(parseRequest({ userId: 'u1' }, 5)).toEqual({ userId: 'u1', k: 5 });
   expect(parseRequest({ userId: 'u1', k: '3' }, 5)).toEqual({ userId: 'u1', k: 3 });
   expect(() => parseRequest({ userId: 'u1', k: 6 }, 5)).toThrow(RequestError);
   expect(() => parseRequest({ k: 2 }, 5)).toThrow(/userId/);
