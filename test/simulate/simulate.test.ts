@@ -98,8 +98,9 @@ test(
       expect(c.states).toEqual(
         expect.arrayContaining(['TrainCandidate', 'ScoreChampion', 'ScoreCandidate', 'EvaluateCandidate']),
       );
-      // A rejection (or a rollback) is remembered for the back-off on the way out.
-      expect(['Finished?', 'RejectionFinished?']).toContain(c.states.at(-2));
+      // A rejection (or a rollback) is remembered for the back-off before the lock is released.
+      expect(c.states.slice(-3, -1)).toEqual(['ReleaseLock', 'Finished?']);
+      expect(c.states.indexOf('SetBackoffUntil')).toBeLessThan(c.states.indexOf('ReleaseLock'));
     }
     // The recommender's device mix and its champion's CTR (a key signal) drift; the night camera's brightness and
     // contrast. The champion is the model the loop's first run trained on the bootstrap dataset and deployed.

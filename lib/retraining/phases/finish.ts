@@ -25,8 +25,10 @@ export interface RunEndProps {
 }
 
 /**
- * The path every outcome takes: notify (`$.outcome`), release the lock if this execution holds it, then end failed
- * (failure or rollback) or succeeded. Neither the notification nor the release can fail the run by itself.
+ * The path every outcome takes: notify (`$.outcome`); after a rejection (rejected, approval timed out, rolled back)
+ * remember it for the back-off **while the lock is still held**, so that no run can start before the back-off is
+ * recorded; release the lock if this execution holds it; then end failed (failure or rollback) or succeeded.
+ * Neither the notification, the back-off record nor the release can fail the run by itself.
  */
 export class RunEnd extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
@@ -39,22 +41,8 @@ export class RunEnd extends sfn.StateMachineFragment {
     });
     const failed = new sfn.Fail(this, 'RunFailed', { errorPath: '$.outcome.error', causePath: '$.outcome.cause' });
     const rolledBack = sfn.Condition.stringEquals('$.outcome.status', 'rolled-back');
-    const afterRejection = new sfn.Choice(this, 'RejectionFinished?').when(rolledBack, failed).otherwise(succeeded);
-    const remember = rememberRejection(
-      this,
-      { lockTable: props.lockTable, endpointName: props.endpointName, schedule: props.backoffSchedule },
-      afterRejection,
-    );
     const finished = new sfn.Choice(this, 'Finished?')
-      .when(sfn.Condition.stringEquals('$.outcome.status', 'failed'), failed)
-      .when(
-        sfn.Condition.or(
-          sfn.Condition.stringEquals('$.outcome.status', 'rejected'),
-          sfn.Condition.stringEquals('$.outcome.status', 'approval-timed-out'),
-          rolledBack,
-        ),
-        remember,
-      )
+      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.outcome.status', 'failed'), rolledBack), failed)
       .otherwise(succeeded);
     const releaseLock = retryTransient(
       new tasks.DynamoDeleteItem(this, 'ReleaseLock', {
@@ -70,6 +58,21 @@ export class RunEnd extends sfn.StateMachineFragment {
     );
     releaseLock.addCatch(finished, { errors: ['States.ALL'], resultPath: '$.releaseError' });
     releaseLock.next(finished);
+    const remember = rememberRejection(
+      this,
+      { lockTable: props.lockTable, endpointName: props.endpointName, schedule: props.backoffSchedule },
+      releaseLock,
+    );
+    const rejected = new sfn.Choice(this, 'Rejected?')
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.outcome.status', 'rejected'),
+          sfn.Condition.stringEquals('$.outcome.status', 'approval-timed-out'),
+          rolledBack,
+        ),
+        remember,
+      )
+      .otherwise(releaseLock);
     const notifyOutcome = retryTransient(
       new tasks.SnsPublish(this, 'NotifyOutcome', {
         topic: props.topic,
@@ -79,8 +82,8 @@ export class RunEnd extends sfn.StateMachineFragment {
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
-    notifyOutcome.addCatch(releaseLock, { errors: ['States.ALL'], resultPath: '$.notifyError' });
-    notifyOutcome.next(releaseLock);
+    notifyOutcome.addCatch(rejected, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+    notifyOutcome.next(rejected);
     this.startState = notifyOutcome;
   }
 }

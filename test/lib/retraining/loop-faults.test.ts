@@ -127,10 +127,11 @@ describe('deployment faults', () => {
 
     expectEnded(run, 'FAILED');
     expect(run.visited.filter((s) => s === 'DescribeEndpoint')).toHaveLength(120); // the deploy timeout's polls
-    expect(run.visited.slice(-6)).toEqual([
+    expect(run.visited.slice(-7)).toEqual([
       'MarkDeployTimedOut',
       'RecordDeployTimeout',
       'NotifyOutcome',
+      'Rejected?',
       'ReleaseLock',
       'Finished?',
       'RunFailed',
@@ -248,9 +249,10 @@ describe('busy endpoints', () => {
 
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited.filter((s) => s === 'WaitForServingEndpoint')).toHaveLength(30);
-    expect(run.visited.slice(-5)).toEqual([
+    expect(run.visited.slice(-6)).toEqual([
       'RecordEndpointBusy',
       'NotifyOutcome',
+      'Rejected?',
       'ReleaseLock',
       'Finished?',
       'RunSucceeded',
@@ -304,7 +306,7 @@ describe('busy endpoints', () => {
     expectEnded(run, 'SUCCEEDED');
     expect(run.visited).not.toContain('UpdateEndpoint');
     expect(run.visited.filter((s) => s === 'WaitBeforeDeploy')).toHaveLength(120); // production: 120 minutes
-    expect(run.visited.slice(-6, -3)).toEqual(['MarkEndpointBusy', 'RecordDeployBusy', 'NotifyOutcome']);
+    expect(run.visited.slice(-7, -4)).toEqual(['MarkEndpointBusy', 'RecordDeployBusy', 'NotifyOutcome']);
     expect(registry(w)[1]).toEqual({ status: 'Rejected', deployment: 'skipped', datasetId: 'busy-deploy' });
     expect(w.notifications).toEqual([
       expect.objectContaining({
@@ -446,9 +448,10 @@ describe('back-off after rejections', () => {
     // Drift again, within the interval, with less than twice the data: skipped before any training.
     const held = await w.run({ newRecords: 299_999 }, 'held', drift);
     expectEnded(held, 'SUCCEEDED');
-    expect(held.visited.slice(-5)).toEqual([
+    expect(held.visited.slice(-6)).toEqual([
       'RecordBackoff',
       'NotifyOutcome',
+      'Rejected?',
       'ReleaseLock',
       'Finished?',
       'RunSucceeded',

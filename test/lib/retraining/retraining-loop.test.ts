@@ -69,6 +69,7 @@ const AFTER_DEPLOYMENT = [
   'WriteReferences',
   'RecordDeployed',
   'NotifyOutcome',
+  'Rejected?',
   'ReleaseLock',
   'Finished?',
   'RunSucceeded',
@@ -215,6 +216,19 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       expect.arrayContaining(['DescribeChampion', 'CreateChampionModel', 'ScoreChampion', 'ScoreCandidate']),
     );
     expect(run.visited).toContain('RegisterRejectedCandidate');
+    // The rejection is remembered for the back-off while the lock is held: no run can start before it is recorded.
+    expect(run.visited.slice(-10)).toEqual([
+      'NotifyOutcome',
+      'Rejected?',
+      'RememberRejection',
+      'StartRejectionStreak',
+      'BackoffCapped?',
+      'PickBackoffInterval',
+      'SetBackoffUntil',
+      'ReleaseLock',
+      'Finished?',
+      'RunSucceeded',
+    ]);
     for (const deployState of ['RegisterCandidate', 'CreateEndpointConfig', 'UpdateEndpoint', 'CreateEndpoint']) {
       expect(run.visited).not.toContain(deployState);
     }
@@ -263,7 +277,14 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expectEnded(run, 'FAILED');
     expect(run.error?.message).toMatch(/AlgorithmError: out of memory/);
     expect(run.calls.filter((c) => c.state === 'TrainCandidate')).toHaveLength(2); // first attempt + one retry
-    expect(run.visited.slice(-5)).toEqual(['RecordFailure', 'NotifyOutcome', 'ReleaseLock', 'Finished?', 'RunFailed']);
+    expect(run.visited.slice(-6)).toEqual([
+      'RecordFailure',
+      'NotifyOutcome',
+      'Rejected?',
+      'ReleaseLock',
+      'Finished?',
+      'RunFailed',
+    ]);
     expect(run.visited).not.toContain('EvaluateCandidate');
     expect(world.notifications).toEqual([
       expect.objectContaining({
@@ -673,9 +694,10 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expectEnded(run, 'FAILED');
     expect(run.error?.message).toMatch(/CannotStartContainerError/);
     expect(run.visited.filter((s) => s === 'DescribeInferenceComponent')).toHaveLength(3);
-    expect(run.visited.slice(-5)).toEqual([
+    expect(run.visited.slice(-6)).toEqual([
       'RecordInferenceComponentFailed',
       'NotifyOutcome',
+      'Rejected?',
       'ReleaseLock',
       'Finished?',
       'RunFailed',
