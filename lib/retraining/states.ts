@@ -117,12 +117,23 @@ export class LoopStates {
   public readonly recordFailure: sfn.Pass;
   /** Fields every outcome carries first. */
   public readonly common: Readonly<Record<string, unknown>>;
+  /**
+   * Tags of what a run creates (training and transform jobs, models, packages, endpoint configs, endpoints,
+   * components): its dataset ID — what the sandbox teardown finds them by — and the stack's stage and case study,
+   * so that cost allocation by tag covers them as it covers the stacks' own resources.
+   */
+  public readonly tags: ReadonlyArray<Record<string, string>>;
 
   constructor(
     scope: Construct,
     private readonly props: LoopStatesProps,
   ) {
     this.common = props.common;
+    this.tags = [
+      { Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' },
+      { Key: 'ml-blueprint:case-study', Value: String(props.common.caseStudy) },
+      { Key: 'ml-blueprint:stage', Value: String(props.common.stage) },
+    ];
     this.recordFailure = this.outcome(scope, 'RecordFailure', {
       status: 'failed',
       reason: 'the retraining run failed',

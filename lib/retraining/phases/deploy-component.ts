@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { InferenceComponentPlan } from '../serving-plan';
-import { DATASET_TAGS, EndpointStates, scalingStates, type DeployPhaseProps } from './deploy-endpoint';
+import { EndpointStates, scalingStates, type DeployPhaseProps } from './deploy-endpoint';
 
 /** Errors of `DescribeInferenceComponent` that mean "there is no such component" (SageMaker's ValidationException). */
 
@@ -88,7 +88,7 @@ export class DeployToInferenceComponent extends sfn.StateMachineFragment {
       this,
       'CreateInferenceComponent',
       'createInferenceComponent',
-      { ...plan.createInferenceComponent, Tags: DATASET_TAGS },
+      { ...plan.createInferenceComponent, Tags: states.tags },
       [componentArn],
       { iamAction: 'sagemaker:CreateInferenceComponent' }, // as the serving construct's grantDeploy names it
     );

@@ -17,7 +17,6 @@ import { hasInstanceStorage } from '../training-recipe';
 const VARIANT = 'AllTraffic';
 
 /** Tags of what a run creates: the dataset it came from. */
-export const DATASET_TAGS = [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }];
 
 /** Properties of the endpoint states and of a {@link DeployToEndpoint}. */
 export interface DeployPhaseProps {
@@ -80,7 +79,7 @@ export class EndpointStates {
         'EndpointConfigName.$': '$.run.endpointConfigName',
         ...variants,
         ...(serverless ? {} : capture),
-        Tags: DATASET_TAGS,
+        Tags: states.tags,
       },
       [states.arn(scope, 'sagemaker', `endpoint-config/${props.endpointName}-*`)],
     );
@@ -101,7 +100,7 @@ export class EndpointStates {
       scope,
       'CreateEndpoint',
       'createEndpoint',
-      { EndpointName: props.endpointName, 'EndpointConfigName.$': '$.run.endpointConfigName', Tags: DATASET_TAGS },
+      { EndpointName: props.endpointName, 'EndpointConfigName.$': '$.run.endpointConfigName', Tags: states.tags },
       [this.endpointArn],
     );
     this.interval = props.pollInterval ?? Duration.minutes(1);

@@ -79,7 +79,7 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
         PrimaryContainer: { 'ModelPackageName.$': '$.champion.modelPackageArn' },
         EnableNetworkIsolation: props.training.networkIsolation ?? false,
         ...(p.vpcConfig ? { VpcConfig: p.vpcConfig } : {}),
-        Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
+        Tags: states.tags,
       },
       [states.arn(this, 'sagemaker', `model/${props.endpointName}-*`)],
     );
@@ -96,7 +96,7 @@ export class EvaluatePhase extends sfn.StateMachineFragment {
 
 /** A batch transform of one model over the validation data (`createTransformJob.sync`). */
 function scoringState(scope: Construct, p: EvaluatePhaseProps, stateId: string, who: Model): sfn.CustomState {
-  const { props, scoring } = p;
+  const { props, scoring, states } = p;
   const instanceType = props.serving.instanceType;
   return new sfn.CustomState(scope, stateId, {
     stateJson: {
@@ -120,7 +120,7 @@ function scoringState(scope: Construct, p: EvaluatePhaseProps, stateId: string, 
           ...(hasInstanceStorage(instanceType) ? {} : { VolumeKmsKeyId: props.dataKey.keyArn }),
         },
         ...(scoring.dataProcessing ? { DataProcessing: scoring.dataProcessing } : {}),
-        Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
+        Tags: states.tags,
       },
       ResultPath: sfn.JsonPath.DISCARD,
     },

@@ -55,7 +55,7 @@ export class RegisterPhase extends sfn.StateMachineFragment {
           },
           'CustomerMetadataProperties.$': '$.evaluation.metadata',
           ...(p.modelMetrics ? { ModelMetrics: p.modelMetrics } : {}),
-          Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
+          Tags: states.tags,
         },
         [states.arn(this, 'sagemaker', `model-package-group/${props.endpointName}`), packageArn],
         { resultSelector: { 'arn.$': '$.ModelPackageArn' }, resultPath: '$.registered' },

@@ -61,7 +61,7 @@ export class TrainPhase extends sfn.StateMachineFragment {
         },
         EnableNetworkIsolation: props.training.networkIsolation ?? false,
         ...(p.vpcConfig ? { VpcConfig: p.vpcConfig } : {}),
-        Tags: [{ Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' }],
+        Tags: states.tags,
       },
       [states.arn(this, 'sagemaker', `model/${props.endpointName}-*`)],
       { resultSelector: { 'arn.$': '$.ModelArn' }, resultPath: '$.candidateModel' },
@@ -74,7 +74,7 @@ export class TrainPhase extends sfn.StateMachineFragment {
 
 /** The training job (`createTrainingJob.sync` through a custom state: the L2 task has no spot or checkpoints). */
 function trainingState(scope: Construct, p: TrainPhaseProps): sfn.CustomState {
-  const { props } = p;
+  const { props, states } = p;
   const t = props.training;
   const recipe = props.recipe;
   const maxRuntime = t.maxRuntime.toSeconds();
@@ -137,10 +137,7 @@ function trainingState(scope: Construct, p: TrainPhaseProps): sfn.CustomState {
         EnableInterContainerTrafficEncryption: t.instanceCount > 1,
         EnableNetworkIsolation: t.networkIsolation ?? false,
         ...(p.vpcConfig ? { VpcConfig: p.vpcConfig } : {}),
-        Tags: [
-          { Key: 'ml-blueprint:dataset-id', 'Value.$': '$.run.datasetId' },
-          { Key: 'ml-blueprint:case-study', Value: props.caseStudy },
-        ],
+        Tags: states.tags,
       },
       ResultSelector: {
         'jobName.$': '$.TrainingJobName',

@@ -146,7 +146,12 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
       ResourceConfig: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1 },
       HyperParameters: expect.objectContaining({ objective: 'rank:ndcg', eval_metric: 'ndcg@10' }),
-      Tags: expect.arrayContaining([{ Key: 'ml-blueprint:dataset-id', Value: 'first-run' }]),
+      // Cost allocation by tag covers what a run creates: its dataset, stage and case study.
+      Tags: [
+        { Key: 'ml-blueprint:dataset-id', Value: 'first-run' },
+        { Key: 'ml-blueprint:case-study', Value: 'recommender' },
+        { Key: 'ml-blueprint:stage', Value: 'sandbox' },
+      ],
     });
     // The dataset covers the configured 30 days up to the execution start, pruned by partition.
     const unload = world.queries.find((q) => q.includes('/datasets/first-run/channels/')) ?? '';
@@ -572,7 +577,11 @@ describe('retraining loop, executed locally from the synthesized definition', ()
         ComputeResourceRequirements: { NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 8192 },
       },
       RuntimeConfig: { CopyCount: 1 },
-      Tags: [{ Key: 'ml-blueprint:dataset-id', Value: 'ic-first' }],
+      Tags: [
+        { Key: 'ml-blueprint:dataset-id', Value: 'ic-first' },
+        { Key: 'ml-blueprint:case-study', Value: 'vision' },
+        { Key: 'ml-blueprint:stage', Value: 'sandbox' },
+      ],
     });
     expect(inputOf(run, 'RegisterScalableTarget')).toEqual({
       ServiceNamespace: 'sagemaker',
