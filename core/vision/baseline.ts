@@ -13,6 +13,7 @@
  * No AWS imports: the image source is a port.
  */
 import { parseCaptureRecord } from '../drift/readers/capture';
+import { parseTimeValue } from '../drift/time';
 import { ProfileAccumulator, toBaselineProfile, type BaselineProfile } from '../drift/profile';
 import type { FeatureRecord } from '../drift/features';
 import type { ObjectStore } from '../storage/object-store';
@@ -32,6 +33,8 @@ export interface VisionBaselineResult {
   readonly profile: BaselineProfile;
   readonly images: number;
   readonly skipped: Readonly<Record<string, number>>;
+  /** Images profiled without a capture time (with a `timeField`): in the profile, not in its phases. */
+  readonly untimed: number;
 }
 
 /** Output features the baseline leaves out (summarised by class and confidence, or not features at all). */
@@ -73,6 +76,12 @@ export interface VisionBaselineOptions {
   readonly outputs?: OutputReader;
   readonly source?: string;
   readonly now?: Date;
+  /**
+   * The lines' capture-time field: the profile keeps per-hour data for seasonal comparisons (a night window is
+   * compared with night images) and never profiles the field. A line without a readable time still counts in the
+   * profile, not in its phases (`no-time` in `untimed`). @default no seasonal data
+   */
+  readonly timeField?: string;
 }
 
 function sourceRefOf(entry: Record<string, unknown>, imagesUri: string | undefined): string | undefined {
@@ -94,7 +103,8 @@ export async function visionBaseline(
   options: VisionBaselineOptions,
 ): Promise<VisionBaselineResult> {
   const max = options.maxImages ?? 20_000;
-  const acc = new ProfileAccumulator();
+  const acc = new ProfileAccumulator(options.timeField ? { seasonal: { timeField: options.timeField } } : {});
+  let untimed = 0;
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   let images = 0;
@@ -145,7 +155,14 @@ export async function visionBaseline(
       }
       throw e;
     }
-    acc.add(record);
+    if (options.timeField) {
+      const time = parseTimeValue(entry[options.timeField]);
+      if (typeof time === 'number') acc.add(record, time);
+      else {
+        acc.add(record);
+        untimed++;
+      }
+    } else acc.add(record);
     images++;
   }
   if (images === 0) throw new Error(`no usable images in the manifest (skipped: ${JSON.stringify(skipped)})`);
@@ -153,6 +170,7 @@ export async function visionBaseline(
     profile: toBaselineProfile(acc, { invalid: 0, source: options.source, createdAt: options.now }),
     images,
     skipped,
+    untimed,
   };
 }
 
@@ -172,6 +190,8 @@ export interface VisionBaselineInput {
   readonly outputsUri?: string;
   /** @default 20000 */
   readonly maxImages?: number;
+  /** The manifest lines' capture-time field (seasonal baseline). @default no seasonal data */
+  readonly timeField?: string;
 }
 
 /** Where the baseline went (`$.baseline`). */
@@ -181,6 +201,10 @@ export interface VisionBaselineOutput {
   readonly records: number;
   readonly invalid: number;
   readonly features: string[];
+  /** Whether the profile has per-phase data (built with a time field). */
+  readonly seasonal: boolean;
+  /** Images without a capture time (profiled, not in the phases). */
+  readonly untimed: number;
 }
 
 /** Reads transform outputs named after their input (`<outputsUri><key under imagesUri>.out`). */
@@ -216,6 +240,7 @@ export async function refreshVisionBaseline(
       input.outputsUri && input.imagesUri ? transformOutputReader(store, input.imagesUri, input.outputsUri) : undefined,
     source: input.sourceUri,
     now,
+    timeField: input.timeField,
   });
   const base = `drift/baselines/${input.endpointName}/`;
   const body = JSON.stringify(result.profile);
@@ -229,5 +254,7 @@ export async function refreshVisionBaseline(
     records: result.images,
     invalid: Object.values(result.skipped).reduce((a, b) => a + b, 0),
     features: Object.keys(result.profile.features),
+    seasonal: result.profile.seasonal !== undefined,
+    untimed: result.untimed,
   };
 }

@@ -33,6 +33,11 @@ export interface MemoryLabel {
   readonly at: string;
   /** The prediction a reviewer labelled (human labels from the review queue). */
   readonly inference_id?: string;
+  /**
+   * When the image was captured (ISO-8601 UTC): its earliest event in the lake. The drift baseline compares a
+   * window with the images of the same hour (seasonality), so its sample carries it.
+   */
+  readonly captured_at?: string;
   /** In the fixed test set (sticky). */
   readonly test?: true;
 }
@@ -112,11 +117,15 @@ export function datasetLabelsQuery(table: string, inWindow: string): string {
   const rank = `CASE label_source ${LABEL_SOURCES.map((s, i) => `WHEN '${s}' THEN ${i + 1}`)
     .reverse()
     .join(' ')} ELSE 1 END`;
+  // The capture time is the image's earliest event (its arrival, which carries no label), so it is taken over
+  // every event of the image before unlabelled rows are left out.
   return (
-    `SELECT image_key, label, label_source, event_time, inference_id FROM (` +
+    `SELECT image_key, label, label_source, event_time, inference_id, captured_at FROM (` +
     `SELECT image_key, label, COALESCE(label_source, 'model') AS label_source, event_time, inference_id, ` +
-    `row_number() OVER (PARTITION BY image_key ORDER BY ${rank} DESC, event_time DESC) AS rn ` +
-    `FROM ${table} WHERE ${inWindow} AND label IS NOT NULL) WHERE rn = 1`
+    `min(event_time) OVER (PARTITION BY image_key) AS captured_at, ` +
+    `row_number() OVER (PARTITION BY image_key ORDER BY CASE WHEN label IS NULL THEN 0 ELSE 1 END DESC, ` +
+    `${rank} DESC, event_time DESC) AS rn ` +
+    `FROM ${table} WHERE ${inWindow}) WHERE rn = 1 AND label IS NOT NULL`
   );
 }
 
@@ -163,12 +172,13 @@ export function parseMemory(text: string, where: string): MemoryLabel[] {
 export function labelsFromQuery(csv: string): { labels: MemoryLabel[]; skipped: Record<string, number> } {
   const [header, ...rows] = parseAthenaCsv(csv);
   const col = (name: string) => header?.indexOf(name) ?? -1;
-  const [key, label, source, time, inference] = [
+  const [key, label, source, time, inference, captured] = [
     col('image_key'),
     col('label'),
     col('label_source'),
     col('event_time'),
     col('inference_id'),
+    col('captured_at'),
   ];
   if (key < 0 || label < 0 || source < 0 || time < 0) {
     throw new Error(
@@ -187,7 +197,15 @@ export function labelsFromQuery(csv: string): { labels: MemoryLabel[]; skipped: 
     else if (!at) skip('invalid-time');
     else {
       const id = inference >= 0 ? row[inference] : '';
-      labels.push({ image_key: row[key], label: row[label], source: src, at, ...(id ? { inference_id: id } : {}) });
+      const capturedAt = captured >= 0 ? normalizeTime(row[captured] ?? '') : undefined;
+      labels.push({
+        image_key: row[key],
+        label: row[label],
+        source: src,
+        at,
+        ...(id ? { inference_id: id } : {}),
+        ...(capturedAt ? { captured_at: capturedAt } : {}),
+      });
     }
   }
   return { labels, skipped };
@@ -209,7 +227,11 @@ export function mergeMemory(
     if (label.source === 'human' && label.inference_id && isAuditSample(label.inference_id, audit.share, audit.salt)) {
       inTest.add(label.image_key);
     }
-    if (supersedes(label, byKey.get(label.image_key))) byKey.set(label.image_key, label);
+    const current = byKey.get(label.image_key);
+    // The earliest capture time known of the image, whichever label wins.
+    const captured = [current?.captured_at, label.captured_at].filter((t): t is string => !!t).sort()[0];
+    const kept = supersedes(label, current) ? label : current!;
+    byKey.set(label.image_key, captured ? { ...kept, captured_at: captured } : kept);
   };
   memory.forEach(consider);
   incoming.forEach(consider);
@@ -220,6 +242,15 @@ export function mergeMemory(
     })
     .sort((a, b) => (a.image_key < b.image_key ? -1 : a.image_key > b.image_key ? 1 : 0));
 }
+
+/** A line of the drift baseline's sample: the manifest line and, when known, when the image was captured. */
+function baselineLine(label: MemoryLabel, imagesKeyPrefix: string): string {
+  const line = JSON.parse(manifestLine(label, imagesKeyPrefix)) as Record<string, string>;
+  return JSON.stringify(label.captured_at ? { ...line, [BASELINE_TIME_FIELD]: label.captured_at } : line);
+}
+
+/** The time field of the baseline sample's lines (the image's capture time). */
+export const BASELINE_TIME_FIELD = 'time';
 
 /** A line of the model's manifests: the key relative to the images channel. */
 function manifestLine(label: MemoryLabel, imagesKeyPrefix: string): string {
@@ -338,7 +369,7 @@ export async function buildVisionDataset(store: ObjectStore, input: VisionDatase
   await put('test.jsonl', test.length > 0 ? lines(test) : '');
   await put('scoring/test.manifest', scoring(test));
   await put('scoring/candidate.manifest', scoring([...test, ...baseline]));
-  await put('scoring/baseline.jsonl', lines(baseline));
+  await put('scoring/baseline.jsonl', baseline.map((l) => baselineLine(l, images.key)).join('\n') + '\n');
   const memoryText = memory.map((l) => JSON.stringify(l)).join('\n') + '\n';
   await put('labels.jsonl', memoryText);
   await store.put(memoryLocation.bucket, memoryLocation.key, memoryText);

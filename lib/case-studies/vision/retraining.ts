@@ -12,7 +12,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { datasetLabelsQuery } from '../../../core/vision/dataset';
+import { BASELINE_TIME_FIELD, datasetLabelsQuery } from '../../../core/vision/dataset';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../../core/vision/image-stats';
 import { BlueprintFunction } from '../../constructs/blueprint-function';
 import { acknowledgeBucketGrants } from '../../nag';
@@ -103,6 +103,8 @@ export function visionRetraining(settings: VisionRetrainingSettings = {}): LoopC
       endpointName: props.endpointName,
       datasetId: sfn.JsonPath.stringAt('$.run.datasetId'),
       maxImages: BASELINE_MAX_IMAGES,
+      // The sample's capture times: the profile keeps per-hour data for seasonal comparisons.
+      timeField: BASELINE_TIME_FIELD,
     }),
   };
 }

@@ -216,6 +216,58 @@ describe('vision dataset', () => {
     );
   });
 
+  test('capture times go from the query through the memory into the drift baseline sample (not the training manifests)', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => [
+      `images/${i % 2 ? 'a' : 'b'}/${i}.png`,
+      i % 2 ? 'a' : 'b',
+      'prefix',
+      '2026-11-22 10:00:00.000',
+      '',
+      `2026-11-2${i % 2 ? 1 : 0} 0${i % 10}:00:00.000`,
+    ]);
+    const store = new MemoryObjectStore();
+    await store.put(
+      'curated',
+      'athena/q1.csv',
+      [
+        '"image_key","label","label_source","event_time","inference_id","captured_at"',
+        ...rows.map((r) => r.map((v) => `"${v}"`).join(',')),
+      ].join('\n') + '\n',
+    );
+    await buildVisionDataset(store, input());
+    const sample = store
+      .text('curated', 'datasets/d1/scoring/baseline.jsonl')!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { image: string; time?: string });
+    expect(sample.length).toBeGreaterThan(0);
+    for (const line of sample) {
+      const i = Number(/(\d+)\.png$/.exec(line.image)![1]);
+      expect(line.time).toBe(`2026-11-2${i % 2 ? 1 : 0}T0${i % 10}:00:00.000Z`);
+    }
+    // The model's own manifests keep their contract (image, label, source).
+    const train = JSON.parse(store.text('curated', 'datasets/d1/manifests/train.jsonl')!.split('\n')[0]);
+    expect(Object.keys(train)).toEqual(['image', 'label', 'source']);
+    // The memory keeps the earliest capture time known, whichever label wins.
+    const memory = store.text('curated', 'vision/memory/labels.jsonl')!;
+    expect(memory).toContain('"captured_at":"2026-11-21T01:00:00.000Z"');
+    const first: MemoryLabel = { image_key: 'k', label: 'a', source: 'prefix', at: '2026-11-01T00:00:00.000Z' };
+    const merged = mergeMemory(
+      [{ ...first, captured_at: '2026-10-31T23:00:00.000Z' }],
+      [
+        {
+          ...first,
+          label: 'b',
+          source: 'human',
+          at: '2026-11-02T00:00:00.000Z',
+          captured_at: '2026-11-01T12:00:00.000Z',
+        },
+      ],
+      AUDIT,
+    );
+    expect(merged).toEqual([expect.objectContaining({ label: 'b', captured_at: '2026-10-31T23:00:00.000Z' })]);
+  });
+
   test('times from Athena, DuckDB and ISO are read alike', () => {
     expect(normalizeTime('2026-11-23 10:00:00.000')).toBe('2026-11-23T10:00:00.000Z');
     expect(normalizeTime('2026-11-23 10:00:00')).toBe('2026-11-23T10:00:00.000Z');
@@ -223,7 +275,7 @@ describe('vision dataset', () => {
     expect(normalizeTime('')).toBeUndefined();
   });
 
-  test('the dataset query picks one label per image by precedence (run on DuckDB)', async () => {
+  test('the dataset query picks one label per image by precedence, with its capture time (run on DuckDB)', async () => {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     try {
@@ -231,6 +283,7 @@ describe('vision dataset', () => {
         'CREATE TABLE events (image_key VARCHAR, label VARCHAR, label_source VARCHAR, event_time TIMESTAMP, inference_id VARCHAR)',
       );
       await c.run(`INSERT INTO events VALUES
+        ('images/a.png', NULL, NULL, '2026-11-21 03:15:00', NULL),
         ('images/a.png', 'cat', 'prefix', '2026-11-23 10:00:00', NULL),
         ('images/a.png', 'dog', 'human', '2026-11-22 10:00:00', 'i-1'),
         ('images/a.png', 'fox', 'model', '2026-11-24 10:00:00', NULL),
@@ -245,6 +298,12 @@ describe('vision dataset', () => {
         ['images/a.png', 'dog', 'human', 'i-1'],
         ['images/b.png', 'owl', 'prefix', null],
         ['images/d.png', 'cat', 'model', null],
+      ]);
+      // The capture time is the image's earliest event: its arrival, which carries no label.
+      expect(rows.map((r) => String(r.captured_at))).toEqual([
+        '2026-11-21 03:15:00',
+        '2026-11-20 10:00:00',
+        '2026-11-21 10:00:00',
       ]);
     } finally {
       c.closeSync();

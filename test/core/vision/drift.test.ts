@@ -92,13 +92,13 @@ async function setup() {
   return store;
 }
 
-/** The consumer's statistics records and the endpoint's capture for 10:00–11:00. */
-async function putWindow(store: MemoryObjectStore, shift: Shift) {
+/** The consumer's statistics records and the endpoint's capture for one hour (10:00–11:00 unless said). */
+async function putWindow(store: MemoryObjectStore, shift: Shift, at = 10) {
   const stats: string[] = [];
   const capture: string[] = [];
   for (let i = 0; i < N; i++) {
     const s = scene(500_000 + i, shift);
-    const time = new Date(Date.UTC(2026, 10, 23, 10, i % 60, 0));
+    const time = new Date(Date.UTC(2026, 10, 23, at, i % 60, 0));
     stats.push(imageStatsRecord(`e-${i}`, time, imageFeatures(imageStats(s.png, LIMITS))));
     const output = {
       predicted_class: String(s.prediction.predictedClass),
@@ -126,9 +126,10 @@ async function putWindow(store: MemoryObjectStore, shift: Shift) {
       }),
     );
   }
-  const hour = new Date(Date.UTC(2026, 10, 23, 10));
+  const hour = new Date(Date.UTC(2026, 10, 23, at));
+  const hh = String(at).padStart(2, '0');
   await store.put('capture', imageStatsKey('image-stats/', ENDPOINT, hour, 'batch-1'), stats.join('\n'));
-  await store.put('capture', `datacapture/${ENDPOINT}/AllTraffic/2026/11/23/10/c.jsonl`, capture.join('\n'));
+  await store.put('capture', `datacapture/${ENDPOINT}/AllTraffic/2026/11/23/${hh}/c.jsonl`, capture.join('\n'));
 }
 
 const ports = (store: MemoryObjectStore) => ({
@@ -151,6 +152,72 @@ async function check(shift: Shift) {
   );
   return { result, report: doc.report, byName };
 }
+
+describe('vision drift over a daily cycle (seasonal baseline from the dataset sample’s capture times)', () => {
+  /** Night (00–05 UTC) images are dark, day images bright: two weeks, 12 images an hour. */
+  const brightnessAt = (hour: number) => (hour < 6 ? 40 : 140);
+
+  async function seasonalStore(): Promise<MemoryObjectStore> {
+    const store = new MemoryObjectStore();
+    const images = new Map<string, Buffer>();
+    const predictions = new Map<string, Prediction>();
+    const manifest: string[] = [];
+    const start = Date.UTC(2026, 10, 9);
+    for (let h = 0; h < 14 * 24; h++) {
+      for (let j = 0; j < 12; j++) {
+        const i = h * 12 + j;
+        const s = scene(i, { brightness: brightnessAt(h % 24), embedding: 0 });
+        const ref = `s3://images/images/${i}.png`;
+        images.set(ref, s.png);
+        predictions.set(ref, s.prediction);
+        // As the dataset step writes its baseline sample: the image and when it was captured.
+        const time = new Date(start + h * 3_600_000 + j * 300_000).toISOString();
+        manifest.push(JSON.stringify({ 'source-ref': ref, class: s.cls, time }));
+      }
+    }
+    manifest.push(JSON.stringify({ 'source-ref': 's3://images/images/0.png', class: 0 })); // no time: not phased
+    const { profile, untimed } = await visionBaseline(manifest, async (ref) => images.get(ref), {
+      limits: LIMITS,
+      predictions,
+      timeField: 'time',
+    });
+    expect(untimed).toBe(1);
+    expect(profile.seasonal?.timeField).toBe('time');
+    expect(Object.keys(profile.features)).not.toContain('time');
+    await store.put('artifacts', settings.baselineKey, JSON.stringify(profile));
+    return store;
+  }
+
+  async function nightCheck(brightness: number, seasonality: 'daily' | 'none') {
+    const store = await seasonalStore();
+    await putWindow(store, { brightness, embedding: 0 }, 3);
+    const result = await runDriftCheck(
+      { ...settings, policy: { ...settings.policy, seasonality } },
+      ports(store),
+      new Date('2026-11-23T04:00:30Z'),
+    );
+    const doc = JSON.parse(await readText((await store.get('artifacts', result.reportKey!))!));
+    const features = doc.report.features as Array<{ name: string; drifted: boolean }>;
+    return { report: doc.report, drifted: (name: string) => features.find((f) => f.name === name)?.drifted };
+  }
+
+  test('a night hour of the same cycle does not drift when compared with night images', async () => {
+    const { report, drifted } = await nightCheck(40, 'daily');
+    expect(report.seasonal[0]).toMatchObject({ seasonality: 'daily', phases: [{ phase: '03:00', bandHours: 1 }] });
+    expect(drifted('image.mean_r')).toBe(false);
+    expect(report.drifted).toBe(false);
+  });
+
+  test('compared with the whole day instead, the same night hour "drifts" on brightness (why seasonality)', async () => {
+    const { drifted } = await nightCheck(40, 'none');
+    expect(drifted('image.mean_r')).toBe(true);
+  });
+
+  test('the same night hour with a real brightness shift drifts on brightness', async () => {
+    const { drifted } = await nightCheck(90, 'daily');
+    expect(drifted('image.mean_r')).toBe(true);
+  });
+});
 
 describe('vision drift', () => {
   test('same distribution: every vision signal is compared and nothing drifts', async () => {

@@ -627,6 +627,8 @@ describe('retraining loop, executed locally from the synthesized definition', ()
       endpointName: 'mlbp-sandbox-vision',
       datasetId: 'ic-first',
       maxImages: 2000,
+      // The sample's capture times: per-hour data for seasonal comparisons.
+      timeField: 'time',
     });
     expect(world.inferenceComponent).toEqual({
       name: 'mlbp-sandbox-vision-ic',
@@ -651,7 +653,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     });
     const select = world.queries.find((q) => q.includes('PARTITION BY image_key')) ?? '';
     expect(select).toContain(
-      "row_number() OVER (PARTITION BY image_key ORDER BY CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 WHEN 'model' THEN 1 ELSE 1 END DESC, event_time DESC)",
+      "row_number() OVER (PARTITION BY image_key ORDER BY CASE WHEN label IS NULL THEN 0 ELSE 1 END DESC, CASE label_source WHEN 'human' THEN 4 WHEN 'labels-file' THEN 3 WHEN 'prefix' THEN 2 WHEN 'model' THEN 1 ELSE 1 END DESC, event_time DESC)",
     );
     expect(select).toContain('inference_id');
     expect(select).not.toContain('arbitrary(');
