@@ -115,6 +115,9 @@ const otherSchema = z
     accessLogGBPerMonth: num('GB/month written to the access-log bucket'),
     unexpiredRetentionDays: num('days: how long objects without a lifecycle expiration are counted as stored'),
     athenaAdHocScannedGBPerMonth: num('GB/month: ad hoc Athena queries per workgroup'),
+    athenaScheduledScannedGBPerMonth: num(
+      "GB/month: scheduled Athena queries per workgroup (the recommender's slate-outcome writer: one UNLOAD per serving hour over about 2.5 h of arrival partitions)",
+    ),
     apiRequestsPerMonth: num(
       'requests/month through the serving API (each API Gateway API; each function URL invokes its function once per request)',
     ),

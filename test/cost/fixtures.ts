@@ -39,6 +39,7 @@ export function zeroUsage(): CaseUsage {
       accessLogGBPerMonth: 0,
       unexpiredRetentionDays: 365,
       athenaAdHocScannedGBPerMonth: 0,
+      athenaScheduledScannedGBPerMonth: 0,
       apiRequestsPerMonth: 0,
     },
   };

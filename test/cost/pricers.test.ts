@@ -477,9 +477,11 @@ describe('Lambda, Step Functions, CloudWatch, KMS and the rest', () => {
   test('Athena: TB scanned × $5', () => {
     const lines = price(
       { WorkGroup: { Type: 'AWS::Athena::WorkGroup', Properties: {} } },
-      profile('sandbox', { other: { ...zeroUsage().other, athenaAdHocScannedGBPerMonth: 2048 } }),
+      profile('sandbox', {
+        other: { ...zeroUsage().other, athenaAdHocScannedGBPerMonth: 2048, athenaScheduledScannedGBPerMonth: 1024 },
+      }),
     );
-    expect(only(lines, 'WorkGroup', /data scanned/).monthly).toBeCloseTo(10, 9);
+    expect(only(lines, 'WorkGroup', /data scanned/).monthly).toBeCloseTo(15, 9);
   });
 
   test('schedule expressions: runs per month', () => {

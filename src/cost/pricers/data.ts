@@ -26,11 +26,12 @@ export const athenaWorkGroup: Pricer = (ref, ctx) => {
   );
   const loopGB = executions * ctx.usage.retraining.athenaScannedGBPerExecution;
   const adHocGB = ctx.usage.other.athenaAdHocScannedGBPerMonth;
+  const scheduledGB = ctx.usage.other.athenaScheduledScannedGBPerMonth;
   return [
     costLine(
       ref,
-      `data scanned (${executions.toFixed(2)} loop executions × ${ctx.usage.retraining.athenaScannedGBPerExecution} GB + ${adHocGB} GB ad hoc)`,
-      (loopGB + adHocGB) / 1024,
+      `data scanned (${executions.toFixed(2)} loop executions × ${ctx.usage.retraining.athenaScannedGBPerExecution} GB + ${scheduledGB} GB scheduled + ${adHocGB} GB ad hoc)`,
+      (loopGB + scheduledGB + adHocGB) / 1024,
       'TB scanned',
       ctx.prices.price('athena.scannedTB'),
       true,
