@@ -9,7 +9,8 @@
  * live data capture is, so reference and live features carry the same names and kinds (`output.label`,
  * `output.embedding`, …). `output.predicted_class` (argmax index, as the reader names it) and `output.confidence`
  * (the top probability: the reference of the one-sided "confidence falls" test) are added from the probabilities.
- * `output.probabilities` and `output.top_k` are left out: the class and confidence summarise them.
+ * `output.probabilities` and `output.top_k` are left out: the class and confidence summarise them; so is
+ * `output.model_version`, which names the model rather than describing the data.
  * No AWS imports: the image source is a port.
  */
 import { parseCaptureRecord } from '../drift/readers/capture';
@@ -37,8 +38,11 @@ export interface VisionBaselineResult {
   readonly untimed: number;
 }
 
-/** Output features the baseline leaves out (summarised by class and confidence, or not features at all). */
-const LEFT_OUT = new Set(['output.probabilities', 'output.top_k']);
+/**
+ * Output fields the baseline leaves out: summarised by class and confidence, or not features at all (the model's
+ * version names the model, it does not describe the data: every deployment would "drift" on it).
+ */
+const LEFT_OUT = new Set(['output.probabilities', 'output.top_k', 'output.model_version']);
 
 /** The output features of one answer, read like live data capture. Throws when the answer is unreadable. */
 export function outputFeatures(body: string): FeatureRecord {

@@ -392,6 +392,7 @@ describe('the vision model’s answer in data capture', () => {
       probabilities: [0.1, 0.7, 0.2],
       top_k: [{ label: 'square', probability: 0.7 }],
       embedding: [0.5, -0.5],
+      model_version: 'mlbp-sandbox-vision-run-2-0',
     });
     const parsed = parseCaptureRecord({
       captureData: {
@@ -415,5 +416,7 @@ describe('the vision model’s answer in data capture', () => {
     for (const name of ['output.predicted_class', 'output.confidence', 'output.label', 'output.embedding']) {
       expect(baseline[name]).toEqual(record[name]);
     }
+    // The model's version names the model, not the data: never a baseline feature (a deployment would "drift").
+    expect(baseline).not.toHaveProperty('output.model_version');
   });
 });
