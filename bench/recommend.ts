@@ -13,8 +13,6 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createRng } from '../core/drift/stats/random';
 import { FEATURE_VERSION, NUM_FEATURES } from '../core/recommender/contract';
 import type {
@@ -31,7 +29,7 @@ import type {
 } from '../core/recommender/feature-store';
 import { recommend, type Scorer, type ServingSettings } from '../core/recommender/recommend';
 import { sageMakerScorer } from '../lambdas/shared/aws/sagemaker-scorer';
-import { LocalSageMakerRuntime, runTrainingJob } from '../src/local-world/sagemaker';
+import { LocalSageMakerRuntime, localRuntimeClient, runTrainingJob } from '../src/local-world/sagemaker';
 
 const NOW = new Date('2026-11-23T10:07:30.000Z');
 const ITEMS = 1000;
@@ -156,13 +154,7 @@ async function main(): Promise<void> {
         },
       ],
     });
-    const client = new SageMakerRuntimeClient({
-      endpoint: runtime.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler(),
-    });
+    const client = localRuntimeClient(runtime.url);
     const store = new BenchStore();
     console.log(
       `recommend with a real local model (xgboost, ${NUM_FEATURES} features), ${cpus().length} vCPUs, Node ${process.version}`,

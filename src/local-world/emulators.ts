@@ -145,3 +145,22 @@ export class Emulators {
     await Promise.all(this.servers.map(close));
   }
 }
+
+/**
+ * Records read back from the shards (`Emulators.readNew`) in a canonical order (event time, then payload): with several PutRecords calls
+ * in flight, arrival order within a shard differs between runs, and the simulation must not.
+ */
+export function canonicalOrder<T extends { readonly data: Uint8Array }>(records: readonly T[]): T[] {
+  const keyed = records.map((r) => {
+    const text = Buffer.from(r.data).toString('utf8');
+    let time = '';
+    try {
+      const parsed = JSON.parse(text) as { event_time?: unknown };
+      if (typeof parsed.event_time === 'string') time = parsed.event_time;
+    } catch {
+      // not JSON: sorts first, by its text
+    }
+    return { r, key: `${time}\u0000${text}` };
+  });
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
+}

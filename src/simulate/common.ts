@@ -1,5 +1,5 @@
 /** What both case-study simulations share: the run context, the result shape, the drift check and the loop. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ctrBaselineKey, ctrSettingsFromEnv, ctrSignals, parseCtrBaseline } from '../../core/recommender/ctr';
 import { readText } from '../../core/storage/object-store';
@@ -72,25 +72,6 @@ export const PERIOD_GAP_MS = 7 * 86_400_000;
 /** Each period is one drift-checker window (the sandbox checks hourly). */
 export const PERIOD_MS = 3_600_000;
 
-/**
- * Records read back from the shards in a canonical order (event time, then payload): with several PutRecords calls
- * in flight, arrival order within a shard differs between runs, and the simulation must not.
- */
-export function canonicalOrder<T extends { readonly data: Uint8Array }>(records: readonly T[]): T[] {
-  const keyed = records.map((r) => {
-    const text = Buffer.from(r.data).toString('utf8');
-    let time = '';
-    try {
-      const parsed = JSON.parse(text) as { event_time?: unknown };
-      if (typeof parsed.event_time === 'string') time = parsed.event_time;
-    } catch {
-      // not JSON: sorts first, by its text
-    }
-    return { r, key: `${time}\u0000${text}` };
-  });
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
-}
-
 /** Spreads `sessions` starts over a period, leaving the last minute free (sessions last a few seconds). */
 export function sessionClock(start: Date, expectedSessions: number): () => Date {
   let k = 0;
@@ -145,6 +126,42 @@ export async function keepStore(ctx: CaseContext, dir: string): Promise<number> 
     }
   }
   return n;
+}
+
+/**
+ * The end of a case study's run: with `--out`, keep the local S3 under `<root>/s3` (and say so); stop the local
+ * services; without `--out`, remove the run's folder.
+ */
+export async function endRun(ctx: CaseContext, root: string, stop: () => Promise<void>): Promise<void> {
+  if (ctx.outDir) {
+    const files = await keepStore(ctx, join(root, 's3'));
+    ctx.timeline.log(
+      'out',
+      `${files} objects of the local S3 kept under ${join(root, 's3')} (jobs under ${join(root, 'jobs')})`,
+    );
+  }
+  await stop();
+  if (!ctx.outDir) rmSync(root, { recursive: true, force: true });
+}
+
+/** The decision an execution's outcome status stands for; anything else is an error naming the path taken. */
+export function decisionOf(
+  status: string,
+  run: { readonly status: string; readonly visited: readonly string[]; readonly error?: { readonly message: string } },
+): Decision {
+  const decisions: Record<string, Decision> = {
+    deployed: 'deployed',
+    rejected: 'rejected',
+    'rolled-back': 'rolled-back',
+    skipped: 'skipped',
+  };
+  const decision = decisions[status];
+  if (!decision) {
+    throw new Error(
+      `the retraining loop ended with status "${status || run.status}"${run.error ? `: ${run.error.message}` : ''}; path: ${run.visited.join(' → ')}`,
+    );
+  }
+  return decision;
 }
 
 /** Names of what drifted: features, then proportion signals (CTR per model version). */

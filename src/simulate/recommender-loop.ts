@@ -18,7 +18,7 @@ import type { LocalRecommender } from '../local-world/recommender/serving';
 import { loopFunctions } from '../local-world/services/lambda';
 import type { Json } from '../local-world/types';
 import { LocalWorld } from '../local-world/world';
-import type { CaseContext, Decision } from './common';
+import { decisionOf, type CaseContext, type Decision } from './common';
 
 /** What one run did. */
 export interface LoopRun {
@@ -115,18 +115,7 @@ export class RecommenderLoop {
       'retrain',
       `execution ${record.status}${record.error ? ` (${record.error.message})` : ''}; outcome ${status}`,
     );
-    const decisions: Record<string, Decision> = {
-      deployed: 'deployed',
-      rejected: 'rejected',
-      'rolled-back': 'rolled-back',
-      skipped: 'skipped',
-    };
-    const decision = decisions[status];
-    if (!decision) {
-      throw new Error(
-        `the retraining loop ended with status "${status || record.status}"${record.error ? `: ${record.error.message}` : ''}; path: ${record.visited.join(' → ')}`,
-      );
-    }
+    const decision = decisionOf(status, record);
     let deployedModel: string | undefined;
     if (decision === 'deployed') {
       const configName = this.world.hosting.endpoint?.configName;

@@ -16,9 +16,9 @@
  *    candidate scored on the same time-based holdout, popularity from the served feature, paired bootstrap of the
  *    nDCG@10 gain; a promoted candidate is deployed and serves.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ctrBaselineKey } from '../../core/recommender/ctr';
 import type { RecommenderEvaluation } from '../../core/recommender/promotion';
 import { bucketStart } from '../../core/recommender/features';
@@ -32,6 +32,7 @@ import { LocalRecommender } from '../local-world/recommender/serving';
 import {
   checkDrift,
   driftedNames,
+  endRun,
   logDrift,
   PERIOD_GAP_MS,
   PERIOD_MS,
@@ -93,22 +94,6 @@ function gainOf(ev: RecommenderEvaluation): Record<string, unknown> {
     requests: ev.interval.n,
     promote: ev.promote,
   };
-}
-
-/** Writes every object of the blueprint's buckets under `dir` (`<bucket>/<key>`). */
-async function dump(ctx: CaseContext, dir: string): Promise<number> {
-  let n = 0;
-  for (const bucket of new Set(Object.values(ctx.blueprint.buckets))) {
-    for await (const key of ctx.store.list(bucket, '')) {
-      const bytes = ctx.store.bytes(bucket, key);
-      if (!bytes) continue;
-      const path = join(dir, bucket, key);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, bytes);
-      n++;
-    }
-  }
-  return n;
 }
 
 /** Runs the recommender simulation. */
@@ -343,14 +328,6 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
       ...(ev ? { metrics: { ...ev.metrics, gain: gainOf(ev) } } : {}),
     };
   } finally {
-    if (ctx.outDir) {
-      const files = await dump(ctx, join(root, 's3'));
-      t.log(
-        'out',
-        `${files} objects of the local S3 kept under ${join(root, 's3')} (jobs under ${join(root, 'jobs')})`,
-      );
-    }
-    await recommender.stop();
-    if (!ctx.outDir) rmSync(root, { recursive: true, force: true });
+    await endRun(ctx, root, () => recommender.stop());
   }
 }

@@ -18,7 +18,7 @@
  *    map carried forward, the new class appended), both models answer the test set, and McNemar's exact test and
  *    the minimum gain decide.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBytes, readText } from '../../core/storage/object-store';
@@ -35,15 +35,15 @@ import { LocalVision } from '../local-world/vision/serving';
 import { LocalWorld, type RunRecord } from '../local-world/world';
 import {
   checkDrift,
+  decisionOf,
   driftedNames,
-  keepStore,
+  endRun,
   logDrift,
   PERIOD_GAP_MS,
   PERIOD_MS,
   sessionClock,
   type CaseContext,
   type CaseStudyResult,
-  type Decision,
 } from './common';
 import { dailyReviewMachine, runDailyReview } from './vision-daily-review';
 import { reviewRequests } from './vision-reviewers';
@@ -340,18 +340,7 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
       ctx.scenario.rollback,
     );
     const status = statusOf();
-    const decisions: Record<string, Decision> = {
-      deployed: 'deployed',
-      rejected: 'rejected',
-      'rolled-back': 'rolled-back',
-      skipped: 'skipped',
-    };
-    const decision = decisions[status];
-    if (!decision) {
-      throw new Error(
-        `the retraining loop ended with status "${status || run.status}"; path: ${run.visited.join(' → ')}`,
-      );
-    }
+    const decision = decisionOf(status, run);
     if (decision === 'deployed') served = await serveDeployed();
     const report = await evaluationReport(store, bp.buckets.curated, execution);
     if (report) logEvaluation(ctx, report);
@@ -367,15 +356,7 @@ export async function simulateVision(ctx: CaseContext): Promise<CaseStudyResult>
       ...(report ? { metrics: visionMetrics(report) } : {}),
     };
   } finally {
-    if (ctx.outDir) {
-      const files = await keepStore(ctx, join(root, 's3'));
-      t.log(
-        'out',
-        `${files} objects of the local S3 kept under ${join(root, 's3')} (jobs under ${join(root, 'jobs')})`,
-      );
-    }
-    await vision.stop();
-    if (!ctx.outDir) rmSync(root, { recursive: true, force: true });
+    await endRun(ctx, root, () => vision.stop());
   }
 }
 

@@ -4,7 +4,7 @@
  * scores the test set and the endpoint answers under the PyTorch inference contract. A class that appears between
  * two runs is appended and every old class keeps its index.
  */
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ import { parseModelAnswer } from '../../core/vision/prediction';
 import { readTransformAnswers } from '../../core/vision/promotion';
 import { SimClock } from '../../src/local-world/clock';
 import { TaskError } from '../../src/local-world/errors';
-import { extractModelArchive, startLocalEndpoint } from '../../src/local-world/sagemaker';
+import { extractModelArchive, localRuntimeClient, startLocalEndpoint } from '../../src/local-world/sagemaker';
 import { scriptModeModels, type ScriptModeModels } from '../../src/local-world/script-mode-models';
 import type { JobContext, Json } from '../../src/local-world/types';
 import { DAY, DAY_CLASSES, NEW_CLASS, NIGHT, paintShape, type Shape } from '../../src/simulate/vision-images';
@@ -159,11 +159,7 @@ describe('script-mode models: vision', () => {
       modelArtifact: path.join(root, 'training', 'vision-2', 'output', 'model.tar.gz'),
     });
     try {
-      const client = new SageMakerRuntimeClient({
-        endpoint: endpoint.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      });
+      const client = localRuntimeClient(endpoint.endpoint);
       const image = paintShape(createRng(99), 'square', DAY);
       const out = await client.send(
         new InvokeEndpointCommand({

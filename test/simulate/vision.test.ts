@@ -3,14 +3,14 @@
  * embeddings (MMD) measured from the trained model's own outputs, promotion decided by McNemar's exact test on the
  * fixed test set, and every `model.tar.gz` the run trained serving under the PyTorch inference contract.
  */
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '../../core/drift/stats/random';
 import { readText } from '../../core/storage/object-store';
 import { Emulators } from '../../src/local-world/emulators';
-import { startLocalEndpoint } from '../../src/local-world/sagemaker';
+import { localRuntimeClient, startLocalEndpoint } from '../../src/local-world/sagemaker';
 import { synthesizeSandbox, type CaseStudyBlueprint } from '../../src/simulate/blueprint';
 import type { CaseContext, CaseStudyResult } from '../../src/simulate/common';
 import { BASELINE_START, scenarioFor } from '../../src/simulate/run';
@@ -137,11 +137,7 @@ test('every model.tar.gz the run trained answers an image with probabilities and
     writeFileSync(file, store.bytes(blueprint.buckets.artifacts, key)!);
     const endpoint = await startLocalEndpoint({ name: `check-${i}`, modelArtifact: file });
     try {
-      const client = new SageMakerRuntimeClient({
-        endpoint: endpoint.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      });
+      const client = localRuntimeClient(endpoint.endpoint);
       for (const light of [DAY, NIGHT]) {
         const out = await client.send(
           new InvokeEndpointCommand({

@@ -9,7 +9,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { INTERACTION_EVENT_SCHEMA, SERVED_SLATE_SCHEMA } from '../../../core/contracts/events';
 import { createRng } from '../../../core/drift/stats/random';
 import {
@@ -30,9 +29,9 @@ import { DynamoFeatureStore } from '../../../lambdas/shared/aws/dynamo-feature-s
 import { sageMakerScorer } from '../../../lambdas/shared/aws/sagemaker-scorer';
 import { KinesisSender, toRecords, type OutgoingRecord } from '../../producer/kinesis-sender';
 import { DuckDbAthena } from '../athena/engine';
-import type { Emulators } from '../emulators';
+import { canonicalOrder, type Emulators } from '../emulators';
 import { LocalFirehose } from '../firehose';
-import { LocalSageMakerRuntime } from '../sagemaker';
+import { LocalSageMakerRuntime, localRuntimeClient } from '../sagemaker';
 
 /** Where the recommender lives in the local world. */
 export interface LocalRecommenderOptions {
@@ -114,13 +113,7 @@ export class LocalRecommender {
         },
       ],
     });
-    const client = new SageMakerRuntimeClient({
-      endpoint: runtime.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler(),
-    });
+    const client = localRuntimeClient(runtime.url);
     return new LocalRecommender(o, runtime, athena, client);
   }
 
@@ -171,7 +164,7 @@ export class LocalRecommender {
       random: createRng(this.o.seed).nextFloat,
     });
     await sender.putAll(records);
-    const read = canonical(await this.o.emulators.readNew(this.o.streamName));
+    const read = canonicalOrder(await this.o.emulators.readNew(this.o.streamName));
     const summaries: BatchSummary[] = [];
     for (let i = 0; i < read.length; i += this.o.batchSize) {
       const batch: StreamRecord[] = read.slice(i, i + this.o.batchSize).map((r) => ({
@@ -261,20 +254,4 @@ export class LocalRecommender {
     const hex = Array.from({ length: 4 }, () => this.ids.nextUint32().toString(16).padStart(8, '0')).join('');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${String(++this.inferences).padStart(12, '0')}`;
   }
-}
-
-/** Records in a canonical order (event time, then payload), so concurrent puts give the same run every time. */
-function canonical<T extends { readonly data: Uint8Array }>(records: readonly T[]): T[] {
-  const keyed = records.map((r) => {
-    const text = Buffer.from(r.data).toString('utf8');
-    let time = '';
-    try {
-      const parsed = JSON.parse(text) as { event_time?: unknown };
-      if (typeof parsed.event_time === 'string') time = parsed.event_time;
-    } catch {
-      // not JSON: sorts first, by its text
-    }
-    return { r, key: `${time}\u0000${text}` };
-  });
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
 }

@@ -4,6 +4,7 @@
  * See README.md in this folder.
  */
 export { packModelDirectory, extractModelArchive } from './archive';
+export { localRuntimeClient } from './client';
 export {
   DataCaptureWriter,
   type CaptureRecord,

@@ -8,7 +8,6 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { IMAGE_EVENT_SCHEMA } from '../../../core/contracts/events';
 import { createRng } from '../../../core/drift/stats/random';
 import type { MemoryObjectStore } from '../../../core/storage/object-store';
@@ -21,9 +20,9 @@ import {
 import { parseModelAnswer } from '../../../core/vision/prediction';
 import { KinesisSender, type OutgoingRecord } from '../../producer/kinesis-sender';
 import { DuckDbAthena } from '../athena/engine';
-import type { Emulators } from '../emulators';
+import { canonicalOrder, type Emulators } from '../emulators';
 import { LocalFirehose } from '../firehose';
-import { LocalSageMakerRuntime } from '../sagemaker';
+import { LocalSageMakerRuntime, localRuntimeClient } from '../sagemaker';
 import type { SimClock } from '../clock';
 
 /** Where the vision system lives in the local world. */
@@ -93,13 +92,7 @@ export class LocalVision {
         },
       ],
     });
-    const client = new SageMakerRuntimeClient({
-      endpoint: runtime.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler(),
-    });
+    const client = localRuntimeClient(runtime.url);
     return new LocalVision(o, runtime, athena, client);
   }
 
@@ -125,7 +118,7 @@ export class LocalVision {
       random: createRng(this.o.seed).nextFloat,
     });
     await sender.putAll(records);
-    const read = canonical(await this.o.emulators.readNew(this.o.streamName));
+    const read = canonicalOrder(await this.o.emulators.readNew(this.o.streamName));
     const results: ImageBatchResult[] = [];
     let predicted = 0;
     for (let i = 0; i < read.length; i += this.o.batchSize) {
@@ -252,13 +245,4 @@ function timeOf(payload: string): Date | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Records in a canonical order (event time, then payload), so concurrent puts give the same run every time. */
-function canonical<T extends { readonly data: Uint8Array }>(records: readonly T[]): T[] {
-  const keyed = records.map((r) => {
-    const text = Buffer.from(r.data).toString('utf8');
-    return { r, key: `${timeOf(text)?.toISOString() ?? ''}\u0000${text}` };
-  });
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
 }

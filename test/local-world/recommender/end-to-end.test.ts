@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { FEATURE_NAMES, FEATURE_VERSION, NUM_FEATURES } from '../../../core/recommender/contract';
 import { evaluateRankers, parseHoldout, parseScored } from '../../../core/recommender/promotion';
 import type { ServedSlate } from '../../../core/recommender/slate';
@@ -26,6 +25,7 @@ import { SimClock } from '../../../src/local-world/clock';
 import { Emulators } from '../../../src/local-world/emulators';
 import { recommenderModels } from '../../../src/local-world/recommender/models';
 import { LocalRecommender } from '../../../src/local-world/recommender/serving';
+import { localRuntimeClient } from '../../../src/local-world/sagemaker';
 import type { JobContext, Json } from '../../../src/local-world/types';
 import { Shoppers } from '../../../src/producer/shoppers';
 
@@ -253,12 +253,7 @@ test('a model trained from the dataset the project SQL built scores the vectors 
     // The slate table also holds the stream's interactions (rows without slate columns), as in AWS.
     .filter((s) => s.record_type === 'served_slate' && s.model_version === 'champion-1');
   expect(lake).toHaveLength(after.length);
-  const client = new SageMakerRuntimeClient({
-    endpoint: recommender.runtime.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    requestHandler: new NodeHttpHandler(),
-  });
+  const client = localRuntimeClient(recommender.runtime.url);
   let ranked = 0;
   for (const slate of lake.slice(0, 20)) {
     const out = await client.send(

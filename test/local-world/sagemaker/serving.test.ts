@@ -12,6 +12,7 @@ import {
   TransformJobError,
   type CaptureRecord,
   type LocalEndpoint,
+  localRuntimeClient,
 } from '../../../src/local-world/sagemaker';
 import { RECOMMENDER_SOURCE, servingSlate, SLATE, TINY_JOB_HYPERPARAMETERS, writeChannels } from './ranking-fixture';
 
@@ -113,12 +114,7 @@ describe('a local endpoint behind the SageMaker runtime API', () => {
         jsonContentTypes: ['application/json'],
       },
     });
-    client = new SageMakerRuntimeClient({
-      endpoint: local.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localRuntimeClient(local.endpoint);
   });
   afterAll(async () => {
     client?.destroy();
@@ -241,12 +237,7 @@ describe('LocalSageMakerRuntime with several variants', () => {
 
   beforeAll(async () => {
     runtime = await LocalSageMakerRuntime.start();
-    client = new SageMakerRuntimeClient({
-      endpoint: runtime.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localRuntimeClient(runtime.url);
     await runtime.createEndpoint({
       name: 'canary',
       variants: [
