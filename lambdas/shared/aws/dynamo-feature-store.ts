@@ -6,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -30,6 +31,9 @@ const predictionPk = (id: string) => `p#${id}`;
 const neighboursPk = (itemId: string) => `n#${itemId}`;
 const META_SK = 'meta';
 
+/** One request of a `BatchWriteItem` (a put, here). */
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -53,6 +57,23 @@ export class DynamoFeatureStore implements FeatureStore {
   private get concurrency() {
     return this.options.concurrency ?? 16;
   }
+  /**
+   * Writes put requests in batches of 25, `concurrency` batches at a time, retrying what DynamoDB leaves
+   * unprocessed with exponential backoff (at most `maxAttempts` attempts per batch).
+   */
+  private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+    await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= (this.options.maxAttempts ?? 6)) {
+          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        }
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    });
+  }
 
   async putRecent(interactions: readonly RecentInteraction[], expiresAt: number): Promise<void> {
     const item = (r: RecentInteraction, prefix: string) => ({
@@ -71,17 +92,7 @@ export class DynamoFeatureStore implements FeatureStore {
       item(r, 'r'),
       ...(r.eventType === 'impression' ? [] : [item(r, 'e')]),
     ]);
-    await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
-      let pending = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= (this.options.maxAttempts ?? 6)) {
-          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
-        }
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      }
-    });
+    await this.batchWrite(requests);
   }
 
   recentInteractions(userId: string, limit: number): Promise<RecentInteraction[]> {
@@ -240,17 +251,7 @@ export class DynamoFeatureStore implements FeatureStore {
         },
       },
     }));
-    await mapLimit(chunks(requests, 25), this.concurrency, async (chunk) => {
-      let pending = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= (this.options.maxAttempts ?? 6)) {
-          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
-        }
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-      }
-    });
+    await this.batchWrite(requests);
   }
 
   async neighbours(itemIds: readonly string[]): Promise<Map<string, Neighbour[]>> {
