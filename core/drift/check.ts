@@ -5,6 +5,7 @@
 import { csvColumnsOf, type FeatureSchema } from './features';
 import { createReadStream } from 'node:fs';
 import { accumulateRanges, accumulatorOptions, lineFormat, workerCount, type RangeJob } from './parallel';
+import { addCounters } from './checker-io';
 import {
   accumulatorSink,
   DEFAULT_SAMPLING,
@@ -264,18 +265,7 @@ export async function accumulateWindow(
       accumulatorSink(acc, options.schema ? csvColumnsOf(options.schema) : undefined),
     );
     if (summary.timeRejectedFields && !total.timeRejectedFields) total.timeRejectedFields = summary.timeRejectedFields;
-    const c = summary.counters;
-    total.lines += c.lines;
-    total.records += c.records;
-    total.invalid += c.invalid;
-    total.outOfWindow += c.outOfWindow;
-    total.noEventTime += c.noEventTime;
-    for (const [reason, n] of Object.entries(c.invalidReasons)) {
-      total.invalidReasons[reason] = (total.invalidReasons[reason] ?? 0) + n;
-    }
-    for (const example of c.invalidExamples) {
-      if (total.invalidExamples.length < 10) total.invalidExamples.push(example);
-    }
+    addCounters(total, summary.counters);
   }
   return total;
 }
