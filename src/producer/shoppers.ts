@@ -10,7 +10,7 @@
  */
 import { createRng, type Rng } from '../../core/drift/stats/random';
 import { DEVICES, SURFACES } from '../../core/recommender/contract';
-import { ZipfSampler, type SyntheticEvent } from './synthetic';
+import { weightedPick, ZipfSampler, type SyntheticEvent } from './synthetic';
 
 /** Options of {@link Shoppers}. */
 export interface ShopperOptions {
@@ -138,8 +138,8 @@ export class Shoppers {
   /** The request context of a session. */
   nextContext(): { surface: string; device: string } {
     return {
-      surface: this.pick(SURFACES, [6, 2, 1, 0.5, 0.5]),
-      device: this.pick(DEVICES, this.drift ? [8, 1, 0.5, 0.5] : [4, 4, 1, 1]),
+      surface: weightedPick(this.rng, SURFACES, [6, 2, 1, 0.5, 0.5]),
+      device: weightedPick(this.rng, DEVICES, this.drift ? [8, 1, 0.5, 0.5] : [4, 4, 1, 1]),
     };
   }
 
@@ -219,7 +219,7 @@ export class Shoppers {
   private organicItem(userIndex: number): CatalogueItem {
     // Pick a category by taste, then a popular item in it.
     const weights = Array.from({ length: this.categories }, (_, c) => this.taste(userIndex, `cat-${pad(c, 2)}`));
-    const category = `cat-${pad(this.pick([...weights.keys()], weights), 2)}`;
+    const category = `cat-${pad(weightedPick(this.rng, [...weights.keys()], weights), 2)}`;
     const candidates = this.byCategory.get(category) ?? this.items;
     for (let attempt = 0; attempt < 50; attempt++) {
       const item = this.items[this.itemZipf.rank(this.rng.nextFloat())];
@@ -250,15 +250,5 @@ export class Shoppers {
       ...(it ? { category: it.category } : {}),
       ...extra,
     };
-  }
-
-  private pick<T>(values: readonly T[], weights: readonly number[]): T {
-    const total = weights.reduce((a, b) => a + b, 0);
-    let u = this.rng.nextFloat() * total;
-    for (let i = 0; i < values.length; i++) {
-      u -= weights[i];
-      if (u < 0) return values[i];
-    }
-    return values[values.length - 1];
   }
 }

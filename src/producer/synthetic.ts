@@ -7,6 +7,17 @@
 import { createRng, type Rng } from '../../core/drift/stats/random';
 import { DEVICES, SURFACES } from '../../core/recommender/features';
 
+/** One of `values`, drawn with probability proportional to its weight (one `nextFloat` of `rng`). */
+export function weightedPick<T>(rng: Rng, values: readonly T[], weights: readonly number[]): T {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let u = rng.nextFloat() * total;
+  for (let i = 0; i < values.length; i++) {
+    u -= weights[i];
+    if (u < 0) return values[i];
+  }
+  return values[values.length - 1];
+}
+
 /** Options of the generator. */
 export interface SyntheticOptions {
   /** @default 10_000 */
@@ -123,22 +134,12 @@ export class SyntheticTraffic {
     return Array.from({ length: n }, () => this.next());
   }
 
-  private pick<T>(values: readonly T[], weights: readonly number[]): T {
-    const total = weights.reduce((a, b) => a + b, 0);
-    let u = this.rng.nextFloat() * total;
-    for (let i = 0; i < values.length; i++) {
-      u -= weights[i];
-      if (u < 0) return values[i];
-    }
-    return values[values.length - 1];
-  }
-
   private session(): void {
     const rng = this.rng;
     const now = this.o.clock();
     const user = `user-${pad(this.users.rank(rng.nextFloat()), 7)}`;
-    const surface = this.pick(SURFACES, [6, 2, 1, 0.5, 0.5]);
-    const device = this.pick(DEVICES, this.o.drift ? [8, 1, 0.5, 0.5] : [4, 4, 1, 1]);
+    const surface = weightedPick(this.rng, SURFACES, [6, 2, 1, 0.5, 0.5]);
+    const device = weightedPick(this.rng, DEVICES, this.o.drift ? [8, 1, 0.5, 0.5] : [4, 4, 1, 1]);
     const sessionId = uuid(rng);
     const inferenceId = uuid(rng);
     const shown = new Set<number>();
