@@ -42,6 +42,28 @@ export interface EventSchema {
   readonly fields: readonly EventField[];
 }
 
+/** The recommender's request context, the same in interactions and served slates. */
+const USER_ID_FIELD: EventField = {
+  name: 'user_id',
+  type: 'string',
+  required: true,
+  description: 'Pseudonymous user id.',
+};
+const DEVICE_FIELD: EventField = {
+  name: 'device',
+  type: 'string',
+  required: false,
+  description: 'Client device class.',
+  values: ['mobile', 'desktop', 'tablet', 'tv'],
+};
+const surfaceField = (what: string): EventField => ({
+  name: 'surface',
+  type: 'string',
+  required: true,
+  description: `Where ${what} was shown.`,
+  values: ['home', 'search', 'detail', 'email', 'notification'],
+});
+
 /** Event types of the recommender. */
 export const INTERACTION_TYPES = ['impression', 'view', 'click', 'watch', 'purchase'] as const;
 
@@ -64,23 +86,11 @@ export const INTERACTION_EVENT_SCHEMA: EventSchema = {
       description: 'What happened.',
       values: INTERACTION_TYPES,
     },
-    { name: 'user_id', type: 'string', required: true, description: 'Pseudonymous user id.' },
+    USER_ID_FIELD,
     { name: 'item_id', type: 'string', required: true, description: 'Catalogue item id.' },
     { name: 'event_time', type: 'timestamp', required: true, description: 'When it happened on the client, UTC.' },
-    {
-      name: 'surface',
-      type: 'string',
-      required: true,
-      description: 'Where the item was shown.',
-      values: ['home', 'search', 'detail', 'email', 'notification'],
-    },
-    {
-      name: 'device',
-      type: 'string',
-      required: false,
-      description: 'Client device class.',
-      values: ['mobile', 'desktop', 'tablet', 'tv'],
-    },
+    surfaceField('the item'),
+    DEVICE_FIELD,
     { name: 'position', type: 'bigint', required: false, description: 'Rank at which the item was shown (0-based).' },
     {
       name: 'value',
@@ -149,21 +159,9 @@ export const SERVED_SLATE_SCHEMA: EventSchema = {
       description: 'Id of the response; the interactions it leads to carry it.',
     },
     { name: 'event_time', type: 'timestamp', required: true, description: 'When the slate was served, UTC.' },
-    { name: 'user_id', type: 'string', required: true, description: 'Pseudonymous user id.' },
-    {
-      name: 'surface',
-      type: 'string',
-      required: true,
-      description: 'Where the slate was shown.',
-      values: ['home', 'search', 'detail', 'email', 'notification'],
-    },
-    {
-      name: 'device',
-      type: 'string',
-      required: false,
-      description: 'Client device class.',
-      values: ['mobile', 'desktop', 'tablet', 'tv'],
-    },
+    USER_ID_FIELD,
+    surfaceField('the slate'),
+    DEVICE_FIELD,
     {
       name: 'model_version',
       type: 'string',
