@@ -334,16 +334,23 @@ describe('realised quality', () => {
     },
   };
   const withQuality = { ...settings, quality: { ...DEFAULT_QUALITY_SETTINGS } };
-
-  test('a significant drop of the served slates requests retraining once (k-of-n, cooldown shared with drift)', async () => {
+  /** A store with the drift baseline, a quiet capture window and, when asked, the deployed model's quality baseline. */
+  async function qualityHarness(withBaseline: boolean) {
     const h = harness();
     await putBaseline(h.store);
     await putCapture(h.store, 0);
-    await h.store.put(
-      'artifacts',
-      'drift/baselines/mlbp-sandbox-recommender/quality.json',
-      JSON.stringify(qualityBaseline),
-    );
+    if (withBaseline) {
+      await h.store.put(
+        'artifacts',
+        'drift/baselines/mlbp-sandbox-recommender/quality.json',
+        JSON.stringify(qualityBaseline),
+      );
+    }
+    return h;
+  }
+
+  test('a significant drop of the served slates requests retraining once (k-of-n, cooldown shared with drift)', async () => {
+    const h = await qualityHarness(true);
     await h.store.put('artifacts', outcomesKey, slates(0.2));
     const result = await runDriftCheck(withQuality, h.ports, now);
     expect(result).toMatchObject({ status: 'reported', drifted: false, retrainingRequested: false });
@@ -381,14 +388,7 @@ describe('realised quality', () => {
   });
 
   test('quality at or above the reference does not drop; the judged window is remembered', async () => {
-    const h = harness();
-    await putBaseline(h.store);
-    await putCapture(h.store, 0);
-    await h.store.put(
-      'artifacts',
-      'drift/baselines/mlbp-sandbox-recommender/quality.json',
-      JSON.stringify(qualityBaseline),
-    );
+    const h = await qualityHarness(true);
     await h.store.put('artifacts', outcomesKey, slates(0.6));
     const result = await runDriftCheck(withQuality, h.ports, now);
     expect(result.quality).toMatchObject({ dropped: [], retrainingRequested: false });
@@ -400,9 +400,7 @@ describe('realised quality', () => {
   });
 
   test('without a quality baseline, the preceding windows are the reference', async () => {
-    const h = harness();
-    await putBaseline(h.store);
-    await putCapture(h.store, 0);
+    const h = await qualityHarness(false);
     await h.store.put('artifacts', outcomesKey, slates(0.6));
     const first = await runDriftCheck(withQuality, h.ports, now);
     expect(first.quality).toMatchObject({ dropped: [] });
