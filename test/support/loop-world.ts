@@ -160,6 +160,17 @@ function scriptedModels(s: Scenario): ModelRuntime {
   };
 }
 
+/** The path of a run that finds the lock held by a run still in progress: it ends without touching that lock. */
+export const ALREADY_RUNNING_PATH = [
+  'PlanRun',
+  'AcquireLock',
+  'ReadLock',
+  'LockHolderKnown?',
+  'DescribeLockHolder',
+  'LockHolderRunning?',
+  'AlreadyRunning',
+];
+
 /** The loop deployed in a local world. */
 export class LoopWorld {
   private constructor(

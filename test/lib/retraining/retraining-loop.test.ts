@@ -17,7 +17,7 @@ import { RetrainingLoop, type RetrainingLoopProps } from '../../../lib/retrainin
 import { algorithmImageUri, resolveAlgorithmRecipe } from '../../../lib/retraining/training-recipe';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Emulators } from '../../../src/local-world/emulators';
-import { LoopWorld } from '../../support/loop-world';
+import { ALREADY_RUNNING_PATH, LoopWorld } from '../../support/loop-world';
 import { stateMachineDefinition } from '../../support/state-machine';
 import { synthesize, synthesizedStage, type SynthesizedStage } from '../../support/synth';
 
@@ -74,6 +74,15 @@ const AFTER_DEPLOYMENT = [
   'Finished?',
   'RunSucceeded',
 ];
+
+/** A rolled-back update: the candidate rejected beside the serving champion, the run notified, the lock released. */
+async function expectRolledBack(world: LoopWorld): Promise<void> {
+  expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+  expect(world.notifications).toEqual([
+    expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
+  ]);
+  expect((await world.locks()).size).toBe(0);
+}
 
 /** Asserts the final status, showing the error and the path taken when it differs. */
 function expectEnded(run: Awaited<ReturnType<LoopWorld['run']>>, status: 'SUCCEEDED' | 'FAILED'): void {
@@ -326,15 +335,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     });
     expectEnded(second, 'SUCCEEDED');
     // The lock is held by a run that is still RUNNING: end here, the holder keeps its lock.
-    expect(second.visited).toEqual([
-      'PlanRun',
-      'AcquireLock',
-      'ReadLock',
-      'LockHolderKnown?',
-      'DescribeLockHolder',
-      'LockHolderRunning?',
-      'AlreadyRunning',
-    ]);
+    expect(second.visited).toEqual(ALREADY_RUNNING_PATH);
     expect((await world.locks()).get(ENDPOINT)).toMatchObject({ datasetId: { S: 'first' } }); // untouched
 
     release();
@@ -383,11 +384,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(run.visited).not.toContain('RegisterScalableTarget');
     expect(run.visited).not.toContain('RefreshBaseline');
     expect(world.endpoint?.configName).toBe('mlbp-production-recommender-champion');
-    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
-    expect(world.notifications).toEqual([
-      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
-    ]);
-    expect((await world.locks()).size).toBe(0);
+    await expectRolledBack(world);
   });
 
   test('production: a model rejected by the approver is marked rejected, not deployed, and the run ends', async () => {
@@ -740,11 +737,7 @@ describe('retraining loop, executed locally from the synthesized definition', ()
     expect(run.visited.join(' → ')).toContain('MarkComponentRolledBack → RecordComponentRolledBack');
     expect(run.visited).not.toContain('RegisterScalableTarget');
     expect(world.inferenceComponent?.modelName).toBe('mlbp-sandbox-vision-old');
-    expect(world.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
-    expect(world.notifications).toEqual([
-      expect.objectContaining({ status: 'rolled-back', error: 'DeploymentRolledBack' }),
-    ]);
-    expect((await world.locks()).size).toBe(0);
+    await expectRolledBack(world);
   });
 
   test('vision: the dataset step decides the channels and the script-mode hyperparameters of the training job', async () => {
