@@ -19,6 +19,7 @@ import { bucketStart } from '../../../core/recommender/features';
 import type { ServingOutcome } from '../../../core/recommender/recommend';
 import { FeatureStore } from '../../../lib/case-studies/recommender/feature-store';
 import { RecommendApi } from '../../../lib/case-studies/recommender/recommend-api';
+import { RECOMMEND_ENV } from './env';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (o: { createTableMs: number }) => Server;
@@ -39,18 +40,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    CASE_STUDY: 'recommender',
-    STAGE: 'sandbox',
-    TABLE_NAME: 'features',
-    ENDPOINT_NAME: 'mlbp-sandbox-recommender',
-    INVOKE_TIMEOUT_MS: '100',
-    CANDIDATES: '10',
-    MAX_K: '5',
-    RECENT_ITEMS_PER_USER: '20',
-    POPULARITY_BUCKET_MINUTES: '15',
-    FEATURE_TTL_HOURS: '48',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...RECOMMEND_ENV,
   });
   dynamo = new DynamoDBClient({ endpoint, requestHandler: new NodeHttpHandler() });
   await dynamo.send(

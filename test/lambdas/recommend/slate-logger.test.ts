@@ -6,6 +6,7 @@ import { decodeRecord } from '../../../core/recommender/consume';
 import { NUM_FEATURES } from '../../../core/recommender/contract';
 import type { ServedSlate } from '../../../core/recommender/slate';
 import { Emulators } from '../../../src/local-world/emulators';
+import { RECOMMEND_ENV } from './env';
 
 let emulators: Emulators;
 let slateLogger: typeof import('../../../lambdas/recommend/index').slateLogger;
@@ -15,18 +16,7 @@ beforeAll(async () => {
   await emulators.createStream('events', 1);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
-    CASE_STUDY: 'recommender',
-    STAGE: 'sandbox',
-    TABLE_NAME: 'features',
-    ENDPOINT_NAME: 'mlbp-sandbox-recommender',
-    INVOKE_TIMEOUT_MS: '100',
-    CANDIDATES: '10',
-    MAX_K: '5',
-    RECENT_ITEMS_PER_USER: '20',
-    POPULARITY_BUCKET_MINUTES: '15',
-    FEATURE_TTL_HOURS: '48',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...RECOMMEND_ENV,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   ({ slateLogger } = require('../../../lambdas/recommend/index'));
