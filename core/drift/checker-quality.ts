@@ -3,8 +3,6 @@
  * longer than features to arrive), read the outcome records, compare each metric with the deployed model's quality
  * baseline (or the preceding windows), and decide like drift does: the same k-of-n and a cooldown shared with drift.
  */
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { hourFolders, listKeys } from './checker-io';
 import type { CheckerState, QualityHistoryEntry } from './checker-state';
 import {
@@ -22,7 +20,7 @@ import {
 } from './quality';
 import { readLines } from './readers';
 import { decideRetraining, type RetrainingPolicy } from './retraining';
-import { readText, type ObjectStore } from '../storage/object-store';
+import { gunzipped, readText, type ObjectStore } from '../storage/object-store';
 
 /** Settings of the quality check. */
 export interface QualitySettings {
@@ -51,27 +49,6 @@ export const DEFAULT_QUALITY_SETTINGS: QualitySettings = {
 /** Hidden objects (a name starting with `_` or `.`, as Hive and Athena skip them): markers, never outcome records. */
 const isHidden = (key: string) => /(^|\/)[_.][^/]*$/.test(key);
 
-/** The body of an outcome object as text chunks, gunzipped when it is gzip (e.g. an Athena `UNLOAD`'s `*.gz`). */
-async function* outcomeChunks(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
-  const iterator = body[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let length = 0;
-  while (length < 2) {
-    const next = await iterator.next();
-    if (next.done) break;
-    const chunk = Buffer.from(next.value);
-    head.push(chunk);
-    length += chunk.length;
-  }
-  const start = Buffer.concat(head);
-  const all = (async function* () {
-    if (start.length > 0) yield start;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  })();
-  if (start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b) yield* Readable.from(all).pipe(createGunzip());
-  else yield* all;
-}
-
 /**
  * Reads the outcome records of `[start, end)` (serving time) into the window's metrics. Objects may be plain or
  * gzip JSON lines; hidden objects (`_…`, `.…`, e.g. the slate writer's `_slates.json` markers) are skipped.
@@ -94,7 +71,7 @@ export async function readOutcomes(
     if (isHidden(key)) continue;
     const object = await store.get(bucket, key);
     if (!object) continue;
-    for await (const line of readLines(outcomeChunks(object.body))) {
+    for await (const line of readLines(gunzipped(object.body))) {
       const outcome = parseOutcomeLine(line);
       if (typeof outcome === 'string') acc.reject(outcome);
       else if (outcome.timeMs >= from && outcome.timeMs < to) acc.add(outcome);

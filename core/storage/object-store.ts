@@ -3,7 +3,8 @@
  * Lambdas use `S3ObjectStore` (lambdas/shared/aws/s3-object-store.ts); tests and `npm run simulate` use in-memory
  * or filesystem stores with the same contract.
  */
-import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 
 /** An object's body and version tag. */
 export interface StoredObject {
@@ -129,4 +130,28 @@ export async function readBytes(store: ObjectStore, bucket: string, key: string)
   for await (const chunk of object.body) parts.push(Buffer.from(chunk));
   const bytes = Buffer.concat(parts);
   return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+}
+
+/**
+ * An object's body as it streams, gunzipped when it is gzip (by its magic bytes, as {@link readBytes} decides):
+ * for objects too large to read whole, e.g. an Athena `UNLOAD`'s `*.gz` parts.
+ */
+export async function* gunzipped(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
+  const iterator = body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let length = 0;
+  while (length < 2) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const chunk = Buffer.from(next.value);
+    head.push(chunk);
+    length += chunk.length;
+  }
+  const start = Buffer.concat(head);
+  const all = (async function* () {
+    if (start.length > 0) yield start;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  if (start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b) yield* Readable.from(all).pipe(createGunzip());
+  else yield* all;
 }
