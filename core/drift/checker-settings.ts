@@ -7,6 +7,7 @@ import { DEFAULT_POLICY, EFFECTS_BY_KIND, type DriftPolicy } from './engine';
 import { DEFAULT_LATE_POLICY, type DriftCheckerSettings } from './checker';
 import { DEFAULT_QUALITY_SETTINGS } from './checker-quality';
 import { DEFAULT_SEASONAL_POLICY } from './seasonal';
+import { issuesText } from '../contracts/issues';
 
 const fraction = z.number().min(0).max(1);
 const seasonality = z.enum(['none', 'daily', 'weekly']);
@@ -87,9 +88,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): DriftCheckerSettings {
   }
   const parsed = policyDocumentSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(
-      `environment variable DRIFT_POLICY is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`environment variable DRIFT_POLICY is invalid: ${issuesText(parsed.error)}`);
   }
   const doc = parsed.data;
   const policy: DriftPolicy = {

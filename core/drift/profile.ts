@@ -30,6 +30,7 @@ import {
 } from './seasonal-profile';
 import { binCounts, decileEdges, OTHER_CATEGORY, sortFloat64 } from './stats';
 import { hourOfWeek, looksLikeTimestamp, PHASES_PER_WEEK } from './time';
+import { issuesText } from '../contracts/issues';
 
 /** The `kind` of a baseline profile document. */
 export const BASELINE_PROFILE_KIND = 'ml-blueprint/baseline-profile';
@@ -950,6 +951,5 @@ export function parseBaselineProfile(input: unknown): BaselineProfile {
     }
     return parsed.data as BaselineProfile;
   }
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
-  throw new Error(`invalid baseline profile: ${problems.slice(0, 5).join('; ')}`);
+  throw new Error(`invalid baseline profile: ${issuesText(parsed.error, '(document)', 5)}`);
 }

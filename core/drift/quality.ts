@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { adjustPValues, type DriftPolicy } from './engine';
 import { normalCdf, normalQuantile, twoProportionZTest } from './stats';
 import { parseTimeValue } from './time';
+import { issuesText } from '../contracts/issues';
 
 /** Sufficient statistics of one quality metric: a proportion (CTR, accuracy) or a mean (nDCG@10 per slate). */
 export type QualityStats =
@@ -352,12 +353,7 @@ export const qualityBaselineSchema = z.strictObject({
 export function parseQualityBaseline(json: unknown): QualityBaseline {
   const parsed = qualityBaselineSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(
-      `invalid quality baseline: ${parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`)
-        .join('; ')}`,
-    );
+    throw new Error(`invalid quality baseline: ${issuesText(parsed.error, '(document)', 5)}`);
   }
   return parsed.data;
 }

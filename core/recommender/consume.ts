@@ -14,6 +14,7 @@ import type { CtrCounts, FeatureStore, ItemCounts, ItemSighting, RecentInteracti
 import { bucketStart } from './features';
 import { isSlateRecord, validateSlate, type ServedSlate } from './slate';
 import { FEATURE_NAMES } from './contract';
+import { issuesText } from '../contracts/issues';
 
 /** The served-feature objects of a batch: one per slate hour, named by the batch's shard and first record. */
 export function servedFeatureObjects(
@@ -175,7 +176,7 @@ export function decodeRecord(record: StreamRecord): DecodedRecord {
     return {
       ok: false,
       reason: 'schema',
-      detail: parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '),
+      detail: issuesText(parsed.error, '(event)'),
     };
   }
   const event = parsed.data as unknown as InteractionEvent;

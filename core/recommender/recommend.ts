@@ -13,6 +13,7 @@ import { DEVICES, FEATURE_VERSION, featureVector, requestPart, SURFACES, type En
 import type { FeatureStore } from './feature-store';
 import { bucketStart, slidingCount, toCsv } from './features';
 import { SLATE_RECORD_TYPE, type ServedSlate } from './slate';
+import { issuesText } from '../contracts/issues';
 
 /** Settings of the serving function. */
 export interface ServingSettings {
@@ -122,7 +123,7 @@ export function requestSchema(maxK: number) {
 export function parseRequest(input: unknown, maxK: number): RecommendRequest {
   const parsed = requestSchema(maxK).safeParse(input);
   if (!parsed.success) {
-    throw new RequestError(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
+    throw new RequestError(issuesText(parsed.error, 'request'));
   }
   return parsed.data;
 }

@@ -6,6 +6,7 @@
 import { eventValidator, SERVED_SLATE_SCHEMA } from '../contracts/events';
 import type { CandidateSource } from './candidates';
 import { vectorProblem } from './contract';
+import { issuesText } from '../contracts/issues';
 
 /** `record_type` of a slate on the stream (interactions carry none). */
 export const SLATE_RECORD_TYPE = 'served_slate';
@@ -50,7 +51,7 @@ export function validateSlate(json: unknown): { ok: true; slate: ServedSlate } |
   if (!parsed.success) {
     return {
       ok: false,
-      detail: parsed.error.issues.map((i) => `${i.path.join('.') || '(slate)'}: ${i.message}`).join('; '),
+      detail: issuesText(parsed.error, '(slate)'),
     };
   }
   const slate = parsed.data as unknown as ServedSlate;

@@ -3,6 +3,7 @@
  * name), the dataset ID and window, and the lock's expiry. Pure: no AWS, no clock (the start time is an input).
  */
 import { z } from 'zod';
+import { issuesText } from '../contracts/issues';
 
 /** Why a run started. */
 export const triggerSchema = z.strictObject({
@@ -65,7 +66,7 @@ export function parseTrigger(raw: unknown): Trigger {
   const parsed = triggerSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
-      `execution input trigger is invalid (${parsed.error.issues.map((i) => `${i.path.join('.') || 'trigger'}: ${i.message}`).join('; ')}); received ${JSON.stringify(raw).slice(0, 300)}`,
+      `execution input trigger is invalid (${issuesText(parsed.error, 'trigger')}); received ${JSON.stringify(raw).slice(0, 300)}`,
     );
   }
   return parsed.data;

@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { writeCtrBaseline, writeQualityBaseline, type CtrBucketCounts } from '../drift/ctr-baseline';
 import type { ObjectStore } from '../storage/object-store';
+import { issueText } from '../contracts/issues';
 
 /** What the `WriteReferences` step receives. */
 export const referencesInputSchema = z.object({
@@ -62,8 +63,7 @@ export async function writeDeployReferences(
 ): Promise<ReferencesResult> {
   const parsed = referencesInputSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`invalid references input: ${issue.path.join('.') || 'the payload'}: ${issue.message}`);
+    throw new Error(`invalid references input: ${issueText(parsed.error.issues[0], 'the payload')}`);
   }
   const input = parsed.data;
   const replaced = replacedVersion(input.champion);

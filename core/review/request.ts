@@ -9,6 +9,7 @@ import { IMAGE_CONTENT_TYPES } from '../contracts/events';
 import { isValidLabel } from '../vision/labels';
 import { ReviewError } from './errors';
 import { REVIEW_REASONS, type ReviewReason } from './policy';
+import { issueText } from '../contracts/issues';
 
 /** One class of the model's answer. */
 export interface ClassScore {
@@ -73,9 +74,7 @@ const schema = z.strictObject({
 });
 
 function describe(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'the request';
-  return `${where}: ${issue.message}`;
+  return issueText(error.issues[0], 'the request');
 }
 
 /**

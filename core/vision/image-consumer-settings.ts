@@ -1,6 +1,7 @@
 /** Image consumer settings from the Lambda environment, validated (the ingestion policy is one JSON variable). */
 import { z } from 'zod';
 import type { ImageConsumerSettings } from './image-consumer';
+import { issuesText } from '../contracts/issues';
 
 const policySchema = z.strictObject({
   contentTypes: z.array(z.string()).min(1),
@@ -30,9 +31,7 @@ export function consumerSettingsFromEnv(env: NodeJS.ProcessEnv): ImageConsumerSe
   }
   const policy = policySchema.safeParse(json);
   if (!policy.success) {
-    throw new Error(
-      `environment variable INGEST_POLICY is invalid: ${policy.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`environment variable INGEST_POLICY is invalid: ${issuesText(policy.error)}`);
   }
   const threshold = Number(required(env, 'CONFIDENCE_THRESHOLD'));
   if (!(threshold >= 0 && threshold <= 1)) {

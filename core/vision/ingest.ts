@@ -6,6 +6,7 @@
  */
 import { eventValidator, IMAGE_EVENT_SCHEMA } from '../contracts/events';
 import { contentTypeOf, sniffFormat } from './image-stats';
+import { issuesText } from '../contracts/issues';
 
 /** What the consumer accepts. */
 export interface IngestPolicy {
@@ -69,10 +70,7 @@ export function validateImageEvent(payload: string, policy: IngestPolicy): Verdi
   }
   const parsed = validate.safeParse(json);
   if (!parsed.success) {
-    return reject(
-      'schema',
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '),
-    );
+    return reject('schema', issuesText(parsed.error, '(event)'));
   }
   const event = parsed.data as unknown as ImageEvent;
   if (!policy.knownSources.includes(event.source)) {

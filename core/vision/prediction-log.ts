@@ -10,6 +10,7 @@ import { IMAGE_CONTENT_TYPES } from '../contracts/events';
 import { readBytes, type ObjectStore } from '../storage/object-store';
 import { MODEL_VERSION_PATTERN, type Prediction } from './prediction';
 import { entropyUncertainty, marginUncertainty } from './uncertainty';
+import { issueText } from '../contracts/issues';
 
 /** Classes kept per record (the reviewers' page shows three). */
 export const LOGGED_TOP_K = 3;
@@ -107,8 +108,7 @@ export function parsePredictionLogLine(line: string): PredictionLogRecord {
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`prediction log line: ${issue.path.join('.') || 'the record'}: ${issue.message}`);
+    throw new Error(`prediction log line: ${issueText(parsed.error.issues[0], 'the record')}`);
   }
   return parsed.data;
 }
