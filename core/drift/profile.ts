@@ -449,13 +449,7 @@ class FeatureTracker {
     if (s.categorical)
       (this.categorical ??= new CategoricalAccumulator(this.sampling.maxCategories)).absorb(s.categorical);
     if (s.embedding) {
-      (this.embedding ??= new EmbeddingAccumulator(
-        this.sampling.embeddingSampleSize,
-        this.seed(),
-        this.sampling,
-        this.expected?.dimension,
-        this.expected?.projection,
-      )).absorb(s.embedding, random);
+      this.embeddingAccumulator().absorb(s.embedding, random);
     }
     if (s.phases) this.phases?.absorb(s.phases, random);
   }
@@ -509,19 +503,24 @@ class FeatureTracker {
         (this.categorical ??= new CategoricalAccumulator(this.sampling.maxCategories)).add(v as string);
         break;
       case 'embedding':
-        (this.embedding ??= new EmbeddingAccumulator(
-          this.sampling.embeddingSampleSize,
-          this.seed(),
-          this.sampling,
-          this.expected?.dimension,
-          this.expected?.projection,
-        )).add(v as number[]);
+        this.embeddingAccumulator().add(v as number[]);
         break;
     }
   }
 
   private seed(): number {
     return hashName(this.name, this.sampling.seed);
+  }
+
+  /** The feature's embedding accumulator, created at its first value (or absorbed part). */
+  private embeddingAccumulator(): EmbeddingAccumulator {
+    return (this.embedding ??= new EmbeddingAccumulator(
+      this.sampling.embeddingSampleSize,
+      this.seed(),
+      this.sampling,
+      this.expected?.dimension,
+      this.expected?.projection,
+    ));
   }
 
   /** The majority kind's profile; values of other kinds count as missing. */

@@ -10,6 +10,7 @@ import { accumulateRanges, accumulatorOptions, byteRanges, type RangeJob } from 
 import { ProfileAccumulator, toBaselineProfile, type NumericalProfile } from '../../../core/drift/profile';
 import { mergeSamples, SeededRandom } from '../../../core/drift/reservoir';
 import { createRng } from '../../../core/drift/stats';
+import { seasonalRangeJob } from './support/range-job';
 
 let dir: string;
 let path: string;
@@ -35,15 +36,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const job = (): RangeJob => ({
-  path,
-  format: 'plain',
-  sampling: { sampleSize: 500, seed: 7 },
-  expectations: null,
-  skip: [],
-  seasonal: { timeField: 'event_time' },
-  timeField: 'event_time',
-});
+const job = (): RangeJob => seasonalRangeJob(path);
 
 async function profileWith(rangeBytes: number) {
   const acc = new ProfileAccumulator(accumulatorOptions(job()));

@@ -13,25 +13,17 @@ import {
   type ObjectsJob,
   type ObjectsResult,
   type ObjectsTask,
-  type RangeJob,
 } from '../../../../core/drift/parallel';
 import { ProfileAccumulator, toBaselineProfile } from '../../../../core/drift/profile';
 import { createRng } from '../../../../core/drift/stats';
 import { MemoryObjectStore } from '../../../../core/storage/object-store';
+import { seasonalRangeJob } from './range-job';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 23, 10);
 
 async function ranges(path: string, workers: number, rangeBytes: number): Promise<unknown> {
-  const job: RangeJob = {
-    path,
-    format: 'plain',
-    sampling: { sampleSize: 500, seed: 7 },
-    expectations: null,
-    skip: [],
-    seasonal: { timeField: 'event_time' },
-    timeField: 'event_time',
-  };
+  const job = seasonalRangeJob(path);
   const acc = new ProfileAccumulator(accumulatorOptions(job));
   const counters = await accumulateRanges(acc, job, { workers, rangeBytes });
   return { counters, profile: toBaselineProfile(acc, { createdAt: new Date(0) }) };
