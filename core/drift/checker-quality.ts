@@ -7,6 +7,7 @@ import { hourFolders, listKeys } from './checker-io';
 import type { CheckerState, QualityHistoryEntry } from './checker-state';
 import {
   compareQuality,
+  DEFAULT_OUTCOMES_PREFIX,
   DEFAULT_QUALITY_POLICY,
   OutcomeAccumulator,
   parseOutcomeLine,
@@ -40,7 +41,7 @@ export interface QualitySettings {
 
 /** Defaults of {@link QualitySettings}. */
 export const DEFAULT_QUALITY_SETTINGS: QualitySettings = {
-  outcomesPrefix: 'drift/outcomes/',
+  outcomesPrefix: DEFAULT_OUTCOMES_PREFIX,
   settleMinutes: 60,
   policy: DEFAULT_QUALITY_POLICY,
   referenceWindows: 24,

@@ -10,11 +10,13 @@
  * biased low), conflict items judge label sources rather than a prediction, and a disputed item has no label.
  * Pure apart from the object-store port; no AWS imports.
  */
+import { hourFolders } from '../drift/checker-io';
+import { DEFAULT_OUTCOMES_PREFIX } from '../drift/quality';
 import type { ObjectStore } from '../storage/object-store';
 import type { ReviewItem } from './item';
 
-/** The drift checker's outcomes prefix (its default `outcomesPrefix`; kept equal by a test). */
-export const OUTCOMES_PREFIX = 'drift/outcomes/';
+/** The drift checker's outcomes prefix (its default `outcomesPrefix`). */
+export const OUTCOMES_PREFIX = DEFAULT_OUTCOMES_PREFIX;
 
 /**
  * The version of a prediction whose producer did not record it. The checker leaves such outcomes out of the
@@ -70,8 +72,8 @@ export function auditOutcome(item: ReviewItem): AuditOutcome {
 export function auditOutcomeKey(prefix: string, endpointName: string, outcome: AuditOutcome): string {
   const time = new Date(outcome.record.time);
   if (Number.isNaN(time.getTime())) throw new Error(`outcome of item ${outcome.itemId} has no valid time`);
-  const hour = time.toISOString().slice(0, 13).replace(/[-T]/g, '/');
-  return `${prefix}${endpointName}/${hour}/audit-${outcome.itemId}.jsonl`;
+  const [hour] = hourFolders(time, new Date(time.getTime() + 1));
+  return `${prefix}${endpointName}/${hour}audit-${outcome.itemId}.jsonl`;
 }
 
 /** Where outcomes go: the artifacts bucket, the checker's outcomes prefix and the endpoint it checks. */
