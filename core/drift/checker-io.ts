@@ -6,14 +6,13 @@
 import type { ReadCounters } from './readers';
 import type { ObjectStore } from '../storage/object-store';
 import type { ObjectsTask } from './parallel';
+import { captureHourFolder } from '../storage/layout';
 
 /** The hour folders (`yyyy/mm/dd/hh/`) that can hold records of `[start, end)`. */
 export function hourFolders(start: Date, end: Date): string[] {
   const out: string[] = [];
-  const pad = (n: number) => String(n).padStart(2, '0');
   for (let t = Math.floor(start.getTime() / 3_600_000) * 3_600_000; t < end.getTime(); t += 3_600_000) {
-    const d = new Date(t);
-    out.push(`${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${pad(d.getUTCHours())}/`);
+    out.push(captureHourFolder(new Date(t)));
   }
   return out;
 }

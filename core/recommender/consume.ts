@@ -15,6 +15,7 @@ import { bucketStart } from './features';
 import { isSlateRecord, validateSlate, type ServedSlate } from './slate';
 import { FEATURE_NAMES } from './contract';
 import { issuesText } from '../contracts/issues';
+import { captureHourFolder } from '../storage/layout';
 
 /** The served-feature objects of a batch: one per slate hour, named by the batch's shard and first record. */
 export function servedFeatureObjects(
@@ -23,11 +24,9 @@ export function servedFeatureObjects(
   batchId: string,
 ): Array<{ key: string; body: string }> {
   const byHour = new Map<string, string[]>();
-  const two = (n: number) => String(n).padStart(2, '0');
   for (const slate of slates) {
     if (slate.fallback) continue;
-    const t = new Date(slate.event_time);
-    const hour = `${t.getUTCFullYear()}/${two(t.getUTCMonth() + 1)}/${two(t.getUTCDate())}/${two(t.getUTCHours())}/`;
+    const hour = captureHourFolder(new Date(slate.event_time));
     const lines = byHour.get(hour) ?? [];
     for (const item of slate.items) {
       // `inferenceTime` routes the record to its drift window (as data capture's `eventMetadata.inferenceTime`).

@@ -16,6 +16,7 @@
  */
 import type { ObjectStore } from '../storage/object-store';
 import { slateOutcomesStatement, slatesFolder, slatesMarkerKey, type SlateOutcomeSqlOptions } from './outcomes';
+import { lakeHourPartition } from '../storage/layout';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -88,17 +89,12 @@ export function settleDelayMinutes(s: Pick<SlateOutcomeSqlOptions, 'attributionM
   return s.attributionMinutes + s.deliveryAllowanceMinutes;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /** The lake's arrival partitions that can hold the hour's slates: from the hour to its end plus the allowance. */
 export function arrivalPartitions(hour: Date, deliveryAllowanceMinutes: number): string[] {
   const out: string[] = [];
   const last = hour.getTime() + HOUR_MS + deliveryAllowanceMinutes * MINUTE_MS;
   for (let t = hour.getTime(); t < last; t += HOUR_MS) {
-    const d = new Date(t);
-    out.push(
-      `dt=${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}/hour=${pad(d.getUTCHours())}/`,
-    );
+    out.push(lakeHourPartition(new Date(t)));
   }
   return out;
 }

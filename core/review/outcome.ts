@@ -10,7 +10,7 @@
  * biased low), conflict items judge label sources rather than a prediction, and a disputed item has no label.
  * Pure apart from the object-store port; no AWS imports.
  */
-import { hourFolders } from '../drift/checker-io';
+import { captureHourFolder } from '../storage/layout';
 import { DEFAULT_OUTCOMES_PREFIX } from '../drift/quality';
 import type { ObjectStore } from '../storage/object-store';
 import type { ReviewItem } from './item';
@@ -72,7 +72,7 @@ export function auditOutcome(item: ReviewItem): AuditOutcome {
 export function auditOutcomeKey(prefix: string, endpointName: string, outcome: AuditOutcome): string {
   const time = new Date(outcome.record.time);
   if (Number.isNaN(time.getTime())) throw new Error(`outcome of item ${outcome.itemId} has no valid time`);
-  const [hour] = hourFolders(time, new Date(time.getTime() + 1));
+  const hour = captureHourFolder(time);
   return `${prefix}${endpointName}/${hour}audit-${outcome.itemId}.jsonl`;
 }
 

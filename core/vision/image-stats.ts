@@ -6,6 +6,7 @@
  */
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { captureHourFolder } from '../storage/layout';
 
 /** Formats the decoders understand. */
 export type ImageFormat = 'png' | 'jpeg';
@@ -209,10 +210,7 @@ export function imageStatsRecord(eventId: string, time: Date, features: Record<s
 
 /** Key of a batch of image statistics: `{prefix}{endpoint}/yyyy/mm/dd/hh/{batchId}.jsonl` (the capture layout). */
 export function imageStatsKey(prefix: string, endpointName: string, time: Date, batchId: string): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${prefix}${endpointName}/${time.getUTCFullYear()}/${pad(time.getUTCMonth() + 1)}/${pad(
-    time.getUTCDate(),
-  )}/${pad(time.getUTCHours())}/${batchId}.jsonl`;
+  return `${prefix}${endpointName}/${captureHourFolder(time)}${batchId}.jsonl`;
 }
 
 /**

@@ -9,6 +9,7 @@
  * table's), one object per call and hour rather than per buffer.
  */
 import type { MemoryObjectStore } from '../../core/storage/object-store';
+import { lakeHourPartition, utcDate } from '../../core/storage/layout';
 
 /** A record as a delivery stream receives it from Kinesis. */
 export interface FirehoseRecord {
@@ -37,9 +38,6 @@ export interface DeliveryResult {
   readonly objects: string[];
 }
 
-const two = (n: number) => String(n).padStart(2, '0');
-const dayOf = (d: Date) => `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
-
 /** Delivers a batch of stream records to the lake. */
 export class LocalFirehose {
   private sequence = 0;
@@ -55,7 +53,7 @@ export class LocalFirehose {
       try {
         json = JSON.parse(text);
       } catch (e) {
-        const key = `${stream.errorPrefix ?? 'errors/'}format-conversion-failed/dt=${dayOf(r.arrival)}/`;
+        const key = `${stream.errorPrefix ?? 'errors/'}format-conversion-failed/dt=${utcDate(r.arrival)}/`;
         const line = JSON.stringify({
           errorCode: 'DataFormatConversion.MalformedData',
           errorMessage: (e as Error).message,
@@ -66,7 +64,7 @@ export class LocalFirehose {
       }
       if (typeof json !== 'object' || json === null || Array.isArray(json)) continue;
       if (!stream.accepts(json as Record<string, unknown>)) continue;
-      const folder = `${stream.prefix}dt=${dayOf(r.arrival)}/hour=${two(r.arrival.getUTCHours())}/`;
+      const folder = `${stream.prefix}${lakeHourPartition(r.arrival)}`;
       byHour.set(folder, [...(byHour.get(folder) ?? []), text]);
     }
     const objects: string[] = [];
