@@ -19,7 +19,8 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ctrBaselineKey } from '../../core/recommender/ctr';
+import { writeCtrBaseline } from '../../core/drift/ctr-baseline';
+import { captureHourFolder } from '../../core/storage/layout';
 import type { RecommenderEvaluation } from '../../core/recommender/promotion';
 import { bucketStart } from '../../core/recommender/features';
 import type { RecommendRequest } from '../../core/recommender/recommend';
@@ -226,8 +227,7 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
     // 2. The baseline period: the champion serves; its served features and CTR become the drift references.
     await period('baseline period', ctx.baselineStart, false);
     const baselineEnd = new Date(ctx.baselineStart.getTime() + PERIOD_MS);
-    const hour = ctx.baselineStart.toISOString();
-    const prefix = `${consumer.servedFeaturesPrefix ?? `datacapture/${bp.endpointName}/served-slates/`}${hour.slice(0, 4)}/${hour.slice(5, 7)}/${hour.slice(8, 10)}/${hour.slice(11, 13)}/`;
+    const prefix = `${consumer.servedFeaturesPrefix ?? `datacapture/${bp.endpointName}/served-slates/`}${captureHourFolder(ctx.baselineStart)}`;
     if (first.deployedModel) {
       const baseline = await refreshBaseline(
         ctx.store,
@@ -240,24 +240,24 @@ export async function simulateRecommender(ctx: CaseContext): Promise<CaseStudyRe
         },
         clock.now(),
       );
-      let clicks = 0;
-      let impressions = 0;
-      for (
-        let b = bucketStart(ctx.baselineStart, consumer.ctrWindowMinutes);
-        b < baselineEnd.getTime();
-        b += consumer.ctrWindowMinutes * 60_000
-      ) {
-        for (const c of await recommender.featureStore.ctrCounts(b)) {
-          if (c.modelVersion === 'fallback' || c.modelVersion === 'unknown') continue;
-          clicks += c.clicks;
-          impressions += c.impressions;
-        }
-      }
-      await ctx.store.put(
-        bp.buckets.artifacts,
-        ctrBaselineKey(bp.endpointName),
-        JSON.stringify({ clicks, impressions }),
+      // The champion's CTR over its first hour, written as the loop's references step writes it.
+      const served = await recommender.featureStore.ctrCounts(
+        bucketStart(ctx.baselineStart, consumer.ctrWindowMinutes),
       );
+      const version = served.find((c) => c.modelVersion !== 'fallback' && c.modelVersion !== 'unknown')?.modelVersion;
+      const ctr = version
+        ? await writeCtrBaseline(recommender.featureStore, ctx.store, {
+            artifactsBucket: bp.buckets.artifacts,
+            endpointName: bp.endpointName,
+            modelVersion: version,
+            source: 'champion',
+            end: baselineEnd,
+            windows: PERIOD_MS / (consumer.ctrWindowMinutes * 60_000),
+            bucketMinutes: consumer.ctrWindowMinutes,
+          })
+        : undefined;
+      const clicks = ctr?.clicks ?? 0;
+      const impressions = ctr?.impressions ?? 0;
       t.log(
         'baseline',
         `champion ${first.deployedModel}: drift baseline from ${baseline.records} served feature vectors of its first hour (${baseline.features.length} features), CTR baseline ${((100 * clicks) / Math.max(1, impressions)).toFixed(2)}% over ${impressions} impressions`,
